@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test install setup browser lint format messages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Database, real Jakarta data, programs and demo data (each step is safe to repeat).
+setup: install
+	$(PY) manage.py compile_translations
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_programs
+	$(PY) manage.py load_jakarta
+	$(PY) manage.py seed_demo --if-empty
+
+run: setup
+	$(PY) manage.py runserver $(HOST)
+
+# Browser tests drive Debian's Chromium; install it when we can (root with apt-get).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests are skipped without Chromium: sudo apt-get install chromium"; fi; }
+
+test: install browser
+	$(PY) manage.py compile_translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

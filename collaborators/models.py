@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import Program
+
+
+class CollaboratorQuerySet(models.QuerySet):
+    def verified(self) -> CollaboratorQuerySet:
+        return self.filter(verification_status=Collaborator.Verification.VERIFIED)
+
+
+class CollaboratorKind(models.TextChoices):
+    INDIVIDUAL = "individual", _("individual")
+    COMPANY = "company", _("company (CSR)")
+    STATE_ENTERPRISE = "state_enterprise", _("BUMN / BUMD")
+    HUMANITARIAN = "humanitarian", _("humanitarian agency")
+    PHILANTHROPY = "philanthropy", _("zakat / ziswaf philanthropy")
+    FOUNDATION = "foundation", _("foundation / NGO")
+    UNIVERSITY = "university", _("university")
+    INTERNATIONAL = "international", _("international organisation")
+    COMMUNITY = "community", _("community group")
+    GOVERNMENT = "government", _("government unit")
+
+
+class Collaborator(models.Model):
+    """An organisation or an individual that gives. Only public fields live here; contact
+    details are in CollaboratorContact so that no public view can leak them by accident."""
+
+    Kind = CollaboratorKind
+
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", _("unverified")
+        VERIFIED = "verified", _("verified")
+        REJECTED = "rejected", _("rejected")
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    verification_status = models.CharField(
+        max_length=12, choices=Verification.choices, default=Verification.UNVERIFIED
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Public profile
+    description = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    is_aggregator = models.BooleanField(
+        default=False, help_text=_("Pools funds from others (e.g. a humanitarian agency).")
+    )
+    # Live figures, written by the commitments app.
+    programs = models.ManyToManyField(
+        Program, blank=True, related_name="collaborators", editable=False
+    )
+    live_commitments = models.PositiveIntegerField(default=0, editable=False)
+    live_value_idr = models.DecimalField(max_digits=18, decimal_places=0, default=0, editable=False)
+
+    is_demo = models.BooleanField(default=False, help_text=_("Created by seed_demo."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="collaborators"
+    )
+
+    objects = CollaboratorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("collaborator")
+        verbose_name_plural = _("collaborators")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in CollaboratorKind]),
+                name="collaborator_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(verification_status__in=["unverified", "verified", "rejected"]),
+                name="collaborator_verification_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("collaborator-detail", args=[self.slug])
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification_status == self.Verification.VERIFIED
+
+
+class CollaboratorContact(models.Model):
+    """Private contact details: for program leads and administrators only (PDP law 27/2022)."""
+
+    collaborator = models.OneToOneField(
+        Collaborator, on_delete=models.CASCADE, primary_key=True, related_name="contact"
+    )
+    contact_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    tax_id = models.CharField(_("NPWP"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("private contact")
+        verbose_name_plural = _("private contacts")
+
+    def __str__(self) -> str:
+        return f"Contact of {self.collaborator}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("owner")
+        MEMBER = "member", _("member")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    collaborator = models.ForeignKey(
+        Collaborator, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "collaborator"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "member"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.collaborator}"

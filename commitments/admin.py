@@ -1,0 +1,89 @@
+from django.contrib import admin
+
+from .models import Commitment, CommitmentEvent, Delivery, DeliveryProof
+
+
+class EventInline(admin.TabularInline):
+    model = CommitmentEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "actor_role", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    fields = [
+        "quantity",
+        "delivered_on",
+        "recipients_households",
+        "recipients_persons",
+        "recorded_by",
+        "confirmed_by",
+        "confirmed_at",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "collaborator",
+        "program",
+        "donation_form",
+        "area",
+        "quantity",
+        "value_idr",
+        "channel",
+        "status",
+        "created_at",
+        "is_demo",
+    ]
+    list_filter = ["status", "channel", "program", "is_demo"]
+    search_fields = ["collaborator__name", "area__name", "area__code", "idempotency_key"]
+    raw_id_fields = ["collaborator", "need", "area", "site", "aggregator", "created_by"]
+    list_select_related = ["collaborator", "program", "donation_form", "area"]
+    date_hierarchy = "created_at"
+    # Status changes go through the workflow (commitments.services) so they are audited.
+    readonly_fields = ["status", "quantity_delivered", "status_changed_at", "idempotency_key"]
+    inlines = [DeliveryInline, EventInline]
+
+
+class ProofInline(admin.TabularInline):
+    model = DeliveryProof
+    extra = 0
+    readonly_fields = ["file", "kind", "content_type", "size_bytes", "uploaded_at"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "commitment",
+        "quantity",
+        "delivered_on",
+        "recipients_households",
+        "confirmed_at",
+    ]
+    list_select_related = ["commitment", "commitment__collaborator"]
+    raw_id_fields = ["commitment", "recorded_by", "confirmed_by"]
+    inlines = [ProofInline]
+
+
+@admin.register(CommitmentEvent)
+class CommitmentEventAdmin(admin.ModelAdmin):
+    list_display = ["commitment", "at", "actor", "actor_role", "from_status", "to_status"]
+    list_filter = ["to_status", "actor_role"]
+    raw_id_fields = ["commitment", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

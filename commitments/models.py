@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from collaborators.models import Collaborator
+from locations.models import Area, Need, Site
+from programs.models import DonationForm, Program
+
+
+class Status(models.TextChoices):
+    """The humanitarian finance convention: pledge -> commitment -> disbursement (delivery)."""
+
+    PLEDGED = "pledged", _("pledged")
+    COMMITTED = "committed", _("committed")
+    DELIVERED = "delivered", _("delivered")
+    COMPLETED = "completed", _("completed")
+    CANCELLED = "cancelled", _("cancelled")
+    REJECTED = "rejected", _("rejected")
+    EXPIRED = "expired", _("expired")
+
+
+# Commitments in these states hold their quantity against the need; the others released it.
+ACTIVE_STATUSES = (Status.PLEDGED, Status.COMMITTED, Status.DELIVERED, Status.COMPLETED)
+# Confirmed commitments: what program figures count (a pledge is not yet a commitment).
+CONFIRMED_STATUSES = (Status.COMMITTED, Status.DELIVERED, Status.COMPLETED)
+CLOSED_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def active(self) -> CommitmentQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+
+class Commitment(models.Model):
+    class Channel(models.TextChoices):
+        PLATFORM = "platform", _("platform")
+        OFFLINE = "offline", _("offline (recorded by the program)")
+
+    collaborator = models.ForeignKey(
+        Collaborator, on_delete=models.PROTECT, related_name="commitments"
+    )
+    # The target: a need line, or an area / site directly (offline records, open gifts).
+    need = models.ForeignKey(
+        Need, on_delete=models.PROTECT, null=True, blank=True, related_name="commitments"
+    )
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="commitments")
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="commitments"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="commitments")
+    donation_form = models.ForeignKey(
+        DonationForm, on_delete=models.PROTECT, related_name="commitments"
+    )
+    quantity = models.PositiveIntegerField()
+    quantity_delivered = models.PositiveIntegerField(default=0, editable=False)
+    value_idr = models.DecimalField(
+        _("value (IDR)"), max_digits=18, decimal_places=0, null=True, blank=True
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PLATFORM)
+    aggregator = models.ForeignKey(
+        Collaborator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="aggregated_commitments",
+        help_text=_("The agency through which the gift is channelled, if any."),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLEDGED)
+    planned_delivery_on = models.DateField(null=True, blank=True)
+    is_anonymous = models.BooleanField(default=False, help_text=_("Shown publicly as 'anonymous'."))
+    statement_letter = models.FileField(upload_to="statements/%Y/%m/", blank=True)
+    note = models.TextField(blank=True)
+    # One key per pledge form render / API request: a resubmission finds the same row.
+    idempotency_key = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    is_demo = models.BooleanField(default=False, help_text=_("Created by seed_demo."))
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        indexes = [
+            models.Index(fields=["status", "program"], name="commitment_status_program"),
+            models.Index(fields=["area", "status"], name="commitment_area_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collaborator", "idempotency_key"], name="commitment_idempotency_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="commitment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["platform", "offline"]), name="commitment_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="commitment_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_delivered__gte=0) & Q(quantity_delivered__lte=F("quantity")),
+                name="commitment_delivered_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_idr__isnull=True) | Q(value_idr__gte=0),
+                name="commitment_value_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(aggregator__isnull=True) | ~Q(aggregator=F("collaborator")),
+                name="commitment_aggregator_not_self",
+            ),
+            models.CheckConstraint(
+                condition=~Q(idempotency_key=""), name="commitment_idempotency_key_present"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"#{self.pk} {self.collaborator} {self.donation_form} x{self.quantity} ({self.status})"
+        )
+
+    def get_absolute_url(self) -> str:
+        return reverse("commitment-detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def public_name(self) -> str:
+        return str(_("anonymous")) if self.is_anonymous else self.collaborator.name
+
+
+class Delivery(models.Model):
+    """Goods or services handed over for a commitment; partial deliveries allowed."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="deliveries")
+    quantity = models.PositiveIntegerField()
+    delivered_on = models.DateField()
+    recipients_households = models.PositiveIntegerField(null=True, blank=True)
+    recipients_persons = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["commitment", "delivered_on", "pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="delivery_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(confirmed_at__gte=F("recorded_at")),
+                name="delivery_confirmed_after_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.quantity} for #{self.commitment_id} on {self.delivered_on}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class DeliveryProof(models.Model):
+    """A photo (re-encoded, location metadata stripped) or a PDF proving a delivery."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("photo")
+        DOCUMENT = "document", _("document")
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="proofs")
+    file = models.FileField(upload_to="proofs/%Y/%m/")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=50)
+    size_bytes = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("proof of delivery")
+        verbose_name_plural = _("proofs of delivery")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["photo", "document"]), name="delivery_proof_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class CommitmentEvent(models.Model):
+    """One transition of a commitment: who, when, from, to, why. Never edited."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_role = models.CharField(max_length=20, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["commitment", "at", "pk"]
+        verbose_name = _("commitment event")
+        verbose_name_plural = _("commitment events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_status__in=[s.value for s in Status]),
+                name="commitment_event_to_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_status="") | Q(from_status__in=[s.value for s in Status]),
+                name="commitment_event_from_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.commitment_id}: {self.from_status or '-'} -> {self.to_status}"

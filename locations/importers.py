@@ -1,0 +1,349 @@
+"""Import administrative boundaries from GeoJSON into Area rows.
+
+A file is checked whole before anything is written: malformed or truncated JSON, unknown
+property names and a wrong level are errors (`ImportFileError`, one line). Problems of a
+single feature (no code, a duplicate code, no geometry, a parent that is not loaded) skip
+that feature, and invalid polygons are repaired; each skip and repair is reported with its
+reason, never silently. Callers wrap `import_area_records` in a transaction so that a bad
+file writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import shapely
+from django.db import transaction
+from shapely.strtree import STRtree
+
+from .geometry import (
+    DISPLAY_DECIMALS,
+    GeometryError,
+    Polygonal,
+    area_km2,
+    bbox,
+    label_point,
+    polygonal_from_geojson,
+    to_geojson,
+)
+from .mapdata import MAP_LEVELS, map_layers_rebuild
+from .models import Area
+from .search import search_index_clear
+from .topology import TOLERANCE_BY_LEVEL, simplify_layer
+
+# Kemendagri codes: 31 / 31.73 / 31.73.04 / 31.73.04.1002 / (RW) 31.73.04.1002.001
+KEMENDAGRI_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4}(\.\d{3})?)?)?)?$")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; nothing is written."""
+
+
+@dataclass
+class AreaRecord:
+    code: str
+    name: str
+    geometry: Polygonal
+    parent_code: str | None = None
+    bps_code: str = ""
+    is_residential: bool = True
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportReport:
+    level: str
+    source: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    repaired: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, ref: str, reason: str) -> None:
+        self.skipped.append((ref, reason))
+
+    def repair(self, ref: str, reason: str) -> None:
+        self.repaired.append((ref, reason))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{self.source}: {self.level}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped, "
+            f"{len(self.repaired)} repaired"
+        ]
+        lines += [f"  skipped {ref}: {reason}" for ref, reason in self.skipped]
+        lines += [f"  repaired {ref}: {reason}" for ref, reason in self.repaired]
+        lines += [f"  note: {note}" for note in self.notes]
+        return lines
+
+
+def read_features(path: str | Path) -> list[dict]:
+    """The features of a GeoJSON FeatureCollection, or ImportFileError saying what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFileError(f"{path.name}: cannot be read as UTF-8 text ({exc})") from None
+    if not text.strip():
+        raise ImportFileError(f"{path.name}: the file is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        raise ImportFileError(
+            f"{path.name}: not valid GeoJSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}{hint}"
+        ) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise ImportFileError(f"{path.name}: expected a GeoJSON FeatureCollection")
+    features = data.get("features")
+    if not isinstance(features, list) or not features:
+        raise ImportFileError(f"{path.name}: the FeatureCollection has no features")
+    if not all(isinstance(f, dict) and f.get("type") == "Feature" for f in features):
+        raise ImportFileError(f"{path.name}: some entries of 'features' are not GeoJSON Features")
+    return features
+
+
+def property_names(features: Iterable[Mapping]) -> set[str]:
+    names: set[str] = set()
+    for feature in features:
+        names.update((feature.get("properties") or {}).keys())
+    return names
+
+
+def require_properties(features: Sequence[Mapping], **options: str | None) -> None:
+    """Each named option (e.g. code_field='kode') must name a property the file has."""
+    available = property_names(features)
+    for option, name in options.items():
+        if name and name not in available:
+            raise ImportFileError(
+                f"unknown property '{name}' for --{option.replace('_', '-')}; "
+                f"the features have: {', '.join(sorted(available)) or 'no properties'}"
+            )
+
+
+def records_from_features(
+    features: Sequence[Mapping],
+    *,
+    report: ImportReport,
+    code_field: str,
+    name_field: str,
+    parent_field: str | None = None,
+    bps_field: str | None = None,
+) -> list[AreaRecord]:
+    require_properties(
+        features,
+        code_field=code_field,
+        name_field=name_field,
+        parent=parent_field,
+        bps_code_field=bps_field,
+    )
+    records: list[AreaRecord] = []
+    seen: set[str] = set()
+    for index, feature in enumerate(features, start=1):
+        properties = feature.get("properties") or {}
+        code = str(properties.get(code_field) or "").strip()
+        ref = f"feature {index}" + (f" ({code})" if code else "")
+        if not code:
+            report.skip(ref, f"no value in '{code_field}'")
+            continue
+        if code in seen:
+            report.skip(ref, "duplicate code; the first feature with it was kept")
+            continue
+        name = str(properties.get(name_field) or "").strip()
+        if not name:
+            report.skip(ref, f"no value in '{name_field}'")
+            continue
+        try:
+            repaired = polygonal_from_geojson(feature.get("geometry"))
+        except GeometryError as exc:
+            report.skip(ref, str(exc))
+            continue
+        if repaired.repair:
+            report.repair(ref, f"{repaired.repair}; made valid")
+        seen.add(code)
+        parent_code = str(properties.get(parent_field) or "").strip() if parent_field else None
+        records.append(
+            AreaRecord(
+                code=code,
+                name=name,
+                geometry=repaired.geometry,
+                parent_code=parent_code or None,
+                bps_code=str(properties.get(bps_field) or "") if bps_field else "",
+                properties=dict(properties),
+            )
+        )
+    if not records:
+        raise ImportFileError(
+            "no feature could be imported: "
+            + "; ".join(f"{ref}: {reason}" for ref, reason in report.skipped[:3])
+        )
+    return records
+
+
+def check_level(records: Sequence[AreaRecord], level: str) -> None:
+    if level not in Area.LEVEL_ORDER:
+        raise ImportFileError(f"unknown level '{level}'; use one of: {', '.join(Area.LEVEL_ORDER)}")
+    expected_segments = Area.LEVEL_ORDER.index(level) + 1
+    codes = [r.code for r in records]
+    if all(KEMENDAGRI_CODE.match(code) for code in codes):
+        wrong = [code for code in codes if code.count(".") + 1 != expected_segments]
+        if wrong:
+            actual = Area.LEVEL_ORDER[min(wrong[0].count("."), len(Area.LEVEL_ORDER) - 1)]
+            raise ImportFileError(
+                f"wrong level: codes such as {wrong[0]} are {actual} codes, not {level} codes"
+            )
+    clashes = (
+        Area.objects.filter(code__in=codes).exclude(level=level).values_list("code", "level")[:1]
+    )
+    for code, existing_level in clashes:
+        raise ImportFileError(
+            f"wrong level: {code} is already loaded as a {existing_level}, not a {level}"
+        )
+
+
+def resolve_parents(
+    records: list[AreaRecord], level: str, parent: str, report: ImportReport
+) -> tuple[list[AreaRecord], dict[str, Area]]:
+    """Find each record's parent at the level above, by `parent`:
+    'prefix' (the code minus its last '.' segment), 'field' (parent codes already read
+    from a property) or 'contains' (the area of the level above containing the record)."""
+    parent_level = Area.level_above(level)
+    if parent_level is None:
+        return records, {}
+    candidates = {a.code: a for a in Area.objects.filter(level=parent_level)}
+    if not candidates:
+        raise ImportFileError(
+            f"no {parent_level} areas are loaded yet; import the {parent_level} level first"
+        )
+    if parent == "prefix":
+        for record in records:
+            record.parent_code = record.code.rsplit(".", 1)[0] if "." in record.code else None
+    elif parent == "contains":
+        _assign_parents_by_location(records, parent_level)
+    placed, missing = [], []
+    for record in records:
+        if record.parent_code in candidates:
+            placed.append(record)
+        else:
+            missing.append(record)
+    if not placed:
+        example = missing[0].parent_code or "none"
+        raise ImportFileError(
+            f"wrong level or parent rule: no feature has a parent among the {len(candidates)} "
+            f"loaded {parent_level} areas (first parent looked for: {example})"
+        )
+    for record in missing:
+        report.skip(
+            record.code,
+            f"parent {record.parent_code or '(none found)'} is not a loaded {parent_level}",
+        )
+    return placed, candidates
+
+
+def _assign_parents_by_location(records: list[AreaRecord], parent_level: str) -> None:
+    parents = list(Area.objects.filter(level=parent_level).with_geometry())
+    shapes = [shapely.geometry.shape(p.geometry) for p in parents]
+    tree = STRtree(shapes)
+    for record in records:
+        point = record.geometry.point_on_surface()
+        hits = [parents[i] for i in tree.query(point, predicate="intersects")]
+        record.parent_code = hits[0].code if hits else None
+
+
+def import_area_records(
+    records: list[AreaRecord],
+    *,
+    level: str,
+    source: str,
+    report: ImportReport,
+    parent: str = "prefix",
+    tolerance: float | None = None,
+) -> ImportReport:
+    """Create or update the areas of one level. Run inside transaction.atomic()."""
+    check_level(records, level)
+    records, parents = resolve_parents(records, level, parent, report)
+    tolerance = TOLERANCE_BY_LEVEL[level] if tolerance is None else tolerance
+    display = simplify_layer({r.code: r.geometry for r in records}, tolerance=tolerance)
+
+    existing = {
+        a.code: a for a in Area.objects.filter(code__in=[r.code for r in records]).with_geometry()
+    }
+    to_create, to_update = [], []
+    fields = [
+        "level",
+        "name",
+        "bps_code",
+        "parent",
+        "path",
+        "is_residential",
+        "geometry",
+        "display_geometry",
+        "min_lon",
+        "min_lat",
+        "max_lon",
+        "max_lat",
+        "centroid_lon",
+        "centroid_lat",
+        "area_km2",
+        "source",
+        "source_properties",
+    ]
+    for record in records:
+        parent_area = parents.get(record.parent_code) if record.parent_code else None
+        min_lon, min_lat, max_lon, max_lat = bbox(record.geometry)
+        centroid_lon, centroid_lat = label_point(record.geometry)
+        values = {
+            "level": level,
+            "name": record.name,
+            "bps_code": record.bps_code,
+            "parent_id": parent_area.pk if parent_area else None,
+            "path": (parent_area.path + "/" if parent_area else "") + record.code,
+            "is_residential": record.is_residential,
+            "geometry": to_geojson(record.geometry),
+            "display_geometry": to_geojson(display[record.code], DISPLAY_DECIMALS),
+            "min_lon": min_lon,
+            "min_lat": min_lat,
+            "max_lon": max_lon,
+            "max_lat": max_lat,
+            "centroid_lon": centroid_lon,
+            "centroid_lat": centroid_lat,
+            "area_km2": area_km2(record.geometry),
+            "source": source,
+            "source_properties": json.loads(json.dumps(record.properties, default=str)),
+        }
+        area = existing.get(record.code)
+        if area is None:
+            to_create.append(Area(code=record.code, **values))
+        elif any(getattr(area, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(area, name, value)
+            to_update.append(area)
+        else:
+            report.unchanged += 1
+    Area.objects.bulk_create(to_create, batch_size=500)
+    Area.objects.bulk_update(to_update, fields, batch_size=500)
+    report.created += len(to_create)
+    report.updated += len(to_update)
+    others = Area.objects.filter(level=level).exclude(code__in=[r.code for r in records]).count()
+    if others:
+        report.notes.append(f"{others} {level} areas already loaded and not in this file were kept")
+    # Idempotent: a layer whose content did not change keeps its version. RW map labels
+    # carry their kelurahan's name, so the level below is rebuilt too.
+    below = Area.LEVEL_ORDER[Area.LEVEL_ORDER.index(level) + 1 :][:1]
+    map_layers_rebuild([lvl for lvl in [level, *below] if lvl in MAP_LEVELS])
+    if report.changed:
+        transaction.on_commit(search_index_clear)
+    return report

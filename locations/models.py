@@ -1,0 +1,381 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import DonationForm, Program
+
+
+class AreaQuerySet(models.QuerySet):
+    def without_geometry(self) -> AreaQuerySet:
+        return self.defer("geometry", "display_geometry", "source_properties")
+
+    def with_geometry(self) -> AreaQuerySet:
+        return self.defer(None)
+
+    def at_level(self, level: str) -> AreaQuerySet:
+        return self.filter(level=level)
+
+    def descendants_of(self, area: Area) -> AreaQuerySet:
+        return self.filter(path__startswith=area.path + "/")
+
+    def in_bbox(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float):
+        """Areas whose bounding box intersects the given one (index-backed prefilter)."""
+        return self.filter(
+            min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat
+        )
+
+
+class AreaManager(models.Manager.from_queryset(AreaQuerySet)):
+    # Geometry is large (megabytes for a level); load it only where it is used.
+    def get_queryset(self) -> AreaQuerySet:
+        return super().get_queryset().without_geometry()
+
+
+class Area(models.Model):
+    """An administrative area: province > kota/kabupaten > kecamatan > kelurahan > RW."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("province")
+        KOTA = "kota", _("city / regency")
+        KECAMATAN = "kecamatan", _("kecamatan")
+        KELURAHAN = "kelurahan", _("kelurahan")
+        RW = "rw", _("RW")
+
+    LEVEL_ORDER = [Level.PROVINCE, Level.KOTA, Level.KECAMATAN, Level.KELURAHAN, Level.RW]
+
+    level = models.CharField(max_length=10, choices=Level.choices, db_index=True)
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text=_(
+            "Kemendagri code, e.g. 31.73.04.1002; an RW adds its 3-digit number: 31.73.04.1002.001."
+        ),
+    )
+    bps_code = models.CharField(_("BPS code"), max_length=20, blank=True, db_index=True)
+    name = models.CharField(max_length=200, db_index=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    # Codes from the root down, "/"-separated: descendants are a prefix match.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    is_residential = models.BooleanField(
+        default=True,
+        help_text=_("False for zones without residents (cemeteries, industrial estates...)."),
+    )
+    geometry = models.JSONField(null=True, blank=True, help_text=_("GeoJSON, EPSG:4326"))
+    display_geometry = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Simplified for the map, with borders shared with neighbours kept."),
+    )
+    min_lon = models.FloatField(null=True, blank=True, db_index=True)
+    min_lat = models.FloatField(null=True, blank=True, db_index=True)
+    max_lon = models.FloatField(null=True, blank=True, db_index=True)
+    max_lat = models.FloatField(null=True, blank=True, db_index=True)
+    # A point inside the area (a polylabel-like point on surface, not the raw centroid,
+    # which can fall outside a concave area).
+    centroid_lon = models.FloatField(null=True, blank=True)
+    centroid_lat = models.FloatField(null=True, blank=True)
+    area_km2 = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    source_properties = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AreaManager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        indexes = [models.Index(fields=["level", "parent"], name="area_level_parent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=["province", "kota", "kecamatan", "kelurahan", "rw"]),
+                name="area_level_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(level="province") | Q(parent__isnull=False),
+                name="area_has_parent_below_province",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_lon__isnull=True) | Q(min_lon__lte=F("max_lon")),
+                name="area_bbox_lon_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_lat__isnull=True) | Q(min_lat__lte=F("max_lat")),
+                name="area_bbox_lat_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("area-detail", args=[self.code])
+
+    @classmethod
+    def level_above(cls, level: str) -> str | None:
+        index = cls.LEVEL_ORDER.index(level)
+        return cls.LEVEL_ORDER[index - 1] if index > 0 else None
+
+    @property
+    def ancestor_codes(self) -> list[str]:
+        return self.path.split("/")[:-1]
+
+    def ancestors(self) -> list[Area]:
+        """Root first; one query."""
+        by_code = {a.code: a for a in Area.objects.filter(code__in=self.ancestor_codes)}
+        return [by_code[code] for code in self.ancestor_codes if code in by_code]
+
+    @property
+    def display_name(self) -> str:
+        """RW names alone ("RW 01") are ambiguous; say which kelurahan they belong to."""
+        if self.level == self.Level.RW and self.parent_id:
+            return f"{self.name}, {self.parent.name}"
+        return self.name
+
+
+class SiteKind(models.TextChoices):
+    SCHOOL = "school", _("school")
+    PESANTREN = "pesantren", _("pesantren (Islamic boarding school)")
+    ORPHANAGE = "orphanage", _("orphanage")
+    NURSING_HOME = "nursing_home", _("nursing home")
+    DISABILITY_HOME = "disability_home", _("disability home")
+    MSME_CLUSTER = "msme_cluster", _("MSME cluster")
+    WASTE_FACILITY = "waste_facility", _("waste facility")
+    TRAINING_CENTER = "training_center", _("job training centre")
+    OTHER = "other", _("other")
+
+
+class Site(models.Model):
+    """An institution where help is delivered: a school, a pesantren, an orphanage..."""
+
+    Kind = SiteKind
+
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="sites")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    lon = models.FloatField()
+    lat = models.FloatField()
+    is_demo = models.BooleanField(default=False, help_text=_("Created by seed_demo."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in SiteKind]), name="site_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(lon__gte=-180, lon__lte=180, lat__gte=-90, lat__lte=90),
+                name="site_coordinates_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NeedQuerySet(models.QuerySet):
+    def open(self, today: datetime.date | None = None) -> NeedQuerySet:
+        """Needs that can take pledges: open, not fully pledged, still valid."""
+        today = today or timezone.localdate()
+        return self.filter(
+            status=Need.Status.OPEN,
+            quantity_claimed__lt=F("quantity_needed"),
+            valid_until__gte=today,
+        )
+
+    def in_area(self, area: Area) -> NeedQuerySet:
+        return self.filter(Q(area=area) | Q(area__path__startswith=area.path + "/"))
+
+
+class Need(models.Model):
+    """One line of an area's (or a site's) needs assessment."""
+
+    class Priority(models.IntegerChoices):
+        HIGH = 1, _("high")
+        MEDIUM = 2, _("medium")
+        LOW = 3, _("low")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="needs")
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="needs"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="needs")
+    donation_form = models.ForeignKey(DonationForm, on_delete=models.PROTECT, related_name="needs")
+    quantity_needed = models.PositiveIntegerField()
+    # Written only by commitments.services, under a conditional UPDATE: the sum of the
+    # quantities of active commitments (pledged, committed, delivered, completed).
+    quantity_claimed = models.PositiveIntegerField(default=0, editable=False)
+    quantity_delivered = models.PositiveIntegerField(default=0, editable=False)
+    unit_value_idr = models.DecimalField(
+        _("estimated value per unit (IDR)"),
+        max_digits=14,
+        decimal_places=0,
+        null=True,
+        blank=True,
+        help_text=_("From the assessment; else the donation form's standard value."),
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    households = models.PositiveIntegerField(_("households to benefit"), null=True, blank=True)
+    persons = models.PositiveIntegerField(_("persons to benefit"), null=True, blank=True)
+    description = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assessed_by_role = models.CharField(
+        _("assessed by (role)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown publicly instead of the person, e.g. 'Ketua RW 01'."),
+    )
+    assessed_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    is_demo = models.BooleanField(default=False, help_text=_("Created by seed_demo."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "-assessed_at"]
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+        indexes = [models.Index(fields=["status", "valid_until"], name="need_status_valid")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_needed__gt=0), name="need_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_claimed__gte=0, quantity_claimed__lte=F("quantity_needed")),
+                name="need_claimed_within_needed",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_delivered__gte=0)
+                & Q(quantity_delivered__lte=F("quantity_claimed")),
+                name="need_delivered_within_claimed",
+            ),
+            models.CheckConstraint(condition=Q(priority__in=[1, 2, 3]), name="need_priority_valid"),
+            models.CheckConstraint(
+                condition=Q(unit_value_idr__isnull=True) | Q(unit_value_idr__gte=0),
+                name="need_unit_value_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "closed"]), name="need_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donation_form} x{self.quantity_needed} @ {self.area.code}"
+
+    @property
+    def quantity_remaining(self) -> int:
+        return self.quantity_needed - self.quantity_claimed
+
+    def estimate_value_idr(self, quantity: int) -> int | None:
+        if self.unit_value_idr is not None and self.donation_form.unit != DonationForm.Unit.IDR:
+            return int(self.unit_value_idr) * quantity
+        return self.donation_form.estimate_value_idr(quantity)
+
+    def is_expired(self, today: datetime.date | None = None) -> bool:
+        return self.valid_until < (today or timezone.localdate())
+
+    def is_open(self, today: datetime.date | None = None) -> bool:
+        return (
+            self.status == self.Status.OPEN
+            and self.quantity_remaining > 0
+            and not self.is_expired(today)
+        )
+
+    def clean(self) -> None:
+        errors = {}
+        if (
+            self.donation_form_id
+            and self.program_id
+            and self.donation_form.program_id != self.program_id
+        ):
+            errors["donation_form"] = _("This donation form belongs to another program.")
+        if self.area_id:
+            if self.area.level not in (Area.Level.RW, Area.Level.KELURAHAN):
+                errors["area"] = _("Needs are assessed for an RW or a kelurahan.")
+            elif not self.area.is_residential:
+                errors["area"] = _("This zone has no residents; record the need at a site.")
+        if self.site_id and self.area_id and self.site.area_id != self.area_id:
+            errors["site"] = _("The site is not in this area.")
+        if self.valid_until and self.assessed_at and self.valid_until < self.assessed_at.date():
+            errors["valid_until"] = _("Valid until must not be before the assessment date.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class AreaIndicator(models.Model):
+    """A statistic about an area from an official source (education, floods...)."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="indicators")
+    indicator = models.SlugField(max_length=80)
+    label = models.CharField(max_length=200)
+    breakdown = models.CharField(
+        max_length=80, blank=True, help_text=_("e.g. 'sex=female'; empty for the whole area.")
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    unit = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    period = models.CharField(
+        max_length=20, help_text=_("The year, or the exact date of an observation.")
+    )
+    source = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["area", "indicator", "breakdown", "period"]
+        verbose_name = _("area indicator")
+        verbose_name_plural = _("area indicators")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "indicator", "breakdown", "period"], name="area_indicator_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area.code} {self.indicator} {self.breakdown} {self.period}: {self.value}"
+
+
+class MapLayer(models.Model):
+    """The map geometry of one level as served: TopoJSON, gzip-compressed, rebuilt by the
+    importer. Its version (a hash of the content) goes into the URL, so the response can be
+    cached forever by browsers and proxies."""
+
+    level = models.CharField(max_length=10, choices=Area.Level.choices, primary_key=True)
+    version = models.CharField(max_length=16)
+    payload_gzip = models.BinaryField()
+    size_bytes = models.PositiveIntegerField(help_text=_("Uncompressed size."))
+    feature_count = models.PositiveIntegerField()
+    built_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("map layer")
+        verbose_name_plural = _("map layers")
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.version} ({len(self.payload_gzip)} bytes gzipped)"

@@ -1,0 +1,135 @@
+"""Load the six KSBB programs and their donation forms from the city's 2021 report."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import DonationForm, Program, ProgramPause
+
+PROGRAMS_FILE = Path(__file__).resolve().parent / "data" / "ksbb_programs_2021.json"
+REPORTED_AS_OF = datetime.date(2021, 10, 27)  # the date of the deck the figures come from
+
+
+class ProgramFileError(Exception):
+    pass
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def count(self, created: bool, changed: bool) -> None:
+        if created:
+            self.created += 1
+        elif changed:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
+
+def _month(value: str | None, *, end: bool = False) -> datetime.date | None:
+    """'2020-04' -> 2020-04-01 (or the month's last day with end=True)."""
+    if not value:
+        return None
+    year, month = (int(part) for part in value.split("-")[:2])
+    day = calendar.monthrange(year, month)[1] if end else 1
+    return datetime.date(year, month, day)
+
+
+def _upsert(model, lookup: dict, values: dict):
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **values), True, True
+    changed = any(getattr(obj, name) != value for name, value in values.items())
+    if changed:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+    return obj, False, changed
+
+
+def _notes(entry: dict) -> str:
+    parts = []
+    for key in ("note", "launch_note", "example"):
+        if entry.get(key):
+            parts.append(str(entry[key]))
+    if entry.get("collaborator_examples"):
+        parts.append("Collaborators include: " + ", ".join(entry["collaborator_examples"]))
+    for key, value in (entry.get("totals_reported") or {}).items():
+        parts.append(f"{key.replace('_', ' ')}: {value:,}")
+    return "\n".join(parts)
+
+
+def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = data["programs"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ProgramFileError(f"{path.name}: cannot read the programs ({exc})") from None
+    results = {"programs": LoadResult(), "donation forms": LoadResult(), "pauses": LoadResult()}
+    source = data.get("source", "")
+    with transaction.atomic():
+        for order, entry in enumerate(entries):
+            try:
+                program, created, changed = _upsert(
+                    Program,
+                    {"slug": entry["slug"]},
+                    {
+                        "name_id": entry["name_id"],
+                        "name_en": entry["name_en"],
+                        "lead_agency": entry["lead"],
+                        "launched_on": _month(entry.get("launched")),
+                        "launch_is_target": "target" in entry.get("launch_note", ""),
+                        "facilitator": entry.get("facilitator", ""),
+                        "beneficiaries": entry.get("beneficiaries", ""),
+                        "asset_recording": entry.get("asset_recording", ""),
+                        "planning_notes": "\n".join(entry.get("planning", [])),
+                        "reported_collaborators": entry.get("collaborators_reported"),
+                        "reported_commitments": entry.get("commitments_reported"),
+                        "reported_value_idr": entry.get("commitment_value_idr_reported"),
+                        "reported_as_of": REPORTED_AS_OF,
+                        "reported_source": source,
+                        "reported_notes": _notes(entry),
+                        "sort_order": order,
+                    },
+                )
+                results["programs"].count(created, changed)
+                for form_order, form in enumerate(entry.get("donation_forms", [])):
+                    _, created, changed = _upsert(
+                        DonationForm,
+                        {"program": program, "slug": slugify(form["name_en"])[:50]},
+                        {
+                            "name_id": form["name_id"],
+                            "name_en": form["name_en"],
+                            "unit": form.get("unit", DonationForm.Unit.PACKAGE),
+                            "note": form.get("note", ""),
+                            "reported_commitments": form.get("commitments_reported"),
+                            "reported_value_idr": form.get("value_idr_reported"),
+                            "sort_order": form_order,
+                        },
+                    )
+                    results["donation forms"].count(created, changed)
+                for pause in entry.get("paused", []):
+                    _, created, changed = _upsert(
+                        ProgramPause,
+                        {"program": program, "starts_on": _month(pause["from"])},
+                        {
+                            "ends_on": _month(pause.get("to"), end=True),
+                            "note": pause.get("note", ""),
+                        },
+                    )
+                    results["pauses"].count(created, changed)
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ProgramFileError(
+                    f"{path.name}: program {entry.get('slug', order)!r} is incomplete ({exc!r})"
+                ) from None
+    return results

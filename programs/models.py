@@ -1,0 +1,210 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ksbb.text import in_language
+
+
+class Program(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ENDED = "ended", _("Ended")
+
+    slug = models.SlugField(unique=True)
+    name_id = models.CharField(_("name (Indonesian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    lead_agency = models.CharField(_("lead agency"), max_length=200)
+    launched_on = models.DateField(_("launched"), null=True, blank=True)
+    launch_is_target = models.BooleanField(
+        _("launch date is a target"),
+        default=False,
+        help_text=_("The program had not launched yet when the date was reported."),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    facilitator = models.TextField(_("facilitators"), blank=True)
+    beneficiaries = models.TextField(_("beneficiaries"), blank=True)
+    asset_recording = models.TextField(
+        _("asset-recording rule"),
+        blank=True,
+        help_text=_("Whose assets donated goods become (school, RW, city...)."),
+    )
+    planning_notes = models.TextField(_("planning notes"), blank=True, help_text=_("One per line."))
+    # Per-program time limits of the commitment lifecycle (used by the expiry task).
+    confirm_within_days = models.PositiveSmallIntegerField(
+        _("days to confirm a pledge"), default=14
+    )
+    deliver_within_days = models.PositiveSmallIntegerField(
+        _("days to deliver after the planned date"), default=30
+    )
+
+    # The figures the city reported (Oct 2021 deck), kept as a baseline beside live figures.
+    reported_collaborators = models.PositiveIntegerField(null=True, blank=True)
+    reported_commitments = models.PositiveIntegerField(null=True, blank=True)
+    reported_value_idr = models.DecimalField(max_digits=18, decimal_places=0, null=True, blank=True)
+    reported_as_of = models.DateField(null=True, blank=True)
+    reported_source = models.TextField(blank=True)
+    reported_notes = models.TextField(blank=True)
+
+    # Live figures: written by the commitments app (commitments.services), never by hand.
+    live_collaborators = models.PositiveIntegerField(default=0, editable=False)
+    live_commitments = models.PositiveIntegerField(default=0, editable=False)
+    live_value_idr = models.DecimalField(max_digits=18, decimal_places=0, default=0, editable=False)
+    live_households = models.PositiveIntegerField(default=0, editable=False)
+    live_persons = models.PositiveIntegerField(default=0, editable=False)
+    live_rw_covered = models.PositiveIntegerField(default=0, editable=False)
+    live_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["planned", "active", "paused", "ended"]),
+                name="program_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_value_idr__isnull=True) | Q(reported_value_idr__gte=0),
+                name="program_reported_value_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(live_value_idr__gte=0), name="program_live_value_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("program-detail", args=[self.slug])
+
+    @property
+    def name(self) -> str:
+        return in_language(self.name_id, self.name_en)
+
+    @property
+    def planning_list(self) -> list[str]:
+        return [line.strip() for line in self.planning_notes.splitlines() if line.strip()]
+
+    def is_accepting_pledges(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class ProgramPause(models.Model):
+    """A period when a program stopped taking commitments (the deck's 'vacuum')."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="pauses")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text=_("Empty while still paused."))
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["program", "starts_on"]
+        verbose_name = _("pause period")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="program_pause_ends_after_start",
+            ),
+            models.UniqueConstraint(fields=["program", "starts_on"], name="program_pause_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.slug}: {self.starts_on} - {self.ends_on or '...'}"
+
+
+class DonationUnit(models.TextChoices):
+    PACKAGE = "package", _("package")
+    UNIT = "unit", _("unit")
+    PERSON = "person", _("person")
+    IDR = "IDR", _("rupiah")
+    LOCATION = "location", _("location")
+    TRAINING = "training", _("training")
+    ACTIVITY = "activity", _("activity")
+    SEAT = "seat", _("seat")
+    POSITION = "position", _("position")
+
+
+class DonationForm(models.Model):
+    Unit = DonationUnit
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="donation_forms")
+    slug = models.SlugField()
+    name_id = models.CharField(_("name (Indonesian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.PACKAGE)
+    unit_value_idr = models.DecimalField(
+        _("standard unit value (IDR)"),
+        max_digits=14,
+        decimal_places=0,
+        null=True,
+        blank=True,
+        help_text=_("Used to estimate the value of a pledge; empty when there is no standard."),
+    )
+    note = models.TextField(blank=True)
+    reported_commitments = models.PositiveIntegerField(null=True, blank=True)
+    reported_value_idr = models.DecimalField(max_digits=18, decimal_places=0, null=True, blank=True)
+
+    # Live figures, written by the commitments app.
+    live_commitments = models.PositiveIntegerField(default=0, editable=False)
+    live_quantity = models.PositiveBigIntegerField(default=0, editable=False)
+    live_value_idr = models.DecimalField(max_digits=18, decimal_places=0, default=0, editable=False)
+
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "sort_order", "slug"]
+        verbose_name = _("donation form")
+        verbose_name_plural = _("donation forms")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "slug"], name="donation_form_slug_unique"),
+            models.CheckConstraint(
+                condition=Q(unit__in=[u.value for u in DonationUnit]),
+                name="donation_form_unit_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_value_idr__isnull=True) | Q(unit_value_idr__gte=0),
+                name="donation_form_unit_value_nonnegative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.slug} / {self.name}"
+
+    @property
+    def name(self) -> str:
+        return in_language(self.name_id, self.name_en)
+
+    def estimate_value_idr(self, quantity: int) -> int | None:
+        """Estimated value of `quantity` units in IDR, or None without a standard value."""
+        if self.unit == self.Unit.IDR:
+            return quantity
+        if self.unit_value_idr is None:
+            return None
+        return int(self.unit_value_idr) * quantity
+
+
+class ProgramLead(models.Model):
+    """A user who leads a program for its department: verifies collaborators, sees dashboards."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="leads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="program_leads"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("program lead")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "user"], name="program_lead_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} leads {self.program.slug}"

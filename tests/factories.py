@@ -1,0 +1,81 @@
+"""factory_boy factories over the real programs and Jakarta areas loaded for the session."""
+
+import datetime
+import uuid
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from collaborators.models import Collaborator, Membership
+from commitments.models import Commitment
+from locations.models import Area, Need
+from programs.models import DonationForm, Program
+
+
+def pangan_groceries() -> DonationForm:
+    return DonationForm.objects.get(program__slug="pangan", slug="groceries")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}@example.org")
+    email = factory.SelfAttribute("username")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class CollaboratorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Collaborator
+
+    name = factory.Sequence(lambda n: f"Collaborator {n}")
+    slug = factory.Sequence(lambda n: f"collaborator-{n}")
+    kind = Collaborator.Kind.COMPANY
+    verification_status = Collaborator.Verification.VERIFIED
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    collaborator = factory.SubFactory(CollaboratorFactory)
+
+
+class NeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Need
+
+    area = factory.LazyFunction(lambda: Area.objects.get(code="31.73.04.1002.001"))
+    donation_form = factory.LazyFunction(pangan_groceries)
+    program = factory.LazyAttribute(lambda o: o.donation_form.program)
+    quantity_needed = 100
+    unit_value_idr = 300_000
+    households = 250
+    assessed_by_role = "Ketua RW 01"
+    valid_until = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))
+
+
+class CommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    collaborator = factory.SubFactory(CollaboratorFactory)
+    need = factory.SubFactory(NeedFactory)
+    area = factory.LazyAttribute(lambda o: o.need.area)
+    program = factory.LazyAttribute(lambda o: o.need.program)
+    donation_form = factory.LazyAttribute(lambda o: o.need.donation_form)
+    quantity = 10
+    idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
+
+
+def program(slug: str) -> Program:
+    return Program.objects.get(slug=slug)
