@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LocationsConfig(AppConfig):
     name = "locations"
     verbose_name = _("Locations and needs")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

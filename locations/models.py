@@ -294,6 +294,15 @@ class Need(models.Model):
     def quantity_remaining(self) -> int:
         return self.quantity_needed - self.quantity_claimed
 
+    @property
+    def delivered_percent(self) -> int:
+        return round(100 * self.quantity_delivered / self.quantity_needed)
+
+    @property
+    def pledged_percent(self) -> int:
+        """Pledged but not yet delivered, as a share of the need (the bar's middle part)."""
+        return round(100 * (self.quantity_claimed - self.quantity_delivered) / self.quantity_needed)
+
     def estimate_value_idr(self, quantity: int) -> int | None:
         if self.unit_value_idr is not None and self.donation_form.unit != DonationForm.Unit.IDR:
             return int(self.unit_value_idr) * quantity

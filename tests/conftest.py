@@ -3,18 +3,39 @@ per session (they are what every page and rule works on); each test then runs in
 transaction that is rolled back."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
+from ksbb.i18n import compile_catalogs
 from locations.models import Area
+
+# Before any page renders: the Indonesian catalogue compiled from its .po, so that plain
+# `pytest` works in a fresh clone too.
+if compile_catalogs(Path(__file__).resolve().parent.parent / "locale"):
+    from django.utils.translation import trans_real
+
+    trans_real._translations = {}  # catalogues already loaded by set-up start over
+    trans_real._default = None
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        created = None
+        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+            # Only browser tests were selected: none asks pytest-django for a database.
+            created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         call_command("load_programs", stdout=io.StringIO())
         call_command("load_jakarta", stdout=io.StringIO())
+    yield
+    if created:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +54,103 @@ def _clear_cache():
 @pytest.fixture
 def kali_anyar(db) -> Area:
     return Area.objects.get(code="31.73.04.1002")
+
+
+# --- browser tests ----------------------------------------------------------------------
+# They drive Debian's Chromium against a live server thread on the test database, with
+# data committed for real (the server is another connection), so they run last.
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+UNREACHABLE_TILES = "http://tiles.invalid/{z}/{x}/{y}.png"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def live_portal(django_db_setup, django_db_blocker):
+    """Base URL of a live portal with Jakarta, the programs and the demo data committed."""
+    import os
+
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    from collaborators.models import Collaborator
+    from commitments.demo import seed_demo
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("KSBB_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing and KSBB_REQUIRE_BROWSER is set")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+    # make here are plain synchronous code all the same.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Tiles from the internet never load in tests: the map must work without them.
+    settings.MAP_TILE_URL = UNREACHABLE_TILES
+    with django_db_blocker.unblock():
+        if not Area.objects.filter(level="rw").exists():  # a transactional test flushed it
+            call_command("load_programs", stdout=io.StringIO())
+            call_command("load_jakarta", stdout=io.StringIO())
+        if not Collaborator.objects.filter(is_demo=True).exists():
+            seed_demo(force=True)
+        server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+        server.daemon = True
+        server.start()
+        server.is_ready.wait()
+        if server.error:
+            raise server.error
+        try:
+            yield f"http://127.0.0.1:{server.port}"
+        finally:
+            server.terminate()
+
+
+@pytest.fixture(scope="session")
+def chromium(live_portal):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, django_db_blocker):
+    """A fresh browser context (a phone-sized one with `phone` marker) that fails the test
+    on any JavaScript error; failed tile loads are expected and ignored."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+
+    def on_console(message):
+        if (
+            message.type == "error"
+            and "tiles.invalid" not in (message.location or {}).get("url", "")
+            and "ERR_NAME_NOT_RESOLVED" not in message.text
+        ):
+            errors.append(f"console: {message.text} {message.location}")
+
+    page.on("console", on_console)
+    page.js_errors = errors
+    with django_db_blocker.unblock():
+        yield page
+    context.close()
+    assert errors == [], errors
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from ksbb.i18n import compile_catalogs
 
 
 class Command(BaseCommand):
@@ -14,12 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for locale_dir in settings.LOCALE_PATHS:
-            for po_path in sorted(Path(locale_dir).glob("*/LC_MESSAGES/*.po")):
-                mo_path = po_path.with_suffix(".mo")
-                if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-                    continue
-                with po_path.open("rb") as handle:
-                    catalog = read_po(handle)
-                with mo_path.open("wb") as handle:
-                    write_mo(handle, catalog)
+            for po_path in compile_catalogs(Path(locale_dir)):
                 self.stdout.write(f"compiled {po_path.relative_to(settings.BASE_DIR)}")

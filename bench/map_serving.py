@@ -1,0 +1,135 @@
+"""Warm serving speed of the needs map's data against a static file of the same bytes.
+
+Prepares a throw-away database (real Jakarta, a need in every residential RW), writes the
+exact gzip bytes of the RW geometry and need state as static files, starts gunicorn
+(DEBUG off, whitenoise serving the static files), warms the caches, then measures
+requests per second with wrk (Debian package `wrk`) for each endpoint and its static twin,
+in one run:
+
+    apt-get install wrk   # once
+    .venv/bin/python bench/map_serving.py [--seconds 10] [--connections 16]
+
+Ends with one line: need_state_ratio=... geometry_ratio=... (endpoint rps / static rps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from common import ROOT, load_data, setup_django
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, seconds: int, connections: int) -> float:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", "Accept-Encoding: gzip", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    database = setup_django()
+    load_data()
+    from django.test import Client
+    from django.urls import reverse
+
+    from locations.models import MapLayer
+
+    client = Client(HTTP_ACCEPT_ENCODING="gzip", HTTP_HOST="127.0.0.1")
+    geometry_path = reverse("map-geometry", args=["rw", MapLayer.objects.get(level="rw").version])
+    state_path = reverse("map-need-state", args=["rw"])
+    static_root = tempfile.mkdtemp(prefix="ksbb-bench-static-")
+    os.makedirs(os.path.join(static_root, "bench"))
+    for name, path in [("geometry.json", geometry_path), ("need-state.json", state_path)]:
+        body = client.get(path).content
+        with open(os.path.join(static_root, "bench", name), "wb") as f:
+            f.write(gzip.decompress(body))
+        with open(os.path.join(static_root, "bench", name + ".gz"), "wb") as f:
+            f.write(body)  # whitenoise serves these exact bytes to gzip clients
+
+    port = free_port()
+    env = dict(
+        os.environ,
+        DEBUG="0",
+        SECRET_KEY="bench-only-secret-key-0123456789abcdef",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        STATIC_ROOT=static_root,
+        LOG_LEVEL="WARNING",
+    )
+    if not os.environ.get("DATABASE_URL"):
+        env["SQLITE_PATH"] = database
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "ksbb.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/static/bench/need-state.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        urls = {
+            "need state": base + state_path,
+            "need state (static file)": base + "/static/bench/need-state.json",
+            "geometry": base + geometry_path,
+            "geometry (static file)": base + "/static/bench/geometry.json",
+        }
+        for url in urls.values():  # warm every worker's cache
+            wrk(url, 2, args.connections)
+        rps = {name: wrk(url, args.seconds, args.connections) for name, url in urls.items()}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    for name, value in rps.items():
+        print(f"{name:28s} {value:10.1f} requests/s")
+    need_ratio = rps["need state"] / rps["need state (static file)"]
+    geometry_ratio = rps["geometry"] / rps["geometry (static file)"]
+    print(f"need_state_ratio={need_ratio:.2f} geometry_ratio={geometry_ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

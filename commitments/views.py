@@ -1,0 +1,119 @@
+"""Public pages that show commitments: the area page and the map's area panel."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from locations.mapdata import NeedFilter, need_state
+from locations.models import Area, AreaIndicator, Need
+
+from .models import Commitment
+
+
+def _area_or_404(code: str) -> Area:
+    area = Area.objects.select_related("parent").filter(code=code).first()
+    if area is None:
+        raise Http404("No area with this code")
+    return area
+
+
+def _open_needs(area: Area, limit: int):
+    return (
+        Need.objects.open()
+        .in_area(area)
+        .select_related("area", "area__parent", "site", "donation_form", "program")
+        .order_by("priority", "-assessed_at", "pk")[:limit]
+    )
+
+
+def _recent_commitments(area: Area, limit: int):
+    return (
+        Commitment.objects.filter(area__path__startswith=area.path)
+        .select_related("collaborator", "donation_form", "area", "area__parent")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def _last_assessment(area: Area):
+    """The most recent assessment in the area: when, and by which role (never the person)."""
+    return (
+        Need.objects.in_area(area)
+        .order_by("-assessed_at")
+        .values("assessed_at", "assessed_by_role")
+        .first()
+    )
+
+
+def area_panel(request: HttpRequest, code: str) -> HttpResponse:
+    area = _area_or_404(code)
+    needs = list(_open_needs(area, limit=6))
+    return render(
+        request,
+        "commitments/area_panel.html",
+        {
+            "area": area,
+            "ancestors": area.ancestors(),
+            "needs": needs[:5],
+            "more_needs": len(needs) > 5,
+            "last_assessment": _last_assessment(area),
+            "commitments": _recent_commitments(area, limit=5),
+        },
+    )
+
+
+def area_detail(request: HttpRequest, code: str) -> HttpResponse:
+    area = _area_or_404(code)
+    ancestors = area.ancestors()
+    needs = list(_open_needs(area, limit=51))
+    children = list(Area.objects.filter(parent=area).order_by("code"))
+    child_state = {}
+    if children:
+        child_state = need_state(children[0].level, NeedFilter())["areas"]
+    indicators = list(
+        AreaIndicator.objects.filter(area__code__in=[*area.ancestor_codes, area.code])
+        .select_related("area")
+        .order_by("area__path", "indicator", "breakdown", "period")
+    )
+    # Flood history of a kelurahan: how many of its RW were flooded on each observed day.
+    flood_counts = dict(
+        AreaIndicator.objects.filter(indicator="flood-state", area__parent=area, value__gte=1)
+        .values("period")
+        .annotate(rw=Count("pk"))
+        .order_by("period")
+        .values_list("period", "rw")
+    )
+    geometry = (
+        Area.objects.with_geometry().values_list("display_geometry", flat=True).get(pk=area.pk)
+    )
+    inset = {
+        "area": {"type": "Feature", "properties": {"n": area.name}, "geometry": geometry},
+        "children": [],
+    }
+    if area.level == Area.Level.KELURAHAN:
+        inset["children"] = [
+            {"type": "Feature", "properties": {"n": name, "c": code}, "geometry": shape}
+            for code, name, shape in Area.objects.with_geometry()
+            .filter(parent=area)
+            .values_list("code", "name", "display_geometry")
+        ]
+    return render(
+        request,
+        "commitments/area_detail.html",
+        {
+            "area": area,
+            "ancestors": ancestors,
+            "needs": needs[:50],
+            "more_needs": len(needs) > 50,
+            "last_assessment": _last_assessment(area),
+            "commitments": _recent_commitments(area, limit=20),
+            "children": [(child, child_state.get(child.code)) for child in children],
+            "own_indicators": [i for i in indicators if i.area_id == area.pk],
+            "inherited_indicators": [i for i in indicators if i.area_id != area.pk],
+            "flood_counts": flood_counts,
+            "inset": inset,
+            "today": timezone.localdate(),
+        },
+    )

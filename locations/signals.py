@@ -1,0 +1,23 @@
+"""Keep the map's cached data in step with edits made anywhere (admin, forms, shell).
+
+Writes that bypass model signals (the conditional UPDATE that claims a need) call
+mapdata.needs_changed themselves.
+"""
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .mapdata import needs_changed
+from .models import Need, Site
+
+
+@receiver([post_save, post_delete], sender=Need)
+def need_saved(sender, **kwargs):
+    transaction.on_commit(needs_changed)
+
+
+@receiver([post_save, post_delete], sender=Site)
+def site_saved(sender, **kwargs):
+    transaction.on_commit(lambda: cache.delete("map:sites"))

@@ -1,0 +1,188 @@
+"""The needs map: its page and the data it downloads (geometry, need state, sites, search)."""
+
+from __future__ import annotations
+
+import gzip
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext
+from django.views.decorators.http import require_GET
+
+from programs.models import Program
+
+from .mapdata import MAP_LEVELS, NeedFilter, layer_versions, served_layer, served_need_state
+from .models import Area, Need, Site
+from .search import search_areas
+
+GEOMETRY_CACHE_CONTROL = "public, max-age=31536000, immutable"
+NEED_STATE_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60"
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "")
+
+
+def compressed_response(
+    request: HttpRequest,
+    payload_gzip: bytes,
+    *,
+    content_type: str,
+    cache_control: str,
+    etag: str | None = None,
+) -> HttpResponse:
+    """Serve bytes compressed once, ahead of time; decompress only for the rare client
+    that does not take gzip."""
+    if etag and etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    elif accepts_gzip(request):
+        response = HttpResponse(payload_gzip, content_type=content_type)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(payload_gzip), content_type=content_type)
+    response["Cache-Control"] = cache_control
+    response["Vary"] = "Accept-Encoding"
+    if etag:
+        response["ETag"] = etag
+    return response
+
+
+def parse_need_filter(params) -> NeedFilter:
+    """Filters from query parameters; anything unreadable is ignored, never an error."""
+
+    def positive_int(name: str) -> int | None:
+        try:
+            value = int(params.get(name, ""))
+        except ValueError:
+            return None
+        return value if value > 0 else None
+
+    priority = positive_int("priority")
+    return NeedFilter(
+        program=positive_int("program"),
+        donation_form=positive_int("form"),
+        priority=priority if priority in Need.Priority.values else None,
+        open_only=params.get("open", "1") != "0",
+        fresh_days=positive_int("fresh"),
+    )
+
+
+def _map_level(level: str) -> str:
+    if level not in MAP_LEVELS:
+        raise Http404("No map at this level")
+    return level
+
+
+@require_GET
+def map_geometry(request: HttpRequest, level: str, version: str) -> HttpResponse:
+    layer = served_layer(_map_level(level))
+    if layer is None:
+        raise Http404("This level has no areas loaded")
+    if version != layer.version:
+        # An old page asks for a replaced version: send it to the current one.
+        response = redirect("map-geometry", level=level, version=layer.version)
+        response["Cache-Control"] = "no-cache"
+        return response
+    return compressed_response(
+        request,
+        layer.payload_gzip,
+        content_type="application/json",
+        cache_control=GEOMETRY_CACHE_CONTROL,
+        etag=f'"{layer.version}"',
+    )
+
+
+@require_GET
+def map_need_state(request: HttpRequest, level: str) -> HttpResponse:
+    state = served_need_state(_map_level(level), parse_need_filter(request.GET))
+    return compressed_response(
+        request,
+        state.payload_gzip,
+        content_type="application/json",
+        cache_control=NEED_STATE_CACHE_CONTROL,
+        etag=state.etag,
+    )
+
+
+@require_GET
+def map_sites(request: HttpRequest) -> HttpResponse:
+    payload = cache.get("map:sites")
+    if payload is None:
+        sites = [
+            {"id": pk, "k": kind, "n": name, "a": code, "x": lon, "y": lat}
+            for pk, kind, name, code, lon, lat in Site.objects.order_by("pk").values_list(
+                "pk", "kind", "name", "area__code", "lon", "lat"
+            )
+        ]
+        payload = {"kinds": dict(Site.Kind.choices), "sites": sites}
+        payload["kinds"] = {k: str(v) for k, v in payload["kinds"].items()}
+        cache.set("map:sites", payload, timeout=300)
+    response = JsonResponse(payload)
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@require_GET
+def area_search(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "").strip()[:80]
+    results = search_areas(query) if len(query) >= 2 else []
+    return JsonResponse({"query": query, "results": results})
+
+
+def needs_map(request: HttpRequest) -> HttpResponse:
+    versions = layer_versions()
+    layers = [
+        {
+            "level": level,
+            "label": Area.Level(level).label,
+            "geometry_url": reverse(
+                "map-geometry", kwargs={"level": level, "version": versions[level]}
+            ),
+            "state_url": reverse("map-need-state", kwargs={"level": level}),
+        }
+        for level in MAP_LEVELS
+        if level in versions
+    ]
+    programs = Program.objects.prefetch_related("donation_forms")
+    need_filter = parse_need_filter(request.GET)
+    # Without JavaScript the page still lists where help is needed, with the same filters.
+    top = (
+        need_filter.apply(Need.objects.all(), timezone.localdate())
+        .select_related("area", "area__parent", "donation_form")
+        .order_by("priority", "-quantity_needed")[:25]
+    )
+    map_config = {
+        "layers": layers,
+        "lang": get_language() or "id",
+        "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
+        "panelUrl": reverse("area-panel", kwargs={"code": "__code__"}),
+        "searchUrl": reverse("area-search"),
+        "sitesUrl": reverse("map-sites"),
+        "strings": {
+            "noNeed": gettext("No open need"),
+            "noResidents": gettext("No residents (cemetery, industrial estate...)"),
+            "remaining": gettext("remaining"),
+            "moreNeeds": gettext("and %(count)s more needs"),
+            "areasShaded": gettext("%(count)s areas with needs"),
+            "loadFailed": gettext("The map data could not be loaded. Check your connection."),
+            "noResults": gettext("No area found"),
+            "sitesHere": gettext("%(count)s institutions here: zoom in"),
+        },
+    }
+    return render(
+        request,
+        "locations/needs_map.html",
+        {
+            "map_config": map_config,
+            "layers": layers,
+            "programs": programs,
+            "priorities": Need.Priority.choices,
+            "need_filter": need_filter,
+            "top_needs": top,
+            "fresh_choices": [(30, 30), (90, 90), (180, 180)],
+        },
+    )

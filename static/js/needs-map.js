@@ -1,0 +1,377 @@
+/* The needs map: Leaflet with the Canvas renderer, geometry and need state fetched
+   separately so that filtering re-shades the map without reloading any geometry. */
+(function () {
+  "use strict";
+
+  var element = document.getElementById("needs-map");
+  if (!element || !window.L) return;
+  var config = JSON.parse(document.getElementById("map-config").textContent);
+  var t = config.strings;
+  var lang = config.lang === "en" ? "en" : "id";
+  var numberFormat = new Intl.NumberFormat(lang === "en" ? "en" : "id-ID");
+  var compactFormat = new Intl.NumberFormat(lang === "en" ? "en" : "id-ID", { notation: "compact", maximumFractionDigits: 1 });
+  var COLORS = ["#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"];
+  var NO_NEED = "#dfe3e8";
+  var NO_RESIDENTS = "#a7b0ba";
+
+  var map = L.map(element, { preferCanvas: true, zoomControl: true, minZoom: 9, maxZoom: 18 });
+  var renderer = L.canvas({ padding: 0.2, tolerance: 3 });
+  map.setView([-6.2, 106.83], 11);
+  if (config.tiles.url) {
+    L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution, maxZoom: 19 }).addTo(map);
+  }
+
+  var form = document.getElementById("map-filters");
+  var legend = document.getElementById("map-legend");
+  var panel = document.getElementById("area-panel");
+  var status = document.getElementById("map-status");
+  var geometryCache = {};
+  var state = { level: null, layer: null, byCode: {}, data: null, breaks: [], highlighted: null, selected: null };
+
+  function layerConfig(level) {
+    return config.layers.filter(function (l) { return l.level === level; })[0];
+  }
+
+  function metric() { return form.elements.metric.value; }
+  function metricIndex() { return state.data ? state.data.fields.indexOf(metric()) : -1; }
+
+  function formName(index) {
+    var entry = state.data && state.data.forms[index];
+    if (!entry) return "";
+    return lang === "en" ? entry[1] : entry[0];
+  }
+
+  function formatMetric(value) {
+    if (metric() === "value") return (lang === "en" ? "IDR " : "Rp ") + compactFormat.format(value);
+    return numberFormat.format(value);
+  }
+
+  function computeBreaks() {
+    var i = metricIndex(), values = [];
+    Object.keys(state.data.areas).forEach(function (code) {
+      var v = state.data.areas[code][i];
+      if (v > 0) values.push(v);
+    });
+    values.sort(function (a, b) { return a - b; });
+    var breaks = [];
+    for (var k = 1; k < COLORS.length; k++) {
+      var q = values[Math.floor((values.length * k) / COLORS.length)];
+      if (q !== undefined && (breaks.length === 0 || q > breaks[breaks.length - 1])) breaks.push(q);
+    }
+    state.breaks = breaks;
+  }
+
+  function colorFor(code, props) {
+    if (props && props.z) return NO_RESIDENTS;
+    var entry = state.data && state.data.areas[code];
+    if (!entry) return NO_NEED;
+    var v = entry[metricIndex()];
+    if (!(v > 0)) return NO_NEED;
+    var cls = 0;
+    while (cls < state.breaks.length && v >= state.breaks[cls]) cls++;
+    return COLORS[Math.min(cls, COLORS.length - 1)];
+  }
+
+  function style(feature) {
+    var code = feature.id;
+    var selected = code === state.selected;
+    return {
+      renderer: renderer,
+      fillColor: colorFor(code, feature.properties),
+      fillOpacity: 0.78,
+      color: selected ? "#0b2a3f" : "#ffffff",
+      weight: selected ? 3 : state.level === "rw" ? 0.5 : 1,
+      opacity: 1,
+    };
+  }
+
+  function restyle() {
+    if (!state.layer) return;
+    computeBreaks();
+    var shaded = 0;
+    state.layer.eachLayer(function (layer) {
+      layer.setStyle(style(layer.feature));
+      var c = layer.options.fillColor;
+      if (c !== NO_NEED && c !== NO_RESIDENTS) shaded++;
+    });
+    element.dataset.shaded = String(shaded);
+    drawLegend(shaded);
+  }
+
+  function drawLegend(shaded) {
+    var rows = [];
+    for (var k = 0; k <= state.breaks.length; k++) {
+      var lower = k === 0 ? 1 : state.breaks[k - 1];
+      var upper = state.breaks[k];
+      var label = upper === undefined ? "≥ " + formatMetric(lower) : formatMetric(lower) + " – " + formatMetric(upper);
+      rows.push('<li><span class="swatch" style="background:' + COLORS[k] + '"></span>' + label + "</li>");
+    }
+    rows.push('<li><span class="swatch" style="background:' + NO_NEED + '"></span>' + t.noNeed + "</li>");
+    rows.push('<li><span class="swatch" style="background:' + NO_RESIDENTS + '"></span>' + t.noResidents + "</li>");
+    var metricLabel = form.elements.metric.options[form.elements.metric.selectedIndex].text;
+    legend.innerHTML = "<h2>" + metricLabel + "</h2><ul>" + rows.join("") + "</ul><p>" +
+      t.areasShaded.replace("%(count)s", numberFormat.format(shaded)) + "</p>";
+  }
+
+  function tooltip(layer) {
+    var feature = layer.feature;
+    var entry = state.data && state.data.areas[feature.id];
+    var html = "<strong>" + escapeHtml(feature.properties.n) + "</strong>";
+    if (feature.properties.z) return html + "<br>" + t.noResidents;
+    if (!entry) return html + "<br>" + t.noNeed;
+    html += "<br>" + escapeHtml(formName(entry[4])) + ": " + numberFormat.format(entry[5]) + " " + t.remaining;
+    if (entry[3] > 1) html += "<br>" + t.moreNeeds.replace("%(count)s", entry[3] - 1);
+    return html;
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function stateUrl() {
+    var params = new URLSearchParams();
+    ["program", "form", "priority", "fresh"].forEach(function (name) {
+      var v = form.elements[name].value;
+      if (v) params.set(name, v);
+    });
+    params.set("open", document.getElementById("f-open").checked ? "1" : "0");
+    return layerConfig(state.level).state_url + "?" + params.toString();
+  }
+
+  function loadState() {
+    var url = stateUrl();
+    element.dataset.loading = "state";
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) {
+        if (data.level !== state.level) return;
+        state.data = data;
+        restyle();
+        element.dataset.stateUrl = url;
+        delete element.dataset.loading;
+      })
+      .catch(function () { showStatus(t.loadFailed); });
+  }
+
+  function loadGeometry(level) {
+    if (geometryCache[level]) return Promise.resolve(geometryCache[level]);
+    return fetch(layerConfig(level).geometry_url)
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (topology) {
+        geometryCache[level] = window.topoFeatures(topology, "areas");
+        return geometryCache[level];
+      });
+  }
+
+  function setLevel(level) {
+    if (!layerConfig(level)) return Promise.resolve();
+    state.level = level;
+    element.dataset.level = level;
+    element.dataset.loading = "geometry";
+    return loadGeometry(level).then(function (collection) {
+      if (state.level !== level) return;
+      if (state.layer) map.removeLayer(state.layer);
+      state.byCode = {};
+      state.data = null;
+      state.layer = L.geoJSON(collection, {
+        style: style,
+        onEachFeature: function (feature, layer) {
+          state.byCode[feature.id] = layer;
+          layer.bindTooltip(function () { return tooltip(layer); }, { sticky: true, direction: "top" });
+          layer.on("click", function () { openPanel(feature.id); });
+        },
+      }).addTo(map);
+      element.dataset.drawn = String(collection.features.length);
+      if (!state.fitted) { map.fitBounds(state.layer.getBounds()); state.fitted = true; }
+      return loadState();
+    }).catch(function () { showStatus(t.loadFailed); });
+  }
+
+  function showStatus(message) {
+    status.textContent = message;
+    status.hidden = !message;
+  }
+
+  function openPanel(code) {
+    var previous = state.selected;
+    state.selected = code;
+    [previous, code].forEach(function (c) {
+      var layer = c && state.byCode[c];
+      if (layer) { layer.setStyle(style(layer.feature)); if (c === code) layer.bringToFront(); }
+    });
+    panel.hidden = false;
+    panel.setAttribute("aria-busy", "true");
+    return fetch(config.panelUrl.replace("__code__", encodeURIComponent(code)), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        panel.innerHTML = html;
+        panel.dataset.code = code;
+        panel.removeAttribute("aria-busy");
+        panel.focus();
+      })
+      .catch(function () { panel.innerHTML = "<p>" + t.loadFailed + "</p>"; });
+  }
+
+  panel.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-panel]")) closePanel();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !panel.hidden) closePanel();
+  });
+  function closePanel() {
+    var code = state.selected;
+    state.selected = null;
+    panel.hidden = true;
+    var layer = code && state.byCode[code];
+    if (layer) layer.setStyle(style(layer.feature));
+    element.focus();
+  }
+
+  // Filters: a form that also works without JavaScript (the list below the map).
+  var programSelect = form.elements.program, formSelect = form.elements.form;
+  function syncForms() {
+    var program = programSelect.value;
+    Array.prototype.forEach.call(formSelect.options, function (option) {
+      var visible = !option.value || !program || option.dataset.program === program;
+      option.hidden = !visible;
+      option.disabled = !visible;
+      if (!visible && option.selected) formSelect.value = "";
+    });
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "level") { setLevel(event.target.value); return; }
+    if (event.target.name === "program") syncForms();
+    if (event.target.name === "metric") { restyle(); return; }
+    if (event.target.id === "show-sites") { toggleSites(event.target.checked); return; }
+    loadState();
+  });
+  form.addEventListener("submit", function (event) { event.preventDefault(); loadState(); });
+  var apply = document.getElementById("apply-filters");
+  if (apply) apply.hidden = true;
+  syncForms();
+
+  // Search an area by name or code and fly to it.
+  var searchInput = document.getElementById("area-search");
+  var results = document.getElementById("search-results");
+  var searchTimer = null;
+  searchInput.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 200);
+  });
+  searchInput.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      clearTimeout(searchTimer);
+      runSearch().then(function (items) { if (items && items.length) chooseResult(items[0]); });
+    } else if (event.key === "ArrowDown") {
+      var first = results.querySelector("button");
+      if (first) { event.preventDefault(); first.focus(); }
+    }
+  });
+  results.addEventListener("keydown", function (event) {
+    var item = event.target.closest("li");
+    if (!item) return;
+    if (event.key === "ArrowDown" && item.nextElementSibling) { event.preventDefault(); item.nextElementSibling.querySelector("button").focus(); }
+    if (event.key === "ArrowUp") { event.preventDefault(); (item.previousElementSibling ? item.previousElementSibling.querySelector("button") : searchInput).focus(); }
+  });
+  function runSearch() {
+    var q = searchInput.value.trim();
+    if (q.length < 2) { results.innerHTML = ""; return Promise.resolve([]); }
+    return fetch(config.searchUrl + "?q=" + encodeURIComponent(q))
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        results.innerHTML = "";
+        if (!data.results.length) {
+          results.innerHTML = '<li class="muted">' + t.noResults + "</li>";
+        }
+        data.results.forEach(function (item) {
+          var li = document.createElement("li");
+          var button = document.createElement("button");
+          button.type = "button";
+          button.textContent = item.name + " · " + item.level_label + " · " + item.code;
+          button.addEventListener("click", function () { chooseResult(item); });
+          li.appendChild(button);
+          results.appendChild(li);
+        });
+        return data.results;
+      });
+  }
+  function chooseResult(item) {
+    results.innerHTML = "";
+    searchInput.value = item.name;
+    var b = item.bbox;
+    var go = function () {
+      // Keep the area clear of the panel that opens on the right (or bottom, on a phone).
+      var wide = element.clientWidth > 600;
+      map.flyToBounds([[b[1], b[0]], [b[3], b[2]]], {
+        maxZoom: 16, duration: 0.8,
+        paddingTopLeft: [20, 20],
+        paddingBottomRight: wide ? [Math.min(400, element.clientWidth / 2), 20] : [20, element.clientHeight * 0.6],
+      });
+      return openPanel(item.code);
+    };
+    var levelInput = form.querySelector('input[name="level"][value="' + item.level + '"]');
+    if (levelInput && item.level !== state.level) {
+      levelInput.checked = true;
+      return setLevel(item.level).then(go);
+    }
+    return go();
+  }
+
+  // Institution sites, clustered on a pixel grid when dense.
+  var sitesLayer = L.layerGroup();
+  var sites = null;
+  function toggleSites(on) {
+    if (!on) { map.removeLayer(sitesLayer); return; }
+    sitesLayer.addTo(map);
+    if (sites) { drawSites(); return; }
+    fetch(config.sitesUrl).then(function (r) { return r.json(); }).then(function (data) {
+      sites = data;
+      drawSites();
+    });
+  }
+  function drawSites() {
+    if (!sites || !map.hasLayer(sitesLayer)) return;
+    sitesLayer.clearLayers();
+    var cell = 48, groups = {};
+    sites.sites.forEach(function (site) {
+      var p = map.latLngToLayerPoint([site.y, site.x]);
+      var key = Math.floor(p.x / cell) + ":" + Math.floor(p.y / cell);
+      (groups[key] = groups[key] || []).push(site);
+    });
+    var clusters = 0;
+    Object.keys(groups).forEach(function (key) {
+      var group = groups[key];
+      if (group.length === 1) {
+        var site = group[0];
+        L.circleMarker([site.y, site.x], { renderer: renderer, radius: 6, color: "#0b2a3f", weight: 2, fillColor: "#2a9d8f", fillOpacity: 1 })
+          .bindTooltip(escapeHtml(site.n) + "<br>" + escapeHtml(sites.kinds[site.k] || site.k))
+          .on("click", function () { openPanel(site.a); })
+          .addTo(sitesLayer);
+        return;
+      }
+      clusters++;
+      var bounds = L.latLngBounds(group.map(function (s) { return [s.y, s.x]; }));
+      L.marker(bounds.getCenter(), {
+        icon: L.divIcon({ className: "site-cluster", html: "<span>" + group.length + "</span>", iconSize: [34, 34] }),
+        title: t.sitesHere.replace("%(count)s", group.length),
+        keyboard: true,
+      }).on("click", function () { map.fitBounds(bounds.pad(0.5)); }).addTo(sitesLayer);
+    });
+    element.dataset.siteClusters = String(clusters);
+  }
+  map.on("zoomend", drawSites);
+
+  window.ksbbMap = {
+    map: map,
+    state: state,
+    openPanel: openPanel,
+    fillOf: function (code) { var l = state.byCode[code]; return l ? l.options.fillColor : null; },
+  };
+
+  var initial = form.querySelector('input[name="level"]:checked');
+  setLevel(initial ? initial.value : config.layers[0].level);
+  if (document.getElementById("show-sites").checked) toggleSites(true);
+})();

@@ -1,0 +1,142 @@
+"""The needs map in real headless Chromium (Debian's), against a live portal."""
+
+import pytest
+
+from locations.models import Area
+
+from .a11y import accessibility_problems
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_map(page, live_portal, query=""):
+    page.goto(f"{live_portal}/peta/{query}")
+    page.wait_for_function(
+        "() => { const m = document.getElementById('needs-map');"
+        " return m.dataset.drawn && m.dataset.shaded && !m.dataset.loading; }"
+    )
+    return page.locator("#needs-map")
+
+
+def test_map_draws_every_rw_and_filters_reshade_it(page, live_portal):
+    needs_map = open_map(page, live_portal)
+    assert needs_map.get_attribute("data-drawn") == "2698"
+    shaded_all = int(needs_map.get_attribute("data-shaded"))
+    assert shaded_all > 300
+    assert page.locator("#map-legend li").count() >= 3
+    screenshot(page, "needs-map")
+    geometry_requests = []
+    page.on("request", lambda r: geometry_requests.append(r.url) if "geometri-" in r.url else None)
+    before = page.screenshot()
+
+    page.select_option("#f-program", label="KSBB Pendidikan")
+    page.wait_for_function(
+        f"() => document.getElementById('needs-map').dataset.shaded !== '{shaded_all}'"
+        " && !document.getElementById('needs-map').dataset.loading"
+    )
+    shaded_education = int(needs_map.get_attribute("data-shaded"))
+    assert 0 < shaded_education < shaded_all
+    assert page.screenshot() != before  # the shading on screen changed
+    assert geometry_requests == []  # re-shaded without reloading any geometry
+    assert "program=" in needs_map.get_attribute("data-state-url")
+
+
+def test_clicking_an_area_opens_its_panel(page, live_portal):
+    open_map(page, live_portal)
+    rw = Area.objects.get(code="31.73.04.1002.001")
+    page.evaluate(f"() => {{ ksbbMap.map.setView([{rw.centroid_lat}, {rw.centroid_lon}], 17); }}")
+    page.wait_for_timeout(700)
+    point = page.evaluate(
+        f"() => ksbbMap.map.latLngToContainerPoint([{rw.centroid_lat}, {rw.centroid_lon}])"
+    )
+    box = page.locator("#needs-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    panel = page.locator("#area-panel")
+    panel.get_by_role("heading", name="RW 01, Kali Anyar").wait_for()
+    assert panel.is_visible()
+    text = panel.inner_text()
+    assert "Kebutuhan terbuka" in text or "Tidak ada kebutuhan terbuka" in text
+    assert "Komitmen terbaru" in text
+    screenshot(page, "area-panel")
+    page.keyboard.press("Escape")
+    assert not panel.is_visible()
+
+
+def test_search_kali_anyar_and_land_on_it(page, live_portal):
+    open_map(page, live_portal)
+    page.fill("#area-search", "Kali Anyar")
+    page.locator("#search-results button").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator("#area-panel").get_by_role("heading", name="Kali Anyar").wait_for()
+    page.wait_for_timeout(1200)  # the fly-to animation
+    kali_anyar = Area.objects.get(code="31.73.04.1002")
+    in_view = page.evaluate(
+        f"() => ksbbMap.map.getBounds().contains([{kali_anyar.centroid_lat},"
+        f" {kali_anyar.centroid_lon}]) && ksbbMap.map.getZoom() >= 14"
+    )
+    assert in_view
+    assert page.locator("#needs-map").get_attribute("data-level") == "kelurahan"
+    assert page.locator("input[name=level][value=kelurahan]").is_checked()
+
+
+def test_filters_work_from_the_keyboard(page, live_portal):
+    needs_map = open_map(page, live_portal)
+    shaded = needs_map.get_attribute("data-shaded")
+    page.focus("#area-search")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "f-program":
+            break
+    assert page.evaluate("() => document.activeElement.id") == "f-program"
+    page.keyboard.press("ArrowDown")  # the first program
+    page.wait_for_function(
+        f"() => document.getElementById('needs-map').dataset.shaded !== '{shaded}'"
+    )
+
+
+def test_switching_language(page, live_portal):
+    open_map(page, live_portal)
+    assert page.locator("h1").inner_text() == "Di mana bantuan dibutuhkan"
+    page.select_option("#language-select", "en")
+    page.click(".language-switcher button")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Where help is needed"
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.select_option("#language-select", "id")
+    page.click(".language-switcher button")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "id"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/peta/",
+        "/wilayah/31.73.04.1002/",
+        "/wilayah/31.73.04.1002.001/",
+        "/wilayah/31.73/",
+        "/program/pangan/",
+        "/kolaborator/",
+        "/akun/login/",
+    ],
+)
+def test_pages_have_no_errors_and_pass_basic_accessibility_checks(page, live_portal, path):
+    page.goto(live_portal + path)
+    page.wait_for_load_state("networkidle")
+    assert accessibility_problems(page) == []
+
+
+def test_map_on_a_phone(chromium, live_portal):
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="id-ID"
+    )
+    page = context.new_page()
+    open_map(page, live_portal)
+    assert page.locator("#needs-map").get_attribute("data-drawn") == "2698"
+    page.fill("#area-search", "31.73.04.1002.001")
+    page.locator("#search-results button").first.click()
+    page.locator("#area-panel").get_by_role("heading", name="RW 01, Kali Anyar").wait_for()
+    screenshot(page, "area-panel-phone")
+    context.close()
