@@ -124,6 +124,8 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", _("owner")
         MEMBER = "member", _("member")
+        # Asked to join; acts for the collaborator only once an owner approves.
+        PENDING = "pending", _("waiting for approval")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -139,7 +141,8 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "collaborator"], name="membership_unique"),
             models.CheckConstraint(
-                condition=Q(role__in=["owner", "member"]), name="membership_role_valid"
+                condition=Q(role__in=["owner", "member", "pending"]),
+                name="membership_role_valid",
             ),
         ]
 

@@ -13,19 +13,27 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from shapely.geometry import Point, shape
 
-from collaborators.models import Collaborator, CollaboratorContact
-from locations.models import Area, AreaIndicator, Need, Site
-from programs.models import DonationForm, Program
+from collaborators.models import Collaborator, CollaboratorContact, Membership
+from locations.models import Area, AreaIndicator, Facilitator, Need, Site
+from programs.models import DonationForm, Program, ProgramLead
 
 from .models import Commitment, CommitmentEvent, Delivery, Status
 from .services import needs_recount, totals_refresh
 
 SEED = 2021
+# Demo sign-ins, so a newcomer can walk through pledging, confirming and delivering.
+DEMO_PASSWORD = "demo-ksbb-2026"
+DEMO_USERS = {
+    "donor": "donatur.demo@example.org",
+    "facilitator": "lurah.kalianyar.demo@example.org",
+    "lead": "dinsos.demo@example.org",
+}
 
 COLLABORATORS = [
     ("Yayasan Peduli Sesama (demo)", Collaborator.Kind.FOUNDATION, True, False),
@@ -162,7 +170,24 @@ class _Builder:
         self.sites = self._sites(chosen)
         needs = self._needs(chosen, flooded)
         self._commitments(needs)
+        self._users()
         return self.result
+
+    def _users(self) -> None:
+        User = get_user_model()
+        donor = self.collaborators[0]
+        for role, email in DEMO_USERS.items():
+            user = User.objects.create_user(email, email, DEMO_PASSWORD, first_name=f"Demo {role}")
+            if role == "donor":
+                Membership.objects.create(user=user, collaborator=donor, role="owner")
+            elif role == "facilitator":
+                Facilitator.objects.create(
+                    user=user,
+                    area=Area.objects.get(code="31.73.04.1002"),
+                    title="Lurah Kali Anyar",
+                )
+            else:
+                ProgramLead.objects.create(user=user, program=self.programs["pangan"])
 
     def _collaborators(self) -> list[Collaborator]:
         made = []

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collaborators.models import Collaborator
+from ksbb.storage import private_storage
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
 
@@ -73,7 +74,9 @@ class Commitment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLEDGED)
     planned_delivery_on = models.DateField(null=True, blank=True)
     is_anonymous = models.BooleanField(default=False, help_text=_("Shown publicly as 'anonymous'."))
-    statement_letter = models.FileField(upload_to="statements/%Y/%m/", blank=True)
+    statement_letter = models.FileField(
+        upload_to="statements/%Y/%m/", storage=private_storage, blank=True
+    )
     note = models.TextField(blank=True)
     # One key per pledge form render / API request: a resubmission finds the same row.
     idempotency_key = models.CharField(max_length=64)
@@ -199,7 +202,7 @@ class DeliveryProof(models.Model):
         DOCUMENT = "document", _("document")
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="proofs")
-    file = models.FileField(upload_to="proofs/%Y/%m/")
+    file = models.FileField(upload_to="proofs/%Y/%m/", storage=private_storage)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     content_type = models.CharField(max_length=50)
     size_bytes = models.PositiveIntegerField()
@@ -252,3 +255,45 @@ class CommitmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.commitment_id}: {self.from_status or '-'} -> {self.to_status}"
+
+    ROLE_LABELS = {
+        "collaborator": _("collaborator"),
+        "facilitator": _("facilitator"),
+        "lead": _("program lead"),
+        "admin": _("administrator"),
+        "system": _("the portal"),
+    }
+
+    @property
+    def role_label(self) -> str:
+        return str(self.ROLE_LABELS.get(self.actor_role, self.actor_role))
+
+
+class Notification(models.Model):
+    """A message to one user, shown in the portal and sent by email.
+
+    Written in the same transaction as the change it reports (an outbox): if the broker is
+    down the email goes out later, from the periodic task, and nothing is lost.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.subject}"

@@ -6,18 +6,42 @@ preconditions in its docstring.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collaborators.models import Collaborator
+from collaborators.roles import ADMIN, COLLABORATOR, FACILITATOR, LEAD, SYSTEM, roles_for
+from locations.mapdata import needs_changed
 from locations.models import Area, Need
 from programs.models import DonationForm, Program
 
-from .models import ACTIVE_STATUSES, CONFIRMED_STATUSES, Commitment, Delivery
+from .models import (
+    ACTIVE_STATUSES,
+    CONFIRMED_STATUSES,
+    Commitment,
+    CommitmentEvent,
+    Delivery,
+    DeliveryProof,
+    Status,
+)
+from .notifications import notify_delivery, notify_new_pledge, notify_status
+from .uploads import CleanUpload
+from .workflow import (
+    CONFIRM_DELIVERY_ROLES,
+    RECORD_DELIVERY_ROLES,
+    RELEASING,
+    TransitionRefused,
+    check,
+    commitment_roles,
+    find,
+)
 
 
 def needs_recount(*, need_ids: Iterable[int] | None = None) -> int:
@@ -151,3 +175,379 @@ def totals_refresh() -> None:
         Through.objects.bulk_create(
             [Through(collaborator_id=c, program_id=p) for c, p in program_links - current]
         )
+
+
+# --- the commitment lifecycle -----------------------------------------------------------
+
+
+class PledgeRefused(Exception):
+    """A pledge that cannot be taken; the message is for the person pledging."""
+
+    def __init__(self, message) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class PledgeResult:
+    commitment: Commitment
+    created: bool
+
+
+def commitment_pledge(
+    *,
+    user,
+    collaborator: Collaborator,
+    need: Need,
+    quantity: int,
+    idempotency_key: str,
+    planned_delivery_on: datetime.date | None = None,
+    aggregator: Collaborator | None = None,
+    statement_letter: CleanUpload | None = None,
+    is_anonymous: bool = False,
+    note: str = "",
+) -> PledgeResult:
+    """Pledge `quantity` of a need for `collaborator`.
+
+    The remaining quantity is claimed with one conditional UPDATE and a row-count check,
+    so concurrent pledges can never take a need below zero (PostgreSQL re-checks the
+    condition on the row it waited for; SQLite serialises writers with IMMEDIATE
+    transactions). The same idempotency key returns the commitment it created first,
+    whether the retry arrives later or at the same moment (the unique constraint decides).
+    Must not run inside an outer transaction: it commits its own.
+    """
+    roles = roles_for(
+        user,
+        collaborator_id=collaborator.pk,
+        area=need.area,
+        site=need.site,
+        program_id=need.program_id,
+    )
+    if COLLABORATOR not in roles:
+        raise PledgeRefused(_("You can only pledge for a collaborator you belong to."))
+    earlier = _pledged_with(collaborator, idempotency_key)
+    if earlier is not None:
+        return PledgeResult(earlier, created=False)
+    if quantity < 1:
+        raise PledgeRefused(_("Pledge at least 1."))
+    if not need.program.is_accepting_pledges():
+        raise PledgeRefused(_("This program is not taking pledges at the moment."))
+    if aggregator is not None and (
+        aggregator.pk == collaborator.pk or not aggregator.is_aggregator
+    ):
+        raise PledgeRefused(_("Choose an aggregator other than yourself."))
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            if not need_claim(need_id=need.pk, quantity=quantity, today=today):
+                raise PledgeRefused(_refusal(need.pk, quantity))
+            commitment = Commitment.objects.create(
+                collaborator=collaborator,
+                need=need,
+                area=need.area,
+                site=need.site,
+                program=need.program,
+                donation_form=need.donation_form,
+                quantity=quantity,
+                value_idr=need.estimate_value_idr(quantity),
+                channel=Commitment.Channel.PLATFORM,
+                aggregator=aggregator,
+                planned_delivery_on=planned_delivery_on,
+                is_anonymous=is_anonymous,
+                note=note,
+                idempotency_key=idempotency_key,
+                created_by=user,
+                statement_letter=statement_letter.as_file() if statement_letter else "",
+            )
+            CommitmentEvent.objects.create(
+                commitment=commitment,
+                actor=user,
+                actor_role=COLLABORATOR,
+                to_status=Status.PLEDGED,
+                reason=note,
+            )
+            notify_new_pledge(commitment)
+            transaction.on_commit(needs_changed)
+    except (IntegrityError, PledgeRefused):
+        # The same submission may have won the race a moment ago (taking the last units,
+        # or the idempotency key): then the answer is what it created.
+        earlier = _pledged_with(collaborator, idempotency_key)
+        if earlier is None:
+            raise
+        return PledgeResult(earlier, created=False)
+    return PledgeResult(commitment, created=True)
+
+
+def _pledged_with(collaborator: Collaborator, idempotency_key: str) -> Commitment | None:
+    return Commitment.objects.filter(
+        collaborator=collaborator, idempotency_key=idempotency_key
+    ).first()
+
+
+def need_claim(*, need_id: int, quantity: int, today: datetime.date) -> bool:
+    """Take `quantity` off what remains of a need, if that much remains: one conditional
+    UPDATE whose row count says whether it happened. Call inside the pledge's transaction."""
+    claimed = Need.objects.filter(
+        pk=need_id,
+        status=Need.Status.OPEN,
+        valid_until__gte=today,
+        quantity_claimed__lte=F("quantity_needed") - quantity,
+    ).update(quantity_claimed=F("quantity_claimed") + quantity, updated_at=timezone.now())
+    return claimed == 1
+
+
+def _refusal(need_id: int, quantity: int) -> str:
+    need = Need.objects.get(pk=need_id)
+    if not need.is_open():
+        return str(_("This need is no longer open for pledges."))
+    return str(
+        _("Only %(remaining)s remain to be pledged for this need; you asked for %(quantity)s.")
+        % {"remaining": need.quantity_remaining, "quantity": quantity}
+    )
+
+
+def _lock(commitment_id: int) -> Commitment:
+    # Lock the row for the rest of the transaction (a no-op on SQLite, whose IMMEDIATE
+    # transactions already serialise writers).
+    return (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("collaborator", "area", "site", "program", "donation_form", "need")
+        .get(pk=commitment_id)
+    )
+
+
+def _move(commitment: Commitment, source: str, target: str, *, actor, role: str, reason: str):
+    """Conditional status change; refuses if someone else moved the commitment first."""
+    moved = Commitment.objects.filter(pk=commitment.pk, status=source).update(
+        status=target, status_changed_at=timezone.now()
+    )
+    if moved != 1:
+        raise TransitionRefused(
+            _("This commitment was changed meanwhile; reload the page to see its status.")
+        )
+    commitment.status = target
+    CommitmentEvent.objects.create(
+        commitment=commitment,
+        actor=actor,
+        actor_role=role,
+        from_status=source,
+        to_status=target,
+        reason=reason,
+    )
+    notify_status(commitment, reason)
+    transaction.on_commit(_refresh_totals_later)
+
+
+def _acting_role(roles: set[str], allowed: frozenset[str]) -> str:
+    for role in (ADMIN, LEAD, FACILITATOR, COLLABORATOR, SYSTEM):
+        if role in roles and role in allowed:
+            return role
+    return ""
+
+
+def commitment_transition(
+    *, commitment_id: int, target: str, actor, reason: str = ""
+) -> Commitment:
+    """Move a commitment to `target` if the workflow allows it for `actor` (None: the
+    system). Releases the need's quantity when the commitment is cancelled, rejected or
+    expires. Runs in its own transaction, with the commitment row locked."""
+    with transaction.atomic():
+        commitment = _lock(commitment_id)
+        transition = find(commitment.status, target)
+        if transition.by_delivery:
+            raise TransitionRefused(_("Record or confirm a delivery to do this."))
+        roles = {SYSTEM} if actor is None else commitment_roles(actor, commitment)
+        check(transition, roles, commitment, reason)
+        _move(
+            commitment,
+            transition.source,
+            target,
+            actor=actor,
+            role=_acting_role(roles, transition.roles),
+            reason=reason.strip(),
+        )
+        if target in RELEASING and commitment.need_id:
+            Need.objects.filter(pk=commitment.need_id).update(
+                quantity_claimed=F("quantity_claimed") - commitment.quantity,
+                updated_at=timezone.now(),
+            )
+            transaction.on_commit(needs_changed)
+    return commitment
+
+
+def delivery_record(
+    *,
+    commitment_id: int,
+    actor,
+    quantity: int,
+    delivered_on: datetime.date,
+    recipients_households: int | None,
+    recipients_persons: int | None,
+    proofs: list[CleanUpload],
+    note: str = "",
+) -> Delivery:
+    """Record goods handed over (partial deliveries allowed), with checked proof files.
+    The first delivery moves a committed commitment to delivered."""
+    if not proofs:
+        raise TransitionRefused(_("Add at least one photo or document as proof."))
+    saved: list[DeliveryProof] = []
+    try:
+        with transaction.atomic():
+            commitment = _lock(commitment_id)
+            roles = commitment_roles(actor, commitment)
+            if not roles & RECORD_DELIVERY_ROLES:
+                raise TransitionRefused(
+                    _("You may not do this for this commitment."), forbidden=True
+                )
+            if commitment.status not in (Status.COMMITTED, Status.DELIVERED):
+                raise TransitionRefused(
+                    _("Deliveries are recorded for confirmed commitments only.")
+                )
+            if quantity < 1:
+                raise TransitionRefused(_("Deliver at least 1."))
+            if delivered_on > timezone.localdate():
+                raise TransitionRefused(_("The delivery date cannot be in the future."))
+            added = Commitment.objects.filter(
+                pk=commitment.pk, quantity_delivered__lte=F("quantity") - quantity
+            ).update(quantity_delivered=F("quantity_delivered") + quantity)
+            if added != 1:
+                raise TransitionRefused(
+                    _("Only %(left)s are left to deliver for this commitment.")
+                    % {"left": commitment.quantity - commitment.quantity_delivered}
+                )
+            delivery = Delivery.objects.create(
+                commitment=commitment,
+                quantity=quantity,
+                delivered_on=delivered_on,
+                recipients_households=recipients_households,
+                recipients_persons=recipients_persons,
+                note=note,
+                recorded_by=actor,
+            )
+            for proof in proofs:
+                saved.append(
+                    DeliveryProof.objects.create(
+                        delivery=delivery,
+                        file=proof.as_file(),
+                        kind=proof.kind,
+                        content_type=proof.content_type,
+                        size_bytes=len(proof.content),
+                    )
+                )
+            role = _acting_role(roles, RECORD_DELIVERY_ROLES)
+            if commitment.status == Status.COMMITTED:
+                _move(
+                    commitment,
+                    Status.COMMITTED,
+                    Status.DELIVERED,
+                    actor=actor,
+                    role=role,
+                    reason=_("Delivered %(quantity)s") % {"quantity": quantity},
+                )
+            else:
+                CommitmentEvent.objects.create(
+                    commitment=commitment,
+                    actor=actor,
+                    actor_role=role,
+                    from_status=Status.DELIVERED,
+                    to_status=Status.DELIVERED,
+                    reason=_("Delivered %(quantity)s more") % {"quantity": quantity},
+                )
+            notify_delivery(commitment, quantity)
+    except Exception:
+        for proof in saved:  # files are not transactional: remove what this attempt wrote
+            proof.file.storage.delete(proof.file.name)
+        raise
+    return delivery
+
+
+def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
+    """The facilitator confirms receipt. When everything promised has arrived and been
+    confirmed, the commitment is completed."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_related("commitment").get(pk=delivery_id)
+        commitment = _lock(delivery.commitment_id)
+        roles = commitment_roles(actor, commitment)
+        if not roles & CONFIRM_DELIVERY_ROLES:
+            raise TransitionRefused(_("You may not do this for this commitment."), forbidden=True)
+        confirmed = Delivery.objects.filter(pk=delivery.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now(), confirmed_by=actor
+        )
+        if confirmed != 1:
+            raise TransitionRefused(_("This delivery was already confirmed."))
+        if commitment.need_id:
+            Need.objects.filter(pk=commitment.need_id).update(
+                quantity_delivered=F("quantity_delivered") + delivery.quantity,
+                updated_at=timezone.now(),
+            )
+            transaction.on_commit(needs_changed)
+        total = Delivery.objects.filter(
+            commitment=commitment, confirmed_at__isnull=False
+        ).aggregate(total=Sum("quantity"))["total"]
+        role = _acting_role(roles, CONFIRM_DELIVERY_ROLES)
+        if total >= commitment.quantity and commitment.status == Status.DELIVERED:
+            _move(
+                commitment,
+                Status.DELIVERED,
+                Status.COMPLETED,
+                actor=actor,
+                role=role,
+                reason=_("Receipt confirmed"),
+            )
+        else:
+            CommitmentEvent.objects.create(
+                commitment=commitment,
+                actor=actor,
+                actor_role=role,
+                from_status=commitment.status,
+                to_status=commitment.status,
+                reason=_("Receipt of %(quantity)s confirmed") % {"quantity": delivery.quantity},
+            )
+            transaction.on_commit(_refresh_totals_later)
+        delivery.refresh_from_db()
+    return delivery
+
+
+def commitments_expire(*, now: datetime.datetime | None = None) -> int:
+    """Expire pledges not confirmed, and commitments not delivered, within their program's
+    limits. Idempotent; each commitment moves in its own transaction."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    expired = 0
+    for program in Program.objects.all():
+        unconfirmed = Commitment.objects.filter(
+            program=program,
+            status=Status.PLEDGED,
+            created_at__lt=now - datetime.timedelta(days=program.confirm_within_days),
+        )
+        undelivered = Commitment.objects.filter(program=program, status=Status.COMMITTED).filter(
+            Q(planned_delivery_on__lt=today - datetime.timedelta(days=program.deliver_within_days))
+            | Q(
+                planned_delivery_on__isnull=True,
+                status_changed_at__lt=now - datetime.timedelta(days=program.deliver_within_days),
+            )
+        )
+        for commitment_id in [
+            *unconfirmed.values_list("pk", flat=True),
+            *undelivered.values_list("pk", flat=True),
+        ]:
+            try:
+                commitment_transition(
+                    commitment_id=commitment_id,
+                    target=Status.EXPIRED,
+                    actor=None,
+                    reason=str(_("Not confirmed or delivered within the program's time limit.")),
+                )
+            except TransitionRefused:
+                continue  # moved by someone else meanwhile
+            expired += 1
+    return expired
+
+
+def _refresh_totals_later() -> None:
+    from .tasks import refresh_totals
+
+    try:
+        refresh_totals.delay()
+    except Exception:  # noqa: BLE001 - the periodic task refreshes them anyway
+        pass

@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from collaborators import account_views
 from collaborators import views as collaborator_views
 from commitments import views as commitment_views
+from commitments import workspace_views as work
 from locations import views as map_views
 from programs import views as program_views
 
@@ -28,7 +31,54 @@ urlpatterns = [
         collaborator_views.collaborator_detail,
         name="collaborator-detail",
     ),
-    path("akun/", include("django.contrib.auth.urls")),
+    path("akun/masuk/", account_views.SignInView.as_view(), name="login"),
+    path("akun/daftar/", account_views.signup, name="signup"),
+    path(
+        "akun/verifikasi/<str:uidb64>/<str:token>/",
+        account_views.verify_email,
+        name="verify-email",
+    ),
+    path("akun/verifikasi-ulang/", account_views.resend_verification, name="resend-verification"),
+    path("akun/kolaborator/", account_views.onboarding, name="onboarding"),
+    path("akun/tim/<slug:slug>/", account_views.team, name="team"),
+    path("akun/keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("akun/sandi/lupa/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "akun/sandi/terkirim/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "akun/sandi/atur/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "akun/sandi/selesai/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("ruang-kerja/", work.workspace, name="workspace"),
+    path("ruang-kerja/komitmen/", work.my_commitments, name="my-commitments"),
+    path("ruang-kerja/fasilitator/", work.facilitator_inbox, name="facilitator-inbox"),
+    path("ruang-kerja/verifikasi/", work.verification_queue, name="verification-queue"),
+    path(
+        "ruang-kerja/verifikasi/<slug:slug>/",
+        work.verify_collaborator,
+        name="verify-collaborator",
+    ),
+    path("notifikasi/", work.notifications, name="notifications"),
+    path("janji/<int:need_id>/", work.pledge_create, name="pledge-create"),
+    path("komitmen/<int:pk>/", work.commitment_detail, name="commitment-detail"),
+    path("komitmen/<int:pk>/status/", work.commitment_status, name="commitment-status"),
+    path("komitmen/<int:pk>/penyaluran/", work.delivery_create, name="delivery-create"),
+    path(
+        "komitmen/<int:pk>/penyaluran/<int:delivery_id>/terima/",
+        work.delivery_confirm_view,
+        name="delivery-confirm",
+    ),
+    path("komitmen/<int:pk>/bukti/<int:proof_id>/", work.proof_file, name="proof-file"),
+    path("komitmen/<int:pk>/surat/", work.statement_file, name="statement-file"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

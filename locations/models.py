@@ -370,6 +370,44 @@ class AreaIndicator(models.Model):
         return f"{self.area.code} {self.indicator} {self.breakdown} {self.period}: {self.value}"
 
 
+class Facilitator(models.Model):
+    """Someone who keeps needs current and confirms deliveries for an area or a site.
+
+    Assigned by staff in the admin. An area assignment covers everything below it: the head
+    of a kelurahan facilitates all its RW.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="facilitations"
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, null=True, blank=True, related_name="facilitators"
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="facilitators"
+    )
+    title = models.CharField(
+        _("title"), max_length=100, help_text=_("Shown publicly, e.g. 'Ketua RW 01'.")
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("facilitator")
+        verbose_name_plural = _("facilitators")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(area__isnull=False, site__isnull=True)
+                | Q(area__isnull=True, site__isnull=False),
+                name="facilitator_area_xor_site",
+            ),
+            models.UniqueConstraint(fields=["user", "area"], name="facilitator_area_unique"),
+            models.UniqueConstraint(fields=["user", "site"], name="facilitator_site_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.user})"
+
+
 class MapLayer(models.Model):
     """The map geometry of one level as served: TopoJSON, gzip-compressed, rebuilt by the
     importer. Its version (a hash of the content) goes into the URL, so the response can be

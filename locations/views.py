@@ -15,7 +15,14 @@ from django.views.decorators.http import require_GET
 
 from programs.models import Program
 
-from .mapdata import MAP_LEVELS, NeedFilter, layer_versions, served_layer, served_need_state
+from .mapdata import (
+    MAP_LEVELS,
+    NeedFilter,
+    layer_versions,
+    needs_version,
+    served_layer,
+    served_need_state,
+)
 from .models import Area, Need, Site
 from .search import search_areas
 
@@ -157,6 +164,9 @@ def needs_map(request: HttpRequest) -> HttpResponse:
     )
     map_config = {
         "layers": layers,
+        # In the need-state URL: a page rendered after a change never reads an older copy
+        # from the browser's cache.
+        "needsVersion": needs_version(),
         "lang": get_language() or "id",
         "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
         "panelUrl": reverse("area-panel", kwargs={"code": "__code__"}),

@@ -3,13 +3,19 @@ per session (they are what every page and rule works on); each test then runs in
 transaction that is rolled back."""
 
 import io
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from ksbb.i18n import compile_catalogs
 from locations.models import Area
+
+# Threads the tests start (live server, Celery worker, racing clients) must not keep
+# connections open after their work, or the test database cannot be dropped at the end.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # Before any page renders: the Indonesian catalogue compiled from its .po, so that plain
 # `pytest` works in a fresh clone too.
@@ -21,14 +27,15 @@ if compile_catalogs(Path(__file__).resolve().parent.parent / "locale"):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    from django.db import connection
+def django_db_setup(request, django_db_setup, django_db_blocker):
     from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
 
     with django_db_blocker.unblock():
         created = None
-        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
-            # Only browser tests were selected: none asks pytest-django for a database.
+        if "default" not in _get_databases_for_setup(request.session.items)[0]:
+            # Only browser tests were selected, and pytest-django sets up a database only
+            # for tests that ask it for one.
             created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         call_command("load_programs", stdout=io.StringIO())
         call_command("load_jakarta", stdout=io.StringIO())
@@ -75,7 +82,6 @@ def live_portal(django_db_setup, django_db_blocker):
     """Base URL of a live portal with Jakarta, the programs and the demo data committed."""
     import os
 
-    from django.conf import settings
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.test.testcases import LiveServerThread
 
@@ -154,3 +160,41 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# --- Celery ---------------------------------------------------------------------------
+# Tests run tasks in-process (eager), whatever REDIS_URL says, so each test sees the effect
+# of its tasks; test_notifications drives a real broker where it matters.
+
+
+@contextmanager
+def celery_broker(url: str | None, *, eager: bool):
+    from ksbb.celery import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+
+    def reset_pool():
+        # Connections and producers are pooled per broker URL; start afresh each time.
+        import kombu.pools
+
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
+        kombu.pools.reset()
+
+    reset_pool()
+    if url is not None:
+        app.conf.broker_url = url
+    app.conf.task_always_eager = eager
+    try:
+        yield app
+    finally:
+        reset_pool()
+        app.conf.broker_url, app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks():
+    with celery_broker(None, eager=True):
+        yield

@@ -79,3 +79,25 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
 
 def program(slug: str) -> Program:
     return Program.objects.get(slug=slug)
+
+
+def member_of(collaborator: Collaborator, **user_kwargs):
+    user = UserFactory(**user_kwargs)
+    Membership.objects.create(user=user, collaborator=collaborator, role=Membership.Role.OWNER)
+    return user
+
+
+def facilitator_of(area_code: str, title: str = "Ketua RW"):
+    from locations.models import Facilitator
+
+    user = UserFactory()
+    Facilitator.objects.create(user=user, area=Area.objects.get(code=area_code), title=title)
+    return user
+
+
+def lead_of(slug: str):
+    from programs.models import ProgramLead
+
+    user = UserFactory()
+    ProgramLead.objects.create(user=user, program=Program.objects.get(slug=slug))
+    return user

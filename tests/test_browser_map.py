@@ -119,7 +119,8 @@ def test_switching_language(page, live_portal):
         "/wilayah/31.73/",
         "/program/pangan/",
         "/kolaborator/",
-        "/akun/login/",
+        "/akun/masuk/",
+        "/akun/daftar/",
     ],
 )
 def test_pages_have_no_errors_and_pass_basic_accessibility_checks(page, live_portal, path):

@@ -73,7 +73,7 @@ def test_area_panel_shows_needs_freshness_and_commitments(client):
     assert "Lurah Kali Anyar" in html
     assert "Yayasan Terang" in html
     assert "Janjikan" in html or "Pledge" in html
-    assert "/akun/login/?next=" in html  # pledging starts with signing in
+    assert f"/janji/{need.pk}/" in html  # the pledge action (sign-in first when needed)
 
 
 def test_non_residential_zone_page_says_so(client):

@@ -137,6 +137,7 @@
       if (v) params.set(name, v);
     });
     params.set("open", document.getElementById("f-open").checked ? "1" : "0");
+    params.set("v", config.needsVersion);
     return layerConfig(state.level).state_url + "?" + params.toString();
   }
 

@@ -1,0 +1,106 @@
+"""Who a user is, and over what: the one place roles and their scopes are worked out.
+
+- collaborator member: acts for the collaborators they belong to (approved memberships).
+- facilitator: assigned to areas (covering everything below them) or to sites.
+- program lead: assigned to programs.
+- administrator: staff; may do everything.
+
+Views and services ask here; templates only hide what the server refuses anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from locations.models import Area, Facilitator, Site
+from programs.models import ProgramLead
+
+from .models import Collaborator, Membership
+
+COLLABORATOR = "collaborator"
+FACILITATOR = "facilitator"
+LEAD = "lead"
+ADMIN = "admin"
+SYSTEM = "system"  # the expiry task, acting for nobody
+
+
+@dataclass
+class Scopes:
+    """What one user may act on; built once per request (three small queries)."""
+
+    collaborator_ids: set[int] = field(default_factory=set)
+    owner_of: set[int] = field(default_factory=set)
+    area_paths: list[str] = field(default_factory=list)
+    site_ids: set[int] = field(default_factory=set)
+    program_ids: set[int] = field(default_factory=set)
+    is_admin: bool = False
+
+    @property
+    def is_facilitator(self) -> bool:
+        return bool(self.area_paths or self.site_ids)
+
+    @property
+    def is_lead(self) -> bool:
+        return bool(self.program_ids)
+
+    def facilitates(self, area: Area | None, site: Site | None = None) -> bool:
+        if site is not None and site.pk in self.site_ids:
+            return True
+        if area is None:
+            return False
+        return any(area.path == p or area.path.startswith(p + "/") for p in self.area_paths)
+
+    def area_q(self, prefix: str = "") -> Q:
+        """Rows whose area (or site) this user facilitates, as a filter on `prefix`."""
+        q = Q(pk__in=[])
+        for path in self.area_paths:
+            q |= Q(**{f"{prefix}area__path": path}) | Q(
+                **{f"{prefix}area__path__startswith": path + "/"}
+            )
+        if self.site_ids:
+            q |= Q(**{f"{prefix}site__in": self.site_ids})
+        return q
+
+
+def scopes_for(user) -> Scopes:
+    if not user or not user.is_authenticated or not user.is_active:
+        return Scopes()
+    cached = getattr(user, "_ksbb_scopes", None)
+    if cached is not None:
+        return cached
+    memberships = Membership.objects.filter(user=user).exclude(role=Membership.Role.PENDING)
+    facilitations = Facilitator.objects.filter(user=user).select_related("area")
+    scopes = Scopes(
+        collaborator_ids=set(memberships.values_list("collaborator_id", flat=True)),
+        owner_of=set(
+            memberships.filter(role=Membership.Role.OWNER).values_list("collaborator_id", flat=True)
+        ),
+        area_paths=[f.area.path for f in facilitations if f.area_id],
+        site_ids={f.site_id for f in facilitations if f.site_id},
+        program_ids=set(ProgramLead.objects.filter(user=user).values_list("program_id", flat=True)),
+        is_admin=user.is_staff or user.is_superuser,
+    )
+    user._ksbb_scopes = scopes
+    return scopes
+
+
+def roles_for(user, *, collaborator_id: int, area: Area, site: Site | None, program_id: int):
+    """The roles `user` holds towards one commitment (or a pledge about to be made)."""
+    scopes = scopes_for(user)
+    roles = set()
+    if collaborator_id in scopes.collaborator_ids:
+        roles.add(COLLABORATOR)
+    if scopes.facilitates(area, site):
+        roles.add(FACILITATOR)
+    if program_id in scopes.program_ids:
+        roles.add(LEAD)
+    if scopes.is_admin:
+        roles.add(ADMIN)
+    return roles
+
+
+def collaborators_for(user):
+    """Collaborators the user may act for (approved memberships), in a stable order."""
+    return Collaborator.objects.filter(pk__in=scopes_for(user).collaborator_ids).order_by("name")

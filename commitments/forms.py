@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from collaborators.models import Collaborator
+from locations.models import Need
+
+from .uploads import clean_upload
+
+
+class AtMost:
+    """A maximum with a message that says what the limit means."""
+
+    def __init__(self, limit: int, message: str) -> None:
+        self.limit, self.message = limit, message
+
+    def __call__(self, value: int) -> None:
+        if value is not None and value > self.limit:
+            raise ValidationError(self.message % {"limit": self.limit})
+
+
+class PledgeForm(forms.Form):
+    """One pledge to one need. `key` is minted per form render, so a double click or a
+    retry after a timeout submits the same key and finds the same commitment."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    collaborator = forms.ModelChoiceField(
+        label=gettext_lazy("Pledging as"), queryset=Collaborator.objects.none(), empty_label=None
+    )
+    quantity = forms.IntegerField(label=gettext_lazy("Quantity"), min_value=1)
+    planned_delivery_on = forms.DateField(
+        label=gettext_lazy("Planned delivery date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    aggregator = forms.ModelChoiceField(
+        label=gettext_lazy("Channelled through (optional)"),
+        queryset=Collaborator.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Directly, no aggregator"),
+        help_text=gettext_lazy("A humanitarian agency or philanthropy that pools the gift."),
+    )
+    statement_letter = forms.FileField(
+        label=gettext_lazy("Signed statement letter (PDF, optional)"), required=False
+    )
+    is_anonymous = forms.BooleanField(
+        label=gettext_lazy("Show me as 'anonymous' on public pages"), required=False
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note for the facilitator (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, need: Need, collaborators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.need = need
+        self.fields["collaborator"].queryset = collaborators
+        self.fields["aggregator"].queryset = Collaborator.objects.verified().filter(
+            is_aggregator=True
+        )
+        remaining = need.quantity_remaining
+        self.fields["quantity"].max_value = remaining
+        self.fields["quantity"].widget.attrs.update({"max": remaining, "min": 1})
+        self.fields["quantity"].help_text = _("At most %(remaining)s %(unit)s remain.") % {
+            "remaining": remaining,
+            "unit": need.donation_form.get_unit_display(),
+        }
+        self.fields["quantity"].validators.append(
+            AtMost(remaining, _("Only %(limit)s remain to be pledged for this need."))
+        )
+        today = timezone.localdate()
+        self.fields["planned_delivery_on"].widget.attrs.update({"min": today.isoformat()})
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4().hex)
+            self.initial.setdefault("quantity", min(remaining, 1) or 1)
+            self.initial.setdefault(
+                "planned_delivery_on", (today + datetime.timedelta(days=14)).isoformat()
+            )
+
+    def clean_key(self):
+        key = self.cleaned_data["key"]
+        try:
+            return uuid.UUID(hex=key).hex
+        except ValueError:
+            raise ValidationError(_("This form is out of date; please submit it again.")) from None
+
+    def clean_planned_delivery_on(self):
+        value = self.cleaned_data["planned_delivery_on"]
+        if value < timezone.localdate():
+            raise ValidationError(_("The planned delivery date cannot be in the past."))
+        if value > timezone.localdate() + datetime.timedelta(days=366):
+            raise ValidationError(_("Plan the delivery within a year."))
+        return value
+
+    def clean_statement_letter(self):
+        upload = self.cleaned_data.get("statement_letter")
+        if not upload:
+            return None
+        return clean_upload(upload, images=False, pdf=True)
+
+    def clean(self):
+        data = super().clean()
+        collaborator, aggregator = data.get("collaborator"), data.get("aggregator")
+        if collaborator and aggregator and collaborator.pk == aggregator.pk:
+            self.add_error("aggregator", _("Choose an aggregator other than yourself."))
+        return data
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(files) > settings.UPLOAD_MAX_FILES:
+            raise ValidationError(
+                _("Add at most %(count)s files.") % {"count": settings.UPLOAD_MAX_FILES}
+            )
+        cleaned, errors = [], []
+        for upload in files:
+            try:
+                cleaned.append(clean_upload(upload))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class DeliveryForm(forms.Form):
+    quantity = forms.IntegerField(label=gettext_lazy("Quantity delivered"), min_value=1)
+    delivered_on = forms.DateField(
+        label=gettext_lazy("Delivery date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    recipients_households = forms.IntegerField(
+        label=gettext_lazy("Households reached"), min_value=0, required=False
+    )
+    recipients_persons = forms.IntegerField(
+        label=gettext_lazy("Persons reached"), min_value=0, required=False
+    )
+    proofs = MultipleFileField(
+        label=gettext_lazy("Photos or documents"),
+        help_text=gettext_lazy(
+            "JPEG, PNG, WebP or PDF, up to 8 MB each. Photos are re-encoded and their location "
+            "data removed."
+        ),
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, left: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].max_value = left
+        self.fields["quantity"].widget.attrs.update({"max": left, "min": 1})
+        self.fields["quantity"].validators.append(
+            AtMost(left, _("Only %(limit)s are left to deliver for this commitment."))
+        )
+        self.fields["delivered_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        if not self.is_bound:
+            self.initial.update({"quantity": left, "delivered_on": timezone.localdate()})
+
+    def clean_delivered_on(self):
+        value = self.cleaned_data["delivered_on"]
+        if value > timezone.localdate():
+            raise ValidationError(_("The delivery date cannot be in the future."))
+        return value
+
+
+class StatusForm(forms.Form):
+    target = forms.CharField(max_length=10)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

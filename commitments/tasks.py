@@ -1,0 +1,26 @@
+"""Thin Celery tasks: take ids, call one domain function; safe to run twice."""
+
+from celery import shared_task
+
+from .notifications import notifications_send
+from .services import commitments_expire, totals_refresh
+
+
+@shared_task(ignore_result=True)
+def send_notifications(ids: list[int]) -> int:
+    return notifications_send(ids)
+
+
+@shared_task(ignore_result=True)
+def send_pending_notifications() -> int:
+    return notifications_send()
+
+
+@shared_task(ignore_result=True)
+def expire_commitments() -> int:
+    return commitments_expire()
+
+
+@shared_task(ignore_result=True)
+def refresh_totals() -> None:
+    totals_refresh()
