@@ -40,9 +40,23 @@ def django_db_setup(request, django_db_setup, django_db_blocker):
         call_command("load_programs", stdout=io.StringIO())
         call_command("load_jakarta", stdout=io.StringIO())
     yield
-    if created:
-        with django_db_blocker.unblock():
+    with django_db_blocker.unblock():
+        _end_other_sessions()
+        if created:
             teardown_databases(created, verbosity=0)
+
+
+def _end_other_sessions() -> None:
+    """Threads the tests started (a live server's, a Celery worker's) may still hold a
+    PostgreSQL session, which would stop the test database from being dropped."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -131,28 +145,33 @@ def chromium(live_portal):
 
 @pytest.fixture
 def page(chromium, django_db_blocker):
-    """A fresh browser context (a phone-sized one with `phone` marker) that fails the test
-    on any JavaScript error; failed tile loads are expected and ignored."""
+    """A fresh browser context that fails the test on any JavaScript error."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    errors = []
+    errors = watch_errors(page)
+    with django_db_blocker.unblock():
+        yield page
+    context.close()
+    assert errors == [], errors
+
+
+def watch_errors(page) -> list[str]:
+    """Collect the page's JavaScript errors; failed tile loads are expected and ignored."""
+    errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
 
     def on_console(message):
+        location = (message.location or {}).get("url", "")
         if (
             message.type == "error"
-            and "tiles.invalid" not in (message.location or {}).get("url", "")
+            and "tiles.invalid" not in location
             and "ERR_NAME_NOT_RESOLVED" not in message.text
         ):
             errors.append(f"console: {message.text} {message.location}")
 
     page.on("console", on_console)
-    page.js_errors = errors
-    with django_db_blocker.unblock():
-        yield page
-    context.close()
-    assert errors == [], errors
+    return errors
 
 
 def screenshot(page, name: str) -> Path:

@@ -14,7 +14,8 @@ from django.utils import timezone
 from locations.models import Area, Facilitator, Need
 from programs.models import DonationForm, ProgramLead
 
-from .conftest import screenshot
+from .a11y import accessibility_problems
+from .conftest import screenshot, watch_errors
 from .test_deliveries import jpeg_with_location
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     )
     page = donor.new_page()
     page.set_default_timeout(20_000)
+    errors = watch_errors(page)
 
     # 1. Sign up and verify the email address.
     email = f"donatur-{uuid.uuid4().hex[:6]}@example.org"
@@ -109,6 +111,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     page.fill("#id_quantity", "5")
     assert "1,5" in page.locator("#estimate").inner_text()  # Rp 1,5 juta, shown as you type
     screenshot(page, "journey-pledge-form")
+    assert accessibility_problems(page) == []
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r".*/komitmen/\d+/$"))
     commitment_url = page.url
@@ -117,6 +120,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     # 4. The program lead verifies the new collaborator.
     lead_context = chromium.new_context(locale="id-ID")
     lead_page = lead_context.new_page()
+    errors += watch_errors(lead_page)
     sign_in(lead_page, live_portal, lead.email)
     lead_page.goto(f"{live_portal}/ruang-kerja/verifikasi/")
     lead_page.locator(f"tr:has-text('{name}') button[value=verify]").click()
@@ -126,8 +130,10 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     # 5. The facilitator confirms the pledge from the inbox.
     office = chromium.new_context(locale="id-ID")
     facilitator_page = office.new_page()
+    errors += watch_errors(facilitator_page)
     sign_in(facilitator_page, live_portal, facilitator.email)
     facilitator_page.goto(f"{live_portal}/ruang-kerja/fasilitator/")
+    assert accessibility_problems(facilitator_page) == []
     facilitator_page.locator(f"a[href='{commitment_url.removeprefix(live_portal)}']").first.click()
     facilitator_page.locator("form:has(input[name=target][value=committed]) button").click()
     facilitator_page.wait_for_load_state()
@@ -145,6 +151,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     assert page.locator("h1 .badge").inner_text() == "disalurkan"
     assert page.locator(".proofs img").count() == 1
     screenshot(page, "journey-delivered")
+    assert accessibility_problems(page) == []
 
     # 7. The facilitator confirms receipt: the commitment is completed.
     facilitator_page.goto(commitment_url)
@@ -166,3 +173,4 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
         assert (need.quantity_claimed, need.quantity_delivered) == (5, 5)
     for context in (donor, lead_context, office):
         context.close()
+    assert errors == []
