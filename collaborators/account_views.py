@@ -115,9 +115,10 @@ def team(request, slug: str):
     if collaborator.pk not in scopes.owner_of and not scopes.is_admin:
         raise Http404
     if request.method == "POST":
-        membership = get_object_or_404(
-            Membership, pk=request.POST.get("membership"), collaborator=collaborator
-        )
+        membership_id = request.POST.get("membership", "")
+        if not membership_id.isdigit():
+            raise Http404
+        membership = get_object_or_404(Membership, pk=membership_id, collaborator=collaborator)
         if membership.user_id == request.user.pk:
             raise PermissionDenied
         if request.POST.get("action") == "approve":

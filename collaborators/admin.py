@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Collaborator, CollaboratorContact, Membership
 
@@ -30,6 +31,7 @@ class CollaboratorAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["live_commitments", "live_value_idr", "verified_at", "verified_by"]
     inlines = [ContactInline, MembershipInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Membership)

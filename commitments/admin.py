@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Commitment, CommitmentEvent, Delivery, DeliveryProof
+from .models import Commitment, CommitmentEvent, Delivery, DeliveryProof, Notification
 
 
 class EventInline(admin.TabularInline):
@@ -87,3 +87,12 @@ class CommitmentEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "subject", "created_at", "read_at", "emailed_at", "email_attempts"]
+    list_filter = ["emailed_at", "read_at"]
+    search_fields = ["user__email", "subject"]
+    raw_id_fields = ["user", "commitment"]
+    list_select_related = ["user"]

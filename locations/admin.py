@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Area, AreaIndicator, Need, Site
+from .models import Area, AreaIndicator, Facilitator, MapLayer, Need, Site
 
 
 class ChildInline(admin.TabularInline):
@@ -38,6 +38,14 @@ class NeedInline(admin.TabularInline):
     show_change_link = True
 
 
+class FacilitatorInline(admin.TabularInline):
+    model = Facilitator
+    fk_name = "area"
+    extra = 0
+    fields = ["user", "title", "assigned_at"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent", "bps_code", "is_residential", "area_km2"]
@@ -59,7 +67,7 @@ class AreaAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     exclude = ["geometry", "display_geometry"]
-    inlines = [ChildInline, NeedInline, IndicatorInline]
+    inlines = [FacilitatorInline, ChildInline, NeedInline, IndicatorInline]
 
 
 @admin.register(Site)
@@ -101,3 +109,30 @@ class AreaIndicatorAdmin(admin.ModelAdmin):
     search_fields = ["area__name", "area__code", "indicator", "label"]
     raw_id_fields = ["area"]
     list_select_related = ["area"]
+
+
+@admin.register(Facilitator)
+class FacilitatorAdmin(admin.ModelAdmin):
+    """Staff assign facilitators here: a kelurahan head on the kelurahan covers its RW."""
+
+    list_display = ["title", "user", "area", "site", "assigned_at"]
+    list_filter = ["area__level"]
+    search_fields = ["title", "user__email", "area__name", "area__code", "site__name"]
+    autocomplete_fields = ["user"]
+    raw_id_fields = ["area", "site"]
+    list_select_related = ["user", "area", "site"]
+
+
+@admin.register(MapLayer)
+class MapLayerAdmin(admin.ModelAdmin):
+    """Built by the importers; shown for inspection only."""
+
+    list_display = ["level", "version", "feature_count", "size_bytes", "built_at"]
+    readonly_fields = ["level", "version", "feature_count", "size_bytes", "built_at"]
+    exclude = ["payload_gzip"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -129,3 +129,12 @@ class DonationFormAdmin(admin.ModelAdmin):
     search_fields = ["name_id", "name_en", "slug"]
     list_select_related = ["program"]
     readonly_fields = ["live_commitments", "live_quantity", "live_value_idr"]
+
+
+@admin.register(ProgramLead)
+class ProgramLeadAdmin(admin.ModelAdmin):
+    list_display = ["user", "program", "assigned_at"]
+    list_filter = ["program"]
+    search_fields = ["user__email", "user__first_name", "program__slug"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user", "program"]

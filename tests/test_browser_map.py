@@ -141,3 +141,33 @@ def test_map_on_a_phone(chromium, live_portal):
     page.locator("#area-panel").get_by_role("heading", name="RW 01, Kali Anyar").wait_for()
     screenshot(page, "area-panel-phone")
     context.close()
+
+
+def test_hovering_an_area_names_it_and_its_headline_need(page, live_portal):
+    open_map(page, live_portal)
+    rw = Area.objects.get(code="31.73.04.1002.001")
+    page.evaluate(f"() => {{ ksbbMap.map.setView([{rw.centroid_lat}, {rw.centroid_lon}], 17); }}")
+    page.wait_for_timeout(700)
+    point = page.evaluate(
+        f"() => ksbbMap.map.latLngToContainerPoint([{rw.centroid_lat}, {rw.centroid_lon}])"
+    )
+    box = page.locator("#needs-map").bounding_box()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.wait_for()
+    text = tooltip.inner_text()
+    assert "RW 01, Kali Anyar" in text
+    assert "tersisa" in text or "Tidak ada kebutuhan terbuka" in text
+
+
+def test_institutions_cluster_when_dense(page, live_portal):
+    open_map(page, live_portal)
+    page.check("#show-sites")
+    page.wait_for_function("() => document.getElementById('needs-map').dataset.siteClusters")
+    clusters = page.locator(".site-cluster")
+    assert clusters.count() > 0
+    zoom = page.evaluate("() => ksbbMap.map.getZoom()")
+    clusters.first.click()
+    page.wait_for_function(f"() => ksbbMap.map.getZoom() > {zoom}")
+    page.uncheck("#show-sites")
+    assert page.locator(".site-cluster").count() == 0

@@ -251,6 +251,10 @@
   form.addEventListener("submit", function (event) { event.preventDefault(); loadState(); });
   var apply = document.getElementById("apply-filters");
   if (apply) apply.hidden = true;
+  // On a phone the map comes first: the filters fold away until asked for.
+  if (window.matchMedia("(max-width: 700px)").matches) {
+    document.getElementById("more-filters").open = false;
+  }
   syncForms();
 
   // Search an area by name or code and fly to it.
