@@ -4,6 +4,7 @@ Writes that bypass model signals (the conditional UPDATE that claims a need) cal
 mapdata.needs_changed themselves.
 """
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -18,6 +19,12 @@ def need_saved(sender, **kwargs):
     transaction.on_commit(needs_changed)
 
 
+def sites_cache_key(language: str | None) -> str:
+    """The site markers' payload is cached per language (it carries translated kinds)."""
+    return f"map:sites:{language or settings.LANGUAGE_CODE}"
+
+
 @receiver([post_save, post_delete], sender=Site)
 def site_saved(sender, **kwargs):
-    transaction.on_commit(lambda: cache.delete("map:sites"))
+    keys = [sites_cache_key(code) for code, _name in settings.LANGUAGES]
+    transaction.on_commit(lambda: cache.delete_many(keys))

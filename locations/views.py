@@ -25,6 +25,7 @@ from .mapdata import (
 )
 from .models import Area, Need, Site
 from .search import search_areas
+from .signals import sites_cache_key
 
 GEOMETRY_CACHE_CONTROL = "public, max-age=31536000, immutable"
 NEED_STATE_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60"
@@ -117,7 +118,8 @@ def map_need_state(request: HttpRequest, level: str) -> HttpResponse:
 
 @require_GET
 def map_sites(request: HttpRequest) -> HttpResponse:
-    payload = cache.get("map:sites")
+    key = sites_cache_key(get_language())
+    payload = cache.get(key)
     if payload is None:
         sites = [
             {"id": pk, "k": kind, "n": name, "a": code, "x": lon, "y": lat}
@@ -125,9 +127,8 @@ def map_sites(request: HttpRequest) -> HttpResponse:
                 "pk", "kind", "name", "area__code", "lon", "lat"
             )
         ]
-        payload = {"kinds": dict(Site.Kind.choices), "sites": sites}
-        payload["kinds"] = {k: str(v) for k, v in payload["kinds"].items()}
-        cache.set("map:sites", payload, timeout=300)
+        payload = {"kinds": {k: str(label) for k, label in Site.Kind.choices}, "sites": sites}
+        cache.set(key, payload, timeout=300)
     response = JsonResponse(payload)
     response["Cache-Control"] = "public, max-age=60"
     return response
