@@ -5,6 +5,7 @@ import uuid
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils import timezone
 
 from collaborators.models import Collaborator, Membership
@@ -101,3 +102,22 @@ def lead_of(slug: str):
     user = UserFactory()
     ProgramLead.objects.create(user=user, program=Program.objects.get(slug=slug))
     return user
+
+
+def commitment_in(status: str, *, need: Need, collaborator: Collaborator, quantity: int):
+    """A commitment already in `status`, with the need's claimed quantity kept consistent."""
+    commitment = Commitment.objects.create(
+        collaborator=collaborator,
+        need=need,
+        area=need.area,
+        program=need.program,
+        donation_form=need.donation_form,
+        quantity=quantity,
+        status=status,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    if status in ("pledged", "committed", "delivered", "completed"):
+        Need.objects.filter(pk=need.pk).update(
+            quantity_claimed=models.F("quantity_claimed") + quantity
+        )
+    return commitment

@@ -19,6 +19,20 @@ def open_map(page, live_portal, query=""):
     return page.locator("#needs-map")
 
 
+def point_on_map(page, code: str) -> tuple[float, float]:
+    """Zoom to an area and return its label point in page pixels, for a real mouse."""
+    area = Area.objects.get(code=code)
+    page.evaluate(
+        f"() => {{ ksbbMap.map.setView([{area.centroid_lat}, {area.centroid_lon}], 17); }}"
+    )
+    page.wait_for_timeout(700)
+    point = page.evaluate(
+        f"() => ksbbMap.map.latLngToContainerPoint([{area.centroid_lat}, {area.centroid_lon}])"
+    )
+    box = page.locator("#needs-map").bounding_box()
+    return box["x"] + point["x"], box["y"] + point["y"]
+
+
 def test_map_draws_every_rw_and_filters_reshade_it(page, live_portal):
     needs_map = open_map(page, live_portal)
     assert needs_map.get_attribute("data-drawn") == "2698"
@@ -44,14 +58,7 @@ def test_map_draws_every_rw_and_filters_reshade_it(page, live_portal):
 
 def test_clicking_an_area_opens_its_panel(page, live_portal):
     open_map(page, live_portal)
-    rw = Area.objects.get(code="31.73.04.1002.001")
-    page.evaluate(f"() => {{ ksbbMap.map.setView([{rw.centroid_lat}, {rw.centroid_lon}], 17); }}")
-    page.wait_for_timeout(700)
-    point = page.evaluate(
-        f"() => ksbbMap.map.latLngToContainerPoint([{rw.centroid_lat}, {rw.centroid_lon}])"
-    )
-    box = page.locator("#needs-map").bounding_box()
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.mouse.click(*point_on_map(page, "31.73.04.1002.001"))
     panel = page.locator("#area-panel")
     panel.get_by_role("heading", name="RW 01, Kali Anyar").wait_for()
     assert panel.is_visible()
@@ -145,14 +152,7 @@ def test_map_on_a_phone(chromium, live_portal):
 
 def test_hovering_an_area_names_it_and_its_headline_need(page, live_portal):
     open_map(page, live_portal)
-    rw = Area.objects.get(code="31.73.04.1002.001")
-    page.evaluate(f"() => {{ ksbbMap.map.setView([{rw.centroid_lat}, {rw.centroid_lon}], 17); }}")
-    page.wait_for_timeout(700)
-    point = page.evaluate(
-        f"() => ksbbMap.map.latLngToContainerPoint([{rw.centroid_lat}, {rw.centroid_lon}])"
-    )
-    box = page.locator("#needs-map").bounding_box()
-    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    page.mouse.move(*point_on_map(page, "31.73.04.1002.001"))
     tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for()
     text = tooltip.inner_text()

@@ -3,7 +3,6 @@ content (wrong type renamed, oversized, corrupt), with location metadata removed
 
 import datetime
 import io
-import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,10 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from commitments.models import Commitment, Delivery, DeliveryProof
+from commitments.models import Delivery, DeliveryProof
 from locations.models import Need
 
-from .factories import CollaboratorFactory, NeedFactory, facilitator_of, member_of
+from .factories import (
+    CollaboratorFactory,
+    NeedFactory,
+    commitment_in,
+    facilitator_of,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,17 +53,7 @@ def committed(client):
     need = NeedFactory(quantity_needed=20)
     collaborator = CollaboratorFactory()
     member = member_of(collaborator)
-    commitment = Commitment.objects.create(
-        collaborator=collaborator,
-        need=need,
-        area=need.area,
-        program=need.program,
-        donation_form=need.donation_form,
-        quantity=10,
-        status="committed",
-        idempotency_key=uuid.uuid4().hex,
-    )
-    Need.objects.filter(pk=need.pk).update(quantity_claimed=10)
+    commitment = commitment_in("committed", need=need, collaborator=collaborator, quantity=10)
     client.force_login(member)
     return commitment
 

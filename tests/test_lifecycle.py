@@ -17,6 +17,7 @@ from .factories import (
     CollaboratorFactory,
     NeedFactory,
     UserFactory,
+    commitment_in,
     facilitator_of,
     lead_of,
     member_of,
@@ -45,22 +46,7 @@ def world():
 
 
 def make(world, status: str, quantity: int = 5) -> Commitment:
-    import uuid
-
-    need = world["need"]
-    commitment = Commitment.objects.create(
-        collaborator=world["a"],
-        need=need,
-        area=need.area,
-        program=need.program,
-        donation_form=need.donation_form,
-        quantity=quantity,
-        status=status,
-        idempotency_key=uuid.uuid4().hex,
-    )
-    if status in ("pledged", "committed", "delivered", "completed"):
-        Need.objects.filter(pk=need.pk).update(quantity_claimed=quantity)
-    return commitment
+    return commitment_in(status, need=world["need"], collaborator=world["a"], quantity=quantity)
 
 
 ROLE_OF = {

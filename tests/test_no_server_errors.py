@@ -1,15 +1,20 @@
 """Bad input of any kind gets a clear answer, never a server error: every page and endpoint,
 with junk query strings and junk form posts, as a visitor and as each kind of user."""
 
-import uuid
 
 import pytest
 from django.urls import reverse
 
-from commitments.models import Commitment, Delivery
-from locations.models import Need
+from commitments.models import Delivery
 
-from .factories import CollaboratorFactory, NeedFactory, UserFactory, facilitator_of, member_of
+from .factories import (
+    CollaboratorFactory,
+    NeedFactory,
+    UserFactory,
+    commitment_in,
+    facilitator_of,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,17 +47,7 @@ def test_no_page_answers_with_a_server_error(client):
     need = NeedFactory()
     collaborator = CollaboratorFactory()
     member = member_of(collaborator)
-    commitment = Commitment.objects.create(
-        collaborator=collaborator,
-        need=need,
-        area=need.area,
-        program=need.program,
-        donation_form=need.donation_form,
-        quantity=2,
-        status="committed",
-        idempotency_key=uuid.uuid4().hex,
-    )
-    Need.objects.filter(pk=need.pk).update(quantity_claimed=2)
+    commitment = commitment_in("committed", need=need, collaborator=collaborator, quantity=2)
     delivery = Delivery.objects.create(commitment=commitment, quantity=1, delivered_on="2026-01-01")
     urls = [
         "/",
