@@ -1,7 +1,6 @@
 """Bad input of any kind gets a clear answer, never a server error: every page and endpoint,
 with junk query strings and junk form posts, as a visitor and as each kind of user."""
 
-
 import pytest
 from django.urls import reverse
 
