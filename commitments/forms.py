@@ -68,7 +68,6 @@ class PledgeForm(forms.Form):
             is_aggregator=True
         )
         remaining = need.quantity_remaining
-        self.fields["quantity"].max_value = remaining
         self.fields["quantity"].widget.attrs.update({"max": remaining, "min": 1})
         self.fields["quantity"].help_text = _("At most %(remaining)s %(unit)s remain.") % {
             "remaining": remaining,
@@ -171,7 +170,6 @@ class DeliveryForm(forms.Form):
 
     def __init__(self, *args, left: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].max_value = left
         self.fields["quantity"].widget.attrs.update({"max": left, "min": 1})
         self.fields["quantity"].validators.append(
             AtMost(left, _("Only %(limit)s are left to deliver for this commitment."))

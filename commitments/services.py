@@ -241,7 +241,7 @@ def commitment_pledge(
         with transaction.atomic():
             if not need_claim(need_id=need.pk, quantity=quantity, today=today):
                 raise PledgeRefused(_refusal(need.pk, quantity))
-            commitment = Commitment.objects.create(
+            commitment = Commitment(
                 collaborator=collaborator,
                 need=need,
                 area=need.area,
@@ -259,6 +259,13 @@ def commitment_pledge(
                 created_by=user,
                 statement_letter=statement_letter.as_file() if statement_letter else "",
             )
+            try:
+                commitment.save()
+            except IntegrityError:
+                # The letter was written before the row failed: files are not transactional.
+                if commitment.statement_letter:
+                    commitment.statement_letter.storage.delete(commitment.statement_letter.name)
+                raise
             CommitmentEvent.objects.create(
                 commitment=commitment,
                 actor=user,
