@@ -1,14 +1,12 @@
-"""Sign-up, email verification, onboarding (register or join a collaborator) and team
-approval."""
+"""Sign-up, email verification, onboarding (register or join a collaborator) and the team
+page. The rules behind them live in accounts.py and team.py."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.tokens import default_token_generator
-from django.contrib.auth.views import LoginView
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.encoding import force_str
@@ -16,51 +14,94 @@ from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
 from .accounts import (
+    EMAIL_MAX_LENGTH,
+    AccountPasswordResetForm,
     CollaboratorForm,
     EmailAuthenticationForm,
     JoinForm,
     SignupForm,
+    VerifyPasswordForm,
+    account_signup,
+    lockout_clear,
+    normalise_email,
     send_verification,
+    verification_tokens,
 )
 from .models import Collaborator, Membership
 from .roles import scopes_for
+from .team import TeamChangeRefused, actions_for, membership_change
 
 
-class SignInView(LoginView):
+class SignInView(auth_views.LoginView):
     authentication_form = EmailAuthenticationForm
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = AccountPasswordResetForm
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout_clear(form.user)
+        return response
 
 
 def signup(request):
     if request.user.is_authenticated:
         return redirect("workspace")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        send_verification(request, user)
-        return render(request, "collaborators/check_email.html", {"email": user.email})
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            account_signup(request=request, name=data["name"], email=data["email"])
+            # The same page whether the address is new, unverified or has an account.
+            return render(request, "collaborators/check_email.html", {"email": data["email"]})
+        return render(request, "collaborators/signup.html", {"form": form}, status=400)
     return render(request, "collaborators/signup.html", {"form": form})
 
 
-def verify_email(request, uidb64: str, token: str):
+def _user_from_uid(uidb64: str):
     User = get_user_model()
     try:
-        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)))
+        return User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)))
     except (User.DoesNotExist, ValueError, TypeError, OverflowError):
-        user = None
-    if user is None or not default_token_generator.check_token(user, token):
+        return None
+
+
+def verify_email(request, uidb64: str, token: str):
+    """The emailed link: the owner of the address chooses the password here. It never
+    signs anyone into an account that is already active."""
+    user = _user_from_uid(uidb64)
+    if user is not None and user.is_active:
+        return render(request, "collaborators/already_verified.html")
+    if user is None or not verification_tokens.check_token(user, token):
         return render(request, "collaborators/verify_failed.html", status=400)
-    if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-    login(request, user, backend="collaborators.accounts.EmailBackend")
-    messages.success(request, _("Your email is verified. Welcome!"))
-    return redirect("onboarding" if not user.memberships.exists() else "workspace")
+    form = VerifyPasswordForm(
+        user, request.POST or None, initial={"name": user.first_name} if not request.POST else None
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            lockout_clear(user)
+            login(request, user, backend="collaborators.accounts.EmailBackend")
+            messages.success(request, _("Your email is verified. Welcome!"))
+            return redirect("onboarding" if not user.memberships.exists() else "workspace")
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "collaborators/verify_email.html",
+        {"form": form, "email": user.email},
+        status=status,
+    )
 
 
 def resend_verification(request):
     sent = False
     if request.method == "POST":
-        email = request.POST.get("email", "").strip()
+        email = normalise_email(request.POST.get("email", ""))[:EMAIL_MAX_LENGTH]
         user = get_user_model().objects.filter(email__iexact=email, is_active=False).first()
         if user is not None:
             send_verification(request, user)
@@ -75,6 +116,7 @@ def onboarding(request):
         initial={"name": request.user.get_full_name()},
     )
     join_form = JoinForm(request.POST if request.POST.get("action") == "join" else None)
+    status = 200
     if request.method == "POST":
         if request.POST.get("action") == "create" and create_form.is_valid():
             collaborator = create_form.save_for(request.user)
@@ -89,7 +131,7 @@ def onboarding(request):
             return redirect("workspace")
         if request.POST.get("action") == "join" and join_form.is_valid():
             collaborator = join_form.cleaned_data["collaborator"]
-            _membership, created = Membership.objects.get_or_create(
+            Membership.objects.get_or_create(
                 user=request.user,
                 collaborator=collaborator,
                 defaults={"role": Membership.Role.PENDING},
@@ -100,11 +142,13 @@ def onboarding(request):
                 % {"name": collaborator.name},
             )
             return redirect("workspace")
+        status = 400
     memberships = Membership.objects.filter(user=request.user).select_related("collaborator")
     return render(
         request,
         "collaborators/onboarding.html",
         {"create_form": create_form, "join_form": join_form, "memberships": memberships},
+        status=status,
     )
 
 
@@ -116,18 +160,31 @@ def team(request, slug: str):
         raise Http404
     if request.method == "POST":
         membership_id = request.POST.get("membership", "")
-        if not membership_id.isdigit():
-            raise Http404
-        membership = get_object_or_404(Membership, pk=membership_id, collaborator=collaborator)
-        if membership.user_id == request.user.pk:
-            raise PermissionDenied
-        if request.POST.get("action") == "approve":
-            membership.role = Membership.Role.MEMBER
-            membership.save(update_fields=["role"])
-        elif request.POST.get("action") == "remove":
-            membership.delete()
+        try:
+            if not membership_id.isdigit() or len(membership_id) > 18:
+                raise TeamChangeRefused(_("This person is no longer in the team."))
+            membership_change(
+                actor=request.user,
+                collaborator=collaborator,
+                membership_id=int(membership_id),
+                action=request.POST.get("action", ""),
+            )
+        except TeamChangeRefused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, _("Done."))
+        if (
+            not Membership.objects.filter(
+                user=request.user, collaborator=collaborator, role=Membership.Role.OWNER
+            ).exists()
+            and not scopes_for(request.user).is_admin
+        ):
+            return redirect("workspace")  # stepped down or left: the team page is for owners
         return redirect("team", slug=slug)
-    members = collaborator.memberships.select_related("user").order_by("role", "created_at")
+    members = [
+        (m, actions_for(request.user, m))
+        for m in collaborator.memberships.select_related("user").order_by("role", "created_at")
+    ]
     return render(
         request, "collaborators/team.html", {"collaborator": collaborator, "members": members}
     )

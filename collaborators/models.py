@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import Program
@@ -11,7 +13,49 @@ from programs.models import Program
 
 class CollaboratorQuerySet(models.QuerySet):
     def verified(self) -> CollaboratorQuerySet:
-        return self.filter(verification_status=Collaborator.Verification.VERIFIED)
+        """Shown publicly: verified by an administrator, or by a program lead for at least
+        one program, and not rejected by an administrator."""
+        Verification = Collaborator.Verification
+        by_a_lead = ProgramVerification.objects.filter(
+            collaborator=OuterRef("pk"), status=Verification.VERIFIED
+        )
+        return self.exclude(verification_status=Verification.REJECTED).filter(
+            Q(verification_status=Verification.VERIFIED) | Exists(by_a_lead)
+        )
+
+    def with_standing(self, program) -> CollaboratorQuerySet:
+        """Annotate `standing` in `program` (an id or an expression): see standing()."""
+        return self.annotate(standing=standing(program=program))
+
+    def awaiting_lead_decision(self, program_id: int) -> CollaboratorQuerySet:
+        """Neither an administrator nor a lead of the program has decided on them yet."""
+        return self.filter(verification_status=Collaborator.Verification.UNVERIFIED).exclude(
+            program_verifications__program_id=program_id
+        )
+
+
+def standing(*, program, collaborator: str = "") -> Case:
+    """The standing of a collaborator in a program, as SQL: the one rule for it.
+
+    An administrator's decision (Collaborator.verification_status) holds everywhere;
+    without one, a program lead's decision for that program; otherwise unverified.
+    `collaborator` is the path to the collaborator ("" on Collaborator, "collaborator" on
+    a model that points at one); `program` an id or an expression such as OuterRef.
+    """
+    Verification = Collaborator.Verification
+    prefix = f"{collaborator}__" if collaborator else ""
+    lead_decision = ProgramVerification.objects.filter(
+        collaborator=OuterRef(f"{collaborator}_id" if collaborator else "pk"),
+        program=program,
+    ).values("status")[:1]
+    return Case(
+        When(
+            **{f"{prefix}verification_status__in": [Verification.VERIFIED, Verification.REJECTED]},
+            then=F(f"{prefix}verification_status"),
+        ),
+        default=Coalesce(Subquery(lead_decision), Value(Verification.UNVERIFIED)),
+        output_field=models.CharField(),
+    )
 
 
 class CollaboratorKind(models.TextChoices):
@@ -97,7 +141,66 @@ class Collaborator(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        return self.verification_status == self.Verification.VERIFIED
+        """Shown publicly: the same rule as CollaboratorQuerySet.verified()."""
+        if self.verification_status != self.Verification.UNVERIFIED:
+            return self.verification_status == self.Verification.VERIFIED
+        return self.program_verifications.filter(status=self.Verification.VERIFIED).exists()
+
+    @property
+    def is_decided_by_administrator(self) -> bool:
+        return self.verification_status != self.Verification.UNVERIFIED
+
+    def standing_in(self, program_id: int) -> str:
+        """verified / rejected / unverified in one program (see standing())."""
+        return (
+            Collaborator.objects.filter(pk=self.pk)
+            .with_standing(program_id)
+            .values_list("standing", flat=True)
+            .get()
+        )
+
+
+class ProgramVerification(models.Model):
+    """A program lead's decision on a collaborator, for that program only. An
+    administrator's decision (Collaborator.verification_status) overrides it everywhere."""
+
+    class Status(models.TextChoices):
+        VERIFIED = "verified", _("verified")
+        REJECTED = "rejected", _("rejected")
+
+    collaborator = models.ForeignKey(
+        Collaborator, on_delete=models.CASCADE, related_name="program_verifications"
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="collaborator_verifications"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        verbose_name = _("verification for a program")
+        verbose_name_plural = _("verifications for a program")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collaborator", "program"], name="program_verification_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["verified", "rejected"]),
+                name="program_verification_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collaborator} in {self.program.slug}: {self.status}"
 
 
 class CollaboratorContact(models.Model):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collaborators.models import Collaborator
+from ksbb.bounds import INTEGER_MAX
 from locations.models import Need
 
 from .uploads import clean_upload
@@ -60,7 +61,9 @@ class PledgeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, need: Need, collaborators, **kwargs):
+    def __init__(self, *args, need: Need, collaborators, most: int | None = None, **kwargs):
+        """`most`: the largest quantity any of `collaborators` may pledge now (their
+        limits, commitments.limits); the server refuses more with the limit's name."""
         super().__init__(*args, **kwargs)
         self.need = need
         self.fields["collaborator"].queryset = collaborators
@@ -68,7 +71,9 @@ class PledgeForm(forms.Form):
             is_aggregator=True
         )
         remaining = need.quantity_remaining
-        self.fields["quantity"].widget.attrs.update({"max": remaining, "min": 1})
+        self.fields["quantity"].widget.attrs.update(
+            {"max": remaining if most is None else min(most, remaining), "min": 1}
+        )
         self.fields["quantity"].help_text = _("At most %(remaining)s %(unit)s remain.") % {
             "remaining": remaining,
             "unit": need.donation_form.get_unit_display(),
@@ -149,10 +154,16 @@ class DeliveryForm(forms.Form):
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     recipients_households = forms.IntegerField(
-        label=gettext_lazy("Households reached"), min_value=0, required=False
+        label=gettext_lazy("Households reached"),
+        min_value=0,
+        max_value=INTEGER_MAX,
+        required=False,
     )
     recipients_persons = forms.IntegerField(
-        label=gettext_lazy("Persons reached"), min_value=0, required=False
+        label=gettext_lazy("Persons reached"),
+        min_value=0,
+        max_value=INTEGER_MAX,
+        required=False,
     )
     proofs = MultipleFileField(
         label=gettext_lazy("Photos or documents"),
@@ -193,3 +204,16 @@ class StatusForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class DecisionForm(forms.Form):
+    """A verification decision from the queue."""
+
+    decision = forms.ChoiceField(choices=[("verify", "verify"), ("reject", "reject")])
+    # Choices are the lead's own programs: nothing else can be posted.
+    program = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    reason = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args, program_ids, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].choices = [("", "")] + [(str(p), str(p)) for p in program_ids]

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from collaborators.models import Collaborator
+from collaborators.models import Collaborator, standing
+from ksbb.bounds import fits_integer, fits_smallint
 from ksbb.storage import private_storage
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
@@ -36,6 +38,14 @@ class CommitmentQuerySet(models.QuerySet):
     def active(self) -> CommitmentQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def with_standing(self) -> CommitmentQuerySet:
+        """Annotate `collaborator_standing`: the collaborator's standing in the program."""
+        return self.annotate(
+            collaborator_standing=standing(
+                program=OuterRef("program_id"), collaborator="collaborator"
+            )
+        )
+
 
 class Commitment(models.Model):
     class Channel(models.TextChoices):
@@ -57,7 +67,7 @@ class Commitment(models.Model):
     donation_form = models.ForeignKey(
         DonationForm, on_delete=models.PROTECT, related_name="commitments"
     )
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(validators=fits_integer())
     quantity_delivered = models.PositiveIntegerField(default=0, editable=False)
     value_idr = models.DecimalField(
         _("value (IDR)"), max_digits=18, decimal_places=0, null=True, blank=True
@@ -77,7 +87,7 @@ class Commitment(models.Model):
     statement_letter = models.FileField(
         upload_to="statements/%Y/%m/", storage=private_storage, blank=True
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=1000)
     # One key per pledge form render / API request: a resubmission finds the same row.
     idempotency_key = models.CharField(max_length=64)
     created_by = models.ForeignKey(
@@ -139,6 +149,20 @@ class Commitment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("commitment-detail", args=[self.pk])
 
+    @cached_property
+    def collaborator_standing(self) -> str:
+        # Set by CommitmentQuerySet.with_standing() on lists; one query otherwise.
+        return self.collaborator.standing_in(self.program_id)
+
+    @property
+    def collaborator_is_verified(self) -> bool:
+        """May its pledge be confirmed: the collaborator is verified for this program."""
+        return self.collaborator_standing == Collaborator.Verification.VERIFIED
+
+    @property
+    def collaborator_standing_label(self) -> str:
+        return Collaborator.Verification(self.collaborator_standing).label
+
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
@@ -152,11 +176,15 @@ class Delivery(models.Model):
     """Goods or services handed over for a commitment; partial deliveries allowed."""
 
     commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="deliveries")
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(validators=fits_integer())
     delivered_on = models.DateField()
-    recipients_households = models.PositiveIntegerField(null=True, blank=True)
-    recipients_persons = models.PositiveIntegerField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    recipients_households = models.PositiveIntegerField(
+        null=True, blank=True, validators=fits_integer()
+    )
+    recipients_persons = models.PositiveIntegerField(
+        null=True, blank=True, validators=fits_integer()
+    )
+    note = models.TextField(blank=True, max_length=1000)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -236,7 +264,7 @@ class CommitmentEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=Status.choices)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, max_length=1000)
 
     class Meta:
         ordering = ["commitment", "at", "pk"]
@@ -283,12 +311,12 @@ class Notification(models.Model):
         Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     subject = models.CharField(max_length=200)
-    body = models.TextField()
+    body = models.TextField(max_length=10_000)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_attempts = models.PositiveSmallIntegerField(default=0, validators=fits_smallint())
 
     class Meta:
         ordering = ["-created_at", "-pk"]

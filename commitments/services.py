@@ -7,6 +7,7 @@ preconditions in its docstring.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +23,7 @@ from locations.mapdata import needs_changed
 from locations.models import Area, Need
 from programs.models import DonationForm, Program
 
+from .limits import PledgeLimits
 from .models import (
     ACTIVE_STATUSES,
     CONFIRMED_STATUSES,
@@ -42,6 +44,8 @@ from .workflow import (
     commitment_roles,
     find,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def needs_recount(*, need_ids: Iterable[int] | None = None) -> int:
@@ -209,6 +213,8 @@ def commitment_pledge(
 ) -> PledgeResult:
     """Pledge `quantity` of a need for `collaborator`.
 
+    Rejected collaborators are refused; collaborators not verified for the program pledge
+    within its limits (commitments.limits), checked with the collaborator row locked.
     The remaining quantity is claimed with one conditional UPDATE and a row-count check,
     so concurrent pledges can never take a need below zero (PostgreSQL re-checks the
     condition on the row it waited for; SQLite serialises writers with IMMEDIATE
@@ -239,6 +245,18 @@ def commitment_pledge(
     today = timezone.localdate()
     try:
         with transaction.atomic():
+            # Concurrent pledges of one collaborator wait here for each other, so that
+            # together they cannot exceed its limits (SQLite's IMMEDIATE transactions
+            # already serialise writers; PostgreSQL needs the row lock).
+            locked = (
+                Collaborator.objects.select_for_update()
+                .with_standing(need.program_id)
+                .get(pk=collaborator.pk)
+            )
+            limits = PledgeLimits.of(collaborator=locked, standing=locked.standing, need=need)
+            refusal = limits.refusal(quantity)
+            if refusal:
+                raise PledgeRefused(refusal)
             if not need_claim(need_id=need.pk, quantity=quantity, today=today):
                 raise PledgeRefused(_refusal(need.pk, quantity))
             commitment = Commitment(
@@ -522,10 +540,21 @@ def commitments_expire(*, now: datetime.datetime | None = None) -> int:
     today = timezone.localdate(now)
     expired = 0
     for program in Program.objects.all():
-        unconfirmed = Commitment.objects.filter(
-            program=program,
-            status=Status.PLEDGED,
-            created_at__lt=now - datetime.timedelta(days=program.confirm_within_days),
+        # Pledges of collaborators not verified for the program expire sooner.
+        unconfirmed = (
+            Commitment.objects.filter(program=program, status=Status.PLEDGED)
+            .with_standing()
+            .filter(
+                Q(created_at__lt=now - datetime.timedelta(days=program.confirm_within_days))
+                | Q(
+                    created_at__lt=now
+                    - datetime.timedelta(days=program.unverified_confirm_within_days),
+                    collaborator_standing__in=[
+                        Collaborator.Verification.UNVERIFIED,
+                        Collaborator.Verification.REJECTED,
+                    ],
+                )
+            )
         )
         undelivered = Commitment.objects.filter(program=program, status=Status.COMMITTED).filter(
             Q(planned_delivery_on__lt=today - datetime.timedelta(days=program.deliver_within_days))
@@ -557,4 +586,4 @@ def _refresh_totals_later() -> None:
     try:
         refresh_totals.delay()
     except Exception:  # noqa: BLE001 - the periodic task refreshes them anyway
-        pass
+        logger.warning("Broker unavailable; totals refresh on the next periodic run", exc_info=True)

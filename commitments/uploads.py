@@ -97,6 +97,9 @@ def clean_upload(upload, *, images: bool = True, pdf: bool = True) -> CleanUploa
         try:
             with Image.open(io.BytesIO(data)):
                 pass
+        except Image.DecompressionBombError:
+            # Not an OSError: a few KB that would decode to gigabytes of pixels.
+            raise ValidationError(_("%(name)s has too many pixels.") % {"name": name}) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             pass
         else:

@@ -32,6 +32,7 @@ def _open_needs(area: Area, limit: int):
 def _recent_commitments(area: Area, limit: int):
     return (
         Commitment.objects.filter(area__path__startswith=area.path)
+        .with_standing()
         .select_related("collaborator", "donation_form", "area", "area__parent")
         .order_by("-created_at", "-pk")[:limit]
     )

@@ -114,7 +114,7 @@ def check(transition: Transition, roles: set[str], commitment: Commitment, reaso
         raise TransitionRefused(_("You may not do this for this commitment."), forbidden=True)
     if transition.needs_reason and not reason.strip():
         raise TransitionRefused(_("Please give a reason."))
-    if transition.target == Status.COMMITTED and not commitment.collaborator.is_verified:
+    if transition.target == Status.COMMITTED and not commitment.collaborator_is_verified:
         raise TransitionRefused(
             _(
                 "%(name)s is not verified yet: a program lead must verify the collaborator "

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +25,8 @@ from collaborators.roles import collaborators_for, scopes_for
 from locations.models import Need
 from programs.models import Program
 
-from .forms import DeliveryForm, PledgeForm, StatusForm
+from .forms import DecisionForm, DeliveryForm, PledgeForm, StatusForm
+from .limits import PledgeLimits
 from .models import Commitment, Delivery, DeliveryProof, Notification, Status
 from .services import (
     PledgeRefused,
@@ -33,6 +34,11 @@ from .services import (
     commitment_transition,
     delivery_confirm,
     delivery_record,
+)
+from .verification import (
+    VerificationRefused,
+    collaborator_decide,
+    collaborators_awaiting_decision,
 )
 from .workflow import (
     CONFIRM_DELIVERY_ROLES,
@@ -87,8 +93,24 @@ def pledge_create(request, need_id: int):
         return redirect(reverse("onboarding"))
     if not need.is_open():
         return render(request, "commitments/pledge_closed.html", {"need": need}, status=409)
+    collaborators = collaborators.with_standing(need.program_id)
+    limits = [
+        PledgeLimits.of(collaborator=c, standing=c.standing, need=need) for c in collaborators
+    ]
+    allowed = [limit for limit in limits if not limit.is_rejected]
+    if not allowed:
+        return render(
+            request,
+            "commitments/pledge_form.html",
+            {"need": need, "limits": limits, "form": None},
+            status=403,
+        )
     form = PledgeForm(
-        request.POST or None, request.FILES or None, need=need, collaborators=collaborators
+        request.POST or None,
+        request.FILES or None,
+        need=need,
+        collaborators=collaborators.exclude(standing=Collaborator.Verification.REJECTED),
+        most=max(limit.max_quantity for limit in allowed),
     )
     status = 200
     if request.method == "POST":
@@ -119,7 +141,10 @@ def pledge_create(request, need_id: int):
         else:
             status = 400
     return render(
-        request, "commitments/pledge_form.html", {"form": form, "need": need}, status=status
+        request,
+        "commitments/pledge_form.html",
+        {"form": form, "need": need, "limits": limits},
+        status=status,
     )
 
 
@@ -322,6 +347,7 @@ def _inbox_querysets(scopes):
         scope = Q()
     pledges = (
         Commitment.objects.filter(scope, status=Status.PLEDGED)
+        .with_standing()
         .select_related("collaborator", "area", "area__parent", "program", "donation_form")
         .order_by("created_at", "pk")
     )
@@ -371,52 +397,51 @@ def notifications(request):
 
 @login_required
 def verification_queue(request):
-    """Program leads verify the unverified collaborators who pledged to their programs."""
+    """Program leads decide on the collaborators who pledged to their programs, for those
+    programs; administrators decide for the whole portal."""
     scopes = scopes_for(request.user)
     if not (scopes.is_lead or scopes.is_admin):
         raise PermissionDenied
-    pending = Collaborator.objects.filter(
-        verification_status=Collaborator.Verification.UNVERIFIED
-    ).select_related("contact")
-    if not scopes.is_admin:
-        pending = pending.filter(
-            Exists(
-                Commitment.objects.filter(
-                    collaborator=OuterRef("pk"), program__in=scopes.program_ids
-                )
-            )
-        )
-    return render(request, "commitments/verification_queue.html", {"pending": pending})
+    return _queue_page(request, scopes)
+
+
+def _queue_page(request, scopes, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "commitments/verification_queue.html",
+        {"queue": collaborators_awaiting_decision(scopes), "is_admin": scopes.is_admin},
+        status=status,
+    )
 
 
 @login_required
 @require_POST
 def verify_collaborator(request, slug: str):
     scopes = scopes_for(request.user)
-    collaborator = get_object_or_404(Collaborator, slug=slug)
-    allowed = scopes.is_admin or (
-        scopes.is_lead
-        and Commitment.objects.filter(
-            collaborator=collaborator, program__in=scopes.program_ids
-        ).exists()
-    )
-    if not allowed:
+    if not (scopes.is_lead or scopes.is_admin):
         raise PermissionDenied
-    decision = request.POST.get("decision")
-    if decision not in ("verify", "reject"):
-        messages.error(request, _("Choose verify or reject."))
+    collaborator = get_object_or_404(Collaborator, slug=slug)
+    form = DecisionForm(request.POST, program_ids=sorted(scopes.program_ids))
+    try:
+        if "program" in form.errors and not scopes.is_admin:  # a program they do not lead
+            raise VerificationRefused(
+                _("You can decide only on collaborators who pledged to a program you lead."),
+                forbidden=True,
+            )
+        if not form.is_valid():
+            messages.error(request, _("Choose verify or reject."))
+            return redirect("verification-queue")
+        done = collaborator_decide(
+            actor=request.user,
+            collaborator=collaborator,
+            verify=form.cleaned_data["decision"] == "verify",
+            program_id=form.cleaned_data["program"],
+            reason=form.cleaned_data["reason"],
+        )
+    except VerificationRefused as refusal:
+        messages.error(request, refusal.message)
+        if refusal.forbidden:
+            return _queue_page(request, scopes, status=403)
         return redirect("verification-queue")
-    collaborator.verification_status = (
-        Collaborator.Verification.VERIFIED
-        if decision == "verify"
-        else Collaborator.Verification.REJECTED
-    )
-    collaborator.verified_at = timezone.now()
-    collaborator.verified_by = request.user
-    collaborator.save(update_fields=["verification_status", "verified_at", "verified_by"])
-    messages.success(
-        request,
-        _("%(name)s: %(status)s.")
-        % {"name": collaborator.name, "status": collaborator.get_verification_status_display()},
-    )
+    messages.success(request, done)
     return redirect("verification-queue")

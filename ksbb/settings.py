@@ -6,12 +6,15 @@ DATABASE_URL switches to PostgreSQL, REDIS_URL switches Celery's broker and the 
 Redis. Every variable is listed in the README's configuration table.
 """
 
+import datetime
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import leaflet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -44,7 +47,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ksbb.admin_site.PortalAdminConfig",  # the stock admin, guarded against bad input
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,10 +63,14 @@ INSTALLED_APPS = [
     "locations",
     "collaborators",
     "commitments",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -71,7 +78,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view reads a parameter: PostgreSQL cannot take text with a NUL byte.
+    "ksbb.middleware.RefuseNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ksbb.urls"
@@ -129,14 +140,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache and Celery: local memory and eager tasks unless REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "ksbb")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
-        }
+# Every call to Redis (cache or broker) gives up after this long: a Redis that is down or
+# hung slows a request by a bounded amount and never fails it.
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
+
+
+def redis_cache(url: str, *, key_prefix: str) -> dict:
+    # django-redis, not Django's own RedisCache: it can log and ignore a Redis that is down
+    # (a miss; callers fall back to the database) instead of raising into the request.
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_TIMEOUT,
+        },
     }
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL, key_prefix=CACHE_KEY_PREFIX)}
 else:
     CACHES = {
         "default": {
@@ -166,15 +194,37 @@ CELERY_BEAT_SCHEDULE = {
 # A pledge must never wait on a broken broker: publishing fails fast and the outbox
 # (pending notifications) is retried by the periodic task instead.
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    "socket_timeout": REDIS_TIMEOUT,
+    "max_retries": 0,  # connecting to publish: one attempt, no sleeping between retries
 }
 
 # Passwords
-AUTHENTICATION_BACKENDS = ["collaborators.accounts.EmailBackend"]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "collaborators.accounts.EmailBackend",
+]
+# Lock-out after repeated failed sign-ins, counted per account and per client separately
+# (either one locks), in the database so that every web process sees the same count.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "collaborators.accounts.lockout_username"
+AXES_LOCKOUT_CALLABLE = "collaborators.accounts.lockout_response"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# The client is REMOTE_ADDR unless the portal sits behind that many trusted proxies, whose
+# X-Forwarded-For then names it; a header a client sets itself is never believed.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Verification and password-reset links stay valid this long.
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 # Uploads: proofs of delivery and statement letters.
@@ -232,6 +282,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# A slow mail server delays an email, never a page: sending gives up after this long.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "5"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "KSBB <noreply@ksbb.local>")
 
 LOGIN_URL = "login"
@@ -245,7 +297,9 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -268,6 +322,46 @@ LEAFLET_CONFIG = {
     "TILES": [("OpenStreetMap", MAP_TILE_URL, {"attribution": MAP_TILE_ATTRIBUTION})],
     "RESET_VIEW": False,
 }
+
+
+def content_security_policy(tile_url: str) -> dict:
+    """Only the portal's own scripts, styles and data (no inline code), plus images from
+    the base map's tile server."""
+    tiles = urlsplit(tile_url)
+    # Leaflet's {s} picks one of several subdomains.
+    tile_origin = f"{tiles.scheme}://{tiles.netloc.replace('{s}', '*')}"
+    return {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "img-src": [SELF, "data:", tile_origin],
+            "script-src": [SELF],
+            "style-src": [SELF],
+            "object-src": [NONE],
+            "base-uri": [SELF],
+            "form-action": [SELF],
+            "frame-ancestors": [NONE],
+        }
+    }
+
+
+CONTENT_SECURITY_POLICY = content_security_policy(MAP_TILE_URL)
+# No page needs these browser features; a script injected some day cannot use them either.
+PERMISSIONS_POLICY = dict.fromkeys(
+    [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    ],
+    [],
+)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from collaborators import account_views
 from collaborators import views as collaborator_views
 from commitments import views as commitment_views
 from commitments import workspace_views as work
+from ksbb import views as ksbb_views
 from locations import views as map_views
 from programs import views as program_views
 
@@ -42,7 +43,7 @@ urlpatterns = [
     path("akun/kolaborator/", account_views.onboarding, name="onboarding"),
     path("akun/tim/<slug:slug>/", account_views.team, name="team"),
     path("akun/keluar/", auth_views.LogoutView.as_view(), name="logout"),
-    path("akun/sandi/lupa/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("akun/sandi/lupa/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "akun/sandi/terkirim/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -50,7 +51,7 @@ urlpatterns = [
     ),
     path(
         "akun/sandi/atur/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -79,6 +80,7 @@ urlpatterns = [
     ),
     path("komitmen/<int:pk>/bukti/<int:proof_id>/", work.proof_file, name="proof-file"),
     path("komitmen/<int:pk>/surat/", work.statement_file, name="statement-file"),
+    path("favicon.ico", ksbb_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ file writes nothing.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from .topology import TOLERANCE_BY_LEVEL, simplify_layer
 
 # Kemendagri codes: 31 / 31.73 / 31.73.04 / 31.73.04.1002 / (RW) 31.73.04.1002.001
 KEMENDAGRI_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4}(\.\d{3})?)?)?)?$")
+# A code is one segment of Area.path, which is "/"-joined, and part of the area's URL.
+BAD_CODE_CHARACTER = re.compile(r"[/\x00-\x1f\x7f]")
 
 
 class ImportFileError(Exception):
@@ -155,7 +158,7 @@ def records_from_features(
     for index, feature in enumerate(features, start=1):
         properties = feature.get("properties") or {}
         code = str(properties.get(code_field) or "").strip()
-        ref = f"feature {index}" + (f" ({code})" if code else "")
+        ref = f"feature {index}" + (f" ({_printable(code)})" if code else "")
         if not code:
             report.skip(ref, f"no value in '{code_field}'")
             continue
@@ -166,6 +169,12 @@ def records_from_features(
         if not name:
             report.skip(ref, f"no value in '{name_field}'")
             continue
+        bps_code = str(properties.get(bps_field) or "") if bps_field else ""
+        problem = _value_problem(code, name, bps_code, feature)
+        if problem:
+            # A value the database would refuse or that would corrupt area paths: the file
+            # is wrong as a whole (a wrong field or a broken export), so nothing is written.
+            raise ImportFileError(f"{ref}: {problem}")
         try:
             repaired = polygonal_from_geojson(feature.get("geometry"))
         except GeometryError as exc:
@@ -181,7 +190,7 @@ def records_from_features(
                 name=name,
                 geometry=repaired.geometry,
                 parent_code=parent_code or None,
-                bps_code=str(properties.get(bps_field) or "") if bps_field else "",
+                bps_code=bps_code,
                 properties=dict(properties),
             )
         )
@@ -191,6 +200,41 @@ def records_from_features(
             + "; ".join(f"{ref}: {reason}" for ref, reason in report.skipped[:3])
         )
     return records
+
+
+def _printable(text: str, limit: int = 40) -> str:
+    """A value as it can appear in a one-line message."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return shown + ("..." if len(text) > limit else "")
+
+
+def _value_problem(code: str, name: str, bps_code: str, feature: Mapping) -> str | None:
+    limits = (("code", code), ("name", name), ("bps_code", bps_code))
+    for field_name, value in limits:
+        max_length = Area._meta.get_field(field_name).max_length
+        if len(value) > max_length:
+            return f"the {field_name} has {len(value)} characters; at most {max_length} fit"
+    if BAD_CODE_CHARACTER.search(code):
+        return "the code contains '/' or a control character"
+    if "\x00" in name or "\x00" in bps_code:
+        return "a NUL character in the name or BPS code"
+    if not _all_finite((feature.get("geometry") or {}).get("coordinates")):
+        return "coordinates are not finite numbers (NaN or Infinity)"
+    try:
+        text = json.dumps(feature.get("properties"), default=str, allow_nan=False)
+    except ValueError:
+        return "a property is NaN or Infinity, which JSON cannot store"
+    if "\\u0000" in text:
+        return "a property contains a NUL character"
+    return None
+
+
+def _all_finite(coordinates) -> bool:
+    if isinstance(coordinates, float):
+        return math.isfinite(coordinates)
+    if isinstance(coordinates, list):
+        return all(_all_finite(item) for item in coordinates)
+    return True
 
 
 def check_level(records: Sequence[AreaRecord], level: str) -> None:
@@ -273,6 +317,11 @@ def import_area_records(
     tolerance: float | None = None,
 ) -> ImportReport:
     """Create or update the areas of one level. Run inside transaction.atomic()."""
+    source_max = Area._meta.get_field("source").max_length
+    if len(source) > source_max:
+        raise ImportFileError(
+            f"the source label has {len(source)} characters; at most {source_max} fit"
+        )
     check_level(records, level)
     records, parents = resolve_parents(records, level, parent, report)
     tolerance = TOLERANCE_BY_LEVEL[level] if tolerance is None else tolerance

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ksbb.bounds import fits_integer, fits_smallint
 from programs.models import DonationForm, Program
 
 
@@ -220,7 +221,7 @@ class Need(models.Model):
     )
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="needs")
     donation_form = models.ForeignKey(DonationForm, on_delete=models.PROTECT, related_name="needs")
-    quantity_needed = models.PositiveIntegerField()
+    quantity_needed = models.PositiveIntegerField(validators=fits_integer())
     # Written only by commitments.services, under a conditional UPDATE: the sum of the
     # quantities of active commitments (pledged, committed, delivered, completed).
     quantity_claimed = models.PositiveIntegerField(default=0, editable=False)
@@ -234,9 +235,13 @@ class Need(models.Model):
         help_text=_("From the assessment; else the donation form's standard value."),
     )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
-    households = models.PositiveIntegerField(_("households to benefit"), null=True, blank=True)
-    persons = models.PositiveIntegerField(_("persons to benefit"), null=True, blank=True)
-    description = models.TextField(blank=True)
+    households = models.PositiveIntegerField(
+        _("households to benefit"), null=True, blank=True, validators=fits_integer()
+    )
+    persons = models.PositiveIntegerField(
+        _("persons to benefit"), null=True, blank=True, validators=fits_integer()
+    )
+    description = models.TextField(blank=True, max_length=5000)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -350,7 +355,7 @@ class AreaIndicator(models.Model):
     )
     value = models.DecimalField(max_digits=14, decimal_places=4)
     unit = models.CharField(max_length=20)
-    year = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(validators=fits_smallint())
     period = models.CharField(
         max_length=20, help_text=_("The year, or the exact date of an observation.")
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
 
+from ksbb.bounds import BIGINT_MAX
 from programs.models import Program
 
 from .mapdata import (
@@ -29,6 +30,7 @@ from .signals import sites_cache_key
 
 GEOMETRY_CACHE_CONTROL = "public, max-age=31536000, immutable"
 NEED_STATE_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60"
+FRESH_DAYS_MAX = 3650
 
 
 def accepts_gzip(request: HttpRequest) -> bool:
@@ -62,12 +64,12 @@ def compressed_response(
 def parse_need_filter(params) -> NeedFilter:
     """Filters from query parameters; anything unreadable is ignored, never an error."""
 
-    def positive_int(name: str) -> int | None:
+    def positive_int(name: str, limit: int = BIGINT_MAX) -> int | None:
         try:
             value = int(params.get(name, ""))
         except ValueError:
             return None
-        return value if value > 0 else None
+        return value if 0 < value <= limit else None
 
     priority = positive_int("priority")
     return NeedFilter(
@@ -75,7 +77,8 @@ def parse_need_filter(params) -> NeedFilter:
         donation_form=positive_int("form"),
         priority=priority if priority in Need.Priority.values else None,
         open_only=params.get("open", "1") != "0",
-        fresh_days=positive_int("fresh"),
+        # Older than this is no filter at all; far more would overflow date arithmetic.
+        fresh_days=positive_int("fresh", limit=FRESH_DAYS_MAX),
     )
 
 

@@ -84,6 +84,17 @@ class ProgramAdmin(admin.ModelAdmin):
         ),
         ("Lifecycle limits", {"fields": ["confirm_within_days", "deliver_within_days"]}),
         (
+            "Limits for unverified collaborators",
+            {
+                "fields": [
+                    "unverified_max_share_percent",
+                    "unverified_max_open_value_idr",
+                    "unverified_pledges_per_hour",
+                    "unverified_confirm_within_days",
+                ]
+            },
+        ),
+        (
             "Reported baseline (2021)",
             {
                 "fields": [

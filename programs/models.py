@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,42 @@ class Program(models.Model):
     deliver_within_days = models.PositiveSmallIntegerField(
         _("days to deliver after the planned date"), default=30
     )
+    # Limits for collaborators nobody has verified yet (for this program), so that a
+    # newcomer cannot hoard needs that verified donors would fill.
+    unverified_confirm_within_days = models.PositiveSmallIntegerField(
+        _("days to confirm a pledge of an unverified collaborator"),
+        default=3,
+        help_text=_(
+            "Pledges of collaborators not verified for this program expire sooner than "
+            "others; at most the days to confirm a pledge."
+        ),
+    )
+    unverified_max_share_percent = models.PositiveSmallIntegerField(
+        _("largest share of one need for an unverified collaborator (%)"),
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "Percent of a need's quantity an unverified collaborator may hold in active "
+            "pledges (always at least one unit)."
+        ),
+    )
+    unverified_max_open_value_idr = models.DecimalField(
+        _("largest open value for an unverified collaborator (IDR)"),
+        max_digits=14,
+        decimal_places=0,
+        default=10_000_000,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Total estimated value of an unverified collaborator's pledged and committed "
+            "commitments in this program. Needs without a standard value are not counted."
+        ),
+    )
+    unverified_pledges_per_hour = models.PositiveSmallIntegerField(
+        _("pledges per hour for an unverified collaborator"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("Pledges an unverified collaborator may make in this program in one hour."),
+    )
 
     # The figures the city reported (Oct 2021 deck), kept as a baseline beside live figures.
     reported_collaborators = models.PositiveIntegerField(null=True, blank=True)
@@ -76,6 +113,27 @@ class Program(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(live_value_idr__gte=0), name="program_live_value_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(unverified_confirm_within_days__lte=F("confirm_within_days")),
+                name="program_unverified_confirm_sooner",
+                violation_error_message=_(
+                    "Unverified collaborators' pledges cannot get longer to be confirmed "
+                    "than the others'."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(unverified_max_share_percent__gte=1)
+                & Q(unverified_max_share_percent__lte=100),
+                name="program_unverified_share_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(unverified_max_open_value_idr__gte=0),
+                name="program_unverified_open_value_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(unverified_pledges_per_hour__gte=1),
+                name="program_unverified_pledges_per_hour",
             ),
         ]
 

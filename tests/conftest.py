@@ -101,6 +101,7 @@ def live_portal(django_db_setup, django_db_blocker):
 
     from collaborators.models import Collaborator
     from commitments.demo import seed_demo
+    from ksbb.settings import content_security_policy
 
     if not os.path.exists(CHROMIUM):
         if os.environ.get("KSBB_REQUIRE_BROWSER"):
@@ -111,6 +112,7 @@ def live_portal(django_db_setup, django_db_blocker):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     # Tiles from the internet never load in tests: the map must work without them.
     settings.MAP_TILE_URL = UNREACHABLE_TILES
+    settings.CONTENT_SECURITY_POLICY = content_security_policy(UNREACHABLE_TILES)
     with django_db_blocker.unblock():
         if not Area.objects.filter(level="rw").exists():  # a transactional test flushed it
             call_command("load_programs", stdout=io.StringIO())

@@ -194,3 +194,74 @@ def test_parent_by_location(tmp_path: Path):
     )
     area = Area.objects.get(code="X-1")
     assert area.parent.name == "Kali Anyar"
+
+
+def one_rw_file(tmp_path: Path, *, code="31.73.04.1002.950", name="RW Uji", ring=None) -> Path:
+    ring = ring or [
+        [106.7966, -6.1485],
+        [106.7975, -6.1485],
+        [106.7975, -6.1475],
+        [106.7966, -6.1475],
+        [106.7966, -6.1485],
+    ]
+    good = {
+        "type": "Feature",
+        "properties": {"id": "31.73.04.1002.951", "label": "RW Baik"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    bad = {
+        "type": "Feature",
+        "properties": {"id": code, "label": name},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path = tmp_path / "rw.geojson"
+    # json.dumps writes NaN as the bare token NaN, which json.loads (and so the importer)
+    # reads back: exactly what a broken export looks like.
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [good, bad]}))
+    return path
+
+
+RW_ARGS = ("--level", "rw", "--code-field", "id", "--name-field", "label")
+
+
+def test_nan_coordinates_stop_the_import(tmp_path: Path):
+    ring = [
+        [106.7966, -6.1485],
+        [float("nan"), -6.1485],
+        [106.7975, -6.1475],
+        [106.7966, -6.1485],
+    ]
+    path = one_rw_file(tmp_path, ring=ring)
+    message = assert_one_line_error(path, *RW_ARGS, match="feature 1 (31.73.04.1002.951)")
+    assert "not finite numbers" in message
+    assert not Area.objects.filter(code__startswith="31.73.04.1002.95").exists()
+
+
+def test_a_code_longer_than_the_column_stops_the_import(tmp_path: Path):
+    path = one_rw_file(tmp_path, code="31.73.04.1002." + "9" * 286)
+    message = assert_one_line_error(path, *RW_ARGS, match="the code has 300 characters")
+    assert "feature 2" in message and "at most 40" in message
+    assert len(message) < 200  # the code is shortened in the message
+    assert not Area.objects.filter(code="31.73.04.1002.951").exists()
+
+
+def test_a_name_longer_than_the_column_stops_the_import(tmp_path: Path):
+    path = one_rw_file(tmp_path, name="Rukun Warga " * 417)
+    assert_one_line_error(path, *RW_ARGS, match="feature 2 (31.73.04.1002.950): the name has")
+    assert not Area.objects.filter(code="31.73.04.1002.951").exists()
+
+
+@pytest.mark.parametrize(
+    "code", ["31.73.04.1002/950", "31.73.04.1002.950\x00", "31.73.04\n.1002.950", "31\t73"]
+)
+def test_a_code_with_a_slash_or_control_character_stops_the_import(tmp_path: Path, code: str):
+    """Area.path is the '/'-joined codes that scopes match on: a '/' in a code would make
+    one area look like the descendant of another."""
+    path = one_rw_file(tmp_path, code=code)
+    assert_one_line_error(path, *RW_ARGS, match="the code contains '/' or a control character")
+    assert not Area.objects.filter(code="31.73.04.1002.951").exists()
+
+
+def test_a_nul_in_a_name_stops_the_import(tmp_path: Path):
+    path = one_rw_file(tmp_path, name="RW\x00 Uji")
+    assert_one_line_error(path, *RW_ARGS, match="a NUL character in the name")

@@ -104,13 +104,17 @@
       var lower = k === 0 ? 1 : state.breaks[k - 1];
       var upper = state.breaks[k];
       var label = upper === undefined ? "≥ " + formatMetric(lower) : formatMetric(lower) + " – " + formatMetric(upper);
-      rows.push('<li><span class="swatch" style="background:' + COLORS[k] + '"></span>' + label + "</li>");
+      rows.push('<li><span class="swatch" data-color="' + COLORS[k] + '"></span>' + label + "</li>");
     }
-    rows.push('<li><span class="swatch" style="background:' + NO_NEED + '"></span>' + t.noNeed + "</li>");
-    rows.push('<li><span class="swatch" style="background:' + NO_RESIDENTS + '"></span>' + t.noResidents + "</li>");
+    rows.push('<li><span class="swatch" data-color="' + NO_NEED + '"></span>' + t.noNeed + "</li>");
+    rows.push('<li><span class="swatch" data-color="' + NO_RESIDENTS + '"></span>' + t.noResidents + "</li>");
     var metricLabel = form.elements.metric.options[form.elements.metric.selectedIndex].text;
     legend.innerHTML = "<h2>" + metricLabel + "</h2><ul>" + rows.join("") + "</ul><p>" +
       t.areasShaded.replace("%(count)s", numberFormat.format(shaded)) + "</p>";
+    // Colours set through the DOM: the Content-Security-Policy blocks style="" in markup.
+    legend.querySelectorAll(".swatch").forEach(function (swatch) {
+      swatch.style.background = swatch.dataset.color;
+    });
   }
 
   function tooltip(layer) {

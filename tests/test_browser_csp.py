@@ -1,0 +1,130 @@
+"""Every page type, as every kind of user, satisfies the Content-Security-Policy: Chromium
+reports no `securitypolicyviolation` (an inline script or style, an image from elsewhere...)
+and logs no CSP error."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from collaborators.models import Collaborator
+from commitments.demo import DEMO_PASSWORD, DEMO_USERS
+from commitments.models import Commitment
+from locations.models import Need
+
+pytestmark = pytest.mark.browser
+
+# Installed before any script of the page runs, so no violation goes unheard.
+LISTEN_FOR_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"}` +
+    ` at ${event.sourceFile || location.pathname}:${event.lineNumber}`
+  );
+}, true);
+"""
+ADMIN_EMAIL = "admin.csp@example.org"
+
+
+def watch_csp(page) -> list[str]:
+    """Violations the page reports, and CSP errors Chromium logs to the console."""
+    page.add_init_script(LISTEN_FOR_VIOLATIONS)
+    logged: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            logged.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return logged
+
+
+def sign_in(page, live_portal, email):
+    page.goto(f"{live_portal}/akun/masuk/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def map_with_need_state_and_panel(page):
+    page.wait_for_function(
+        "() => { const m = document.getElementById('needs-map');"
+        " return m.dataset.drawn && m.dataset.shaded && !m.dataset.loading; }"
+    )
+    # The area panel is HTML from the server put in place by the map's script.
+    page.evaluate("() => ksbbMap.openPanel('31.73.04.1002.001')")
+    page.locator("#area-panel .need-line, #area-panel h2").first.wait_for()
+
+
+def pages_for(who: str) -> tuple[str | None, list[str]]:
+    """(email to sign in with, paths to visit) for one kind of user."""
+    donor_commitment = Commitment.objects.filter(
+        collaborator__memberships__user__email=DEMO_USERS["donor"]
+    ).first()
+    any_commitment = donor_commitment or Commitment.objects.first()
+    if who == "visitor":
+        collaborator = Collaborator.objects.filter(is_demo=True).order_by("pk").first()
+        return None, [
+            "/",
+            "/peta/",
+            "/wilayah/31.73.04.1002/",
+            "/wilayah/31.73.04.1002.001/",
+            "/program/pangan/",
+            "/kolaborator/",
+            collaborator.get_absolute_url(),
+            "/akun/masuk/",
+            "/akun/daftar/",
+        ]
+    if who == "donor":
+        need = Need.objects.open().order_by("pk").first()
+        return DEMO_USERS["donor"], [
+            "/ruang-kerja/",
+            "/ruang-kerja/komitmen/",
+            f"/janji/{need.pk}/",
+            donor_commitment.get_absolute_url(),
+            "/notifikasi/",
+        ]
+    if who == "facilitator":
+        return DEMO_USERS["facilitator"], [
+            "/ruang-kerja/",
+            "/ruang-kerja/fasilitator/",
+            "/notifikasi/",
+        ]
+    if who == "lead":
+        return DEMO_USERS["lead"], ["/ruang-kerja/", "/ruang-kerja/verifikasi/"]
+    get_user_model().objects.filter(username=ADMIN_EMAIL).delete()
+    get_user_model().objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, DEMO_PASSWORD)
+    need = Need.objects.order_by("pk").first()
+    return ADMIN_EMAIL, [
+        "/admin/",
+        "/admin/commitments/commitment/",
+        f"/admin/commitments/commitment/{any_commitment.pk}/change/",
+        f"/admin/locations/need/{need.pk}/change/",
+        "/admin/collaborators/collaborator/add/",
+        any_commitment.get_absolute_url(),
+    ]
+
+
+@pytest.mark.parametrize("who", ["visitor", "donor", "facilitator", "lead", "admin"])
+def test_no_page_breaks_the_content_security_policy(page, live_portal, who, settings):
+    # The demo was seeded with the real password hasher; tests otherwise list a fast one only.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    logged = watch_csp(page)
+    email, paths = pages_for(who)
+    if email:
+        sign_in(page, live_portal, email)
+        assert "/akun/masuk/" not in page.url, page.inner_text("main")
+    seen = {}
+    for path in paths:
+        response = page.goto(live_portal + path)
+        assert response.status == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"], path
+        page.wait_for_load_state("networkidle")
+        if path == "/peta/":
+            map_with_need_state_and_panel(page)
+        seen[path] = page.evaluate("() => window.cspViolations")
+    assert {path: found for path, found in seen.items() if found} == {}
+    assert logged == []
