@@ -45,6 +45,11 @@ class Scopes:
     def is_lead(self) -> bool:
         return bool(self.program_ids)
 
+    @property
+    def confirms_anything(self) -> bool:
+        """Facilitators, leads and administrators confirm pledges and receive deliveries."""
+        return self.is_facilitator or self.is_lead or self.is_admin
+
     def facilitates(self, area: Area | None, site: Site | None = None) -> bool:
         if site is not None and site.pk in self.site_ids:
             return True

@@ -24,7 +24,7 @@ from locations.models import Area, AreaIndicator, Facilitator, Need, Site
 from programs.models import DonationForm, Program, ProgramLead
 
 from .models import Commitment, CommitmentEvent, Delivery, Status
-from .services import needs_recount, totals_refresh
+from .totals import needs_recount, totals_refresh
 
 SEED = 2021
 # Demo sign-ins, so a newcomer can walk through pledging, confirming and delivering.

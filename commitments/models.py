@@ -46,6 +46,48 @@ class CommitmentQuerySet(models.QuerySet):
             )
         )
 
+    # Who sees and acts on which commitments: the query-level form of
+    # commitments.workflow.commitment_roles (collaborators.roles.Scopes is the user's reach).
+
+    def of_collaborators(self, scopes) -> CommitmentQuerySet:
+        """The commitments of the collaborators the user acts for."""
+        return self.filter(collaborator__in=scopes.collaborator_ids)
+
+    def visible_to(self, scopes) -> CommitmentQuerySet:
+        """Commitments the user holds any role on: their collaborators', those in areas or
+        sites they facilitate, those in programs they lead; everything for administrators."""
+        if scopes.is_admin:
+            return self.all()
+        return self.filter(
+            Q(collaborator__in=scopes.collaborator_ids)
+            | scopes.area_q()
+            | Q(program__in=scopes.program_ids)
+        )
+
+    def to_confirm(self, scopes) -> CommitmentQuerySet:
+        """Pledges waiting for this facilitator, lead or administrator to confirm or reject."""
+        if not scopes.confirms_anything:
+            return self.none()
+        confirmable = (
+            self
+            if scopes.is_admin
+            else self.filter(scopes.area_q() | Q(program__in=scopes.program_ids))
+        )
+        return confirmable.filter(status=Status.PLEDGED)
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def to_receive(self, scopes) -> DeliveryQuerySet:
+        """Deliveries recorded in the user's areas or programs and not yet confirmed."""
+        if not scopes.confirms_anything:
+            return self.none()
+        pending = self.filter(confirmed_at__isnull=True)
+        if scopes.is_admin:
+            return pending
+        return pending.filter(
+            scopes.area_q("commitment__") | Q(commitment__program__in=scopes.program_ids)
+        )
+
 
 class Commitment(models.Model):
     class Channel(models.TextChoices):
@@ -164,6 +206,11 @@ class Commitment(models.Model):
         return Collaborator.Verification(self.collaborator_standing).label
 
     @property
+    def quantity_left(self) -> int:
+        """What is still to be delivered."""
+        return max(self.quantity - self.quantity_delivered, 0)
+
+    @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
@@ -201,6 +248,8 @@ class Delivery(models.Model):
         related_name="+",
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["commitment", "delivered_on", "pk"]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -46,11 +46,8 @@ def enqueue_emails(ids: list[int]) -> None:
 
 
 def _facilitators_of(commitment: Commitment):
-    area = commitment.area
-    scope = Q(area__code__in=[*area.ancestor_codes, area.code])
-    if commitment.site_id:
-        scope |= Q(site_id=commitment.site_id)
-    return [f.user for f in Facilitator.objects.filter(scope).select_related("user")]
+    facilitators = Facilitator.objects.covering(commitment.area, commitment.site)
+    return [f.user for f in facilitators.select_related("user")]
 
 
 def _members_of(commitment: Commitment):

@@ -3,7 +3,8 @@
 from celery import shared_task
 
 from .notifications import notifications_send
-from .services import commitments_expire, totals_refresh
+from .services import commitments_expire
+from .totals import totals_refresh
 
 
 @shared_task(ignore_result=True)

@@ -105,8 +105,13 @@ def commitment_roles(user, commitment: Commitment) -> set[str]:
     )
 
 
-def can_view(user, commitment: Commitment) -> bool:
-    return bool(commitment_roles(user, commitment))
+def may_record_delivery(roles: set[str], commitment: Commitment) -> bool:
+    """Whether a delivery can be recorded now by someone holding `roles`."""
+    return (
+        bool(roles & RECORD_DELIVERY_ROLES)
+        and commitment.status in (Status.COMMITTED, Status.DELIVERED)
+        and commitment.quantity_left > 0
+    )
 
 
 def check(transition: Transition, roles: set[str], commitment: Commitment, reason: str) -> None:

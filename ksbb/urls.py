@@ -6,8 +6,9 @@ from django.urls import include, path
 
 from collaborators import account_views
 from collaborators import views as collaborator_views
+from commitments import action_views as act
+from commitments import queue_views as queues
 from commitments import views as commitment_views
-from commitments import workspace_views as work
 from ksbb import views as ksbb_views
 from locations import views as map_views
 from programs import views as program_views
@@ -59,27 +60,27 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("ruang-kerja/", work.workspace, name="workspace"),
-    path("ruang-kerja/komitmen/", work.my_commitments, name="my-commitments"),
-    path("ruang-kerja/fasilitator/", work.facilitator_inbox, name="facilitator-inbox"),
-    path("ruang-kerja/verifikasi/", work.verification_queue, name="verification-queue"),
+    path("ruang-kerja/", queues.workspace, name="workspace"),
+    path("ruang-kerja/komitmen/", queues.my_commitments, name="my-commitments"),
+    path("ruang-kerja/fasilitator/", queues.facilitator_inbox, name="facilitator-inbox"),
+    path("ruang-kerja/verifikasi/", queues.verification_queue, name="verification-queue"),
     path(
         "ruang-kerja/verifikasi/<slug:slug>/",
-        work.verify_collaborator,
+        queues.verify_collaborator,
         name="verify-collaborator",
     ),
-    path("notifikasi/", work.notifications, name="notifications"),
-    path("janji/<int:need_id>/", work.pledge_create, name="pledge-create"),
-    path("komitmen/<int:pk>/", work.commitment_detail, name="commitment-detail"),
-    path("komitmen/<int:pk>/status/", work.commitment_status, name="commitment-status"),
-    path("komitmen/<int:pk>/penyaluran/", work.delivery_create, name="delivery-create"),
+    path("notifikasi/", queues.notifications, name="notifications"),
+    path("janji/<int:need_id>/", act.pledge_create, name="pledge-create"),
+    path("komitmen/<int:pk>/", act.commitment_detail, name="commitment-detail"),
+    path("komitmen/<int:pk>/status/", act.commitment_status, name="commitment-status"),
+    path("komitmen/<int:pk>/penyaluran/", act.delivery_create, name="delivery-create"),
     path(
         "komitmen/<int:pk>/penyaluran/<int:delivery_id>/terima/",
-        work.delivery_confirm_view,
+        act.delivery_confirm_view,
         name="delivery-confirm",
     ),
-    path("komitmen/<int:pk>/bukti/<int:proof_id>/", work.proof_file, name="proof-file"),
-    path("komitmen/<int:pk>/surat/", work.statement_file, name="statement-file"),
+    path("komitmen/<int:pk>/bukti/<int:proof_id>/", act.proof_file, name="proof-file"),
+    path("komitmen/<int:pk>/surat/", act.statement_file, name="statement-file"),
     path("favicon.ico", ksbb_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

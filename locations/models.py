@@ -375,6 +375,16 @@ class AreaIndicator(models.Model):
         return f"{self.area.code} {self.indicator} {self.breakdown} {self.period}: {self.value}"
 
 
+class FacilitatorQuerySet(models.QuerySet):
+    def covering(self, area: Area, site: Site | None = None) -> FacilitatorQuerySet:
+        """Facilitators of `area` or of an area above it, or of `site`: who is asked about
+        anything that happens there."""
+        scope = Q(area__code__in=[*area.ancestor_codes, area.code])
+        if site is not None:
+            scope |= Q(site=site)
+        return self.filter(scope)
+
+
 class Facilitator(models.Model):
     """Someone who keeps needs current and confirms deliveries for an area or a site.
 
@@ -395,6 +405,8 @@ class Facilitator(models.Model):
         _("title"), max_length=100, help_text=_("Shown publicly, e.g. 'Ketua RW 01'.")
     )
     assigned_at = models.DateTimeField(default=timezone.now)
+
+    objects = FacilitatorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("facilitator")
