@@ -299,7 +299,7 @@ def delivery_record(
             if added != 1:
                 raise TransitionRefused(
                     _("Only %(left)s are left to deliver for this commitment.")
-                    % {"left": commitment.quantity - commitment.quantity_delivered}
+                    % {"left": commitment.quantity_left}
                 )
             delivery = Delivery.objects.create(
                 commitment=commitment,
