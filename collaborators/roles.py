@@ -57,6 +57,12 @@ class Scopes:
             return False
         return any(area.path == p or area.path.startswith(p + "/") for p in self.area_paths)
 
+    def may_keep_need(self, area: Area | None, site: Site | None, program) -> bool:
+        """Whether this user may add, edit, close or re-confirm a need of `program` (a Program
+        or its id) in `area` / at `site`; the one-instance twin of Need.objects.editable_by."""
+        program_id = getattr(program, "pk", program)
+        return self.is_admin or self.facilitates(area, site) or program_id in self.program_ids
+
     def area_q(self, prefix: str = "") -> Q:
         """Rows whose area (or site) this user facilitates, as a filter on `prefix`."""
         q = Q(pk__in=[])

@@ -33,11 +33,11 @@ from .services import (
 )
 from .workflow import (
     CONFIRM_DELIVERY_ROLES,
-    RECORD_DELIVERY_ROLES,
     TransitionRefused,
     available,
     commitment_roles,
     may_record_delivery,
+    record_delivery_roles,
 )
 
 NEXT_STEP = {
@@ -199,7 +199,7 @@ def _refused(request, commitment, refusal: TransitionRefused) -> HttpResponse:
 @login_required
 def delivery_create(request, pk: int):
     commitment, roles = _visible_commitment(request, pk)
-    if not roles & RECORD_DELIVERY_ROLES:
+    if not roles & record_delivery_roles(commitment):
         raise PermissionDenied
     left = commitment.quantity_left
     form = DeliveryForm(request.POST or None, request.FILES or None, left=left)

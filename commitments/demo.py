@@ -35,6 +35,20 @@ DEMO_USERS = {
     "lead": "dinsos.demo@example.org",
 }
 
+# The statuses a demo commitment passed through after its pledge, at most STEP_DAYS_MAX
+# days apart, with a receipt confirmed RECEIPT_DAYS after delivery.
+STEPS_TO = {
+    Status.PLEDGED: [],
+    Status.COMMITTED: [Status.COMMITTED],
+    Status.DELIVERED: [Status.COMMITTED, Status.DELIVERED],
+    Status.COMPLETED: [Status.COMMITTED, Status.DELIVERED, Status.COMPLETED],
+    Status.CANCELLED: [Status.CANCELLED],
+    Status.REJECTED: [Status.REJECTED],
+    Status.EXPIRED: [Status.EXPIRED],
+}
+STEP_DAYS_MAX = 7
+RECEIPT_DAYS = 2
+
 COLLABORATORS = [
     ("Yayasan Peduli Sesama (demo)", Collaborator.Kind.FOUNDATION, True, False),
     ("PT Sinar Nusantara Makmur (demo)", Collaborator.Kind.COMPANY, True, False),
@@ -330,7 +344,9 @@ class _Builder:
             self._commitment(need, collaborator, quantity, status, aggregators)
 
     def _commitment(self, need, collaborator, quantity, status, aggregators) -> None:
-        created = self.now - datetime.timedelta(days=self.rng.randint(1, 120))
+        # Old enough for every step of its history (and a receipt) to lie in the past.
+        youngest = STEP_DAYS_MAX * len(STEPS_TO[status]) + RECEIPT_DAYS
+        created = self.now - datetime.timedelta(days=self.rng.randint(youngest, 120))
         value = need.estimate_value_idr(quantity)
         aggregator = None
         if aggregators and not collaborator.is_aggregator and self.rng.random() < 0.2:
@@ -366,15 +382,7 @@ class _Builder:
 
     def _history(self, commitment: Commitment, created: datetime.datetime) -> None:
         """Events (and deliveries) that lead to the commitment's status."""
-        steps = {
-            Status.PLEDGED: [],
-            Status.COMMITTED: [Status.COMMITTED],
-            Status.DELIVERED: [Status.COMMITTED, Status.DELIVERED],
-            Status.COMPLETED: [Status.COMMITTED, Status.DELIVERED, Status.COMPLETED],
-            Status.CANCELLED: [Status.CANCELLED],
-            Status.REJECTED: [Status.REJECTED],
-            Status.EXPIRED: [Status.EXPIRED],
-        }[commitment.status]
+        steps = STEPS_TO[commitment.status]
         roles = {
             Status.COMMITTED: ("facilitator", ""),
             Status.DELIVERED: ("collaborator", ""),
@@ -395,7 +403,7 @@ class _Builder:
         ]
         at, previous = created, Status.PLEDGED
         for step in steps:
-            at = at + datetime.timedelta(days=self.rng.randint(1, 7))
+            at = at + datetime.timedelta(days=self.rng.randint(1, STEP_DAYS_MAX))
             role, reason = roles[step]
             events.append(
                 CommitmentEvent(
@@ -417,7 +425,7 @@ class _Builder:
                     recipients_persons=commitment.quantity * 3,
                     recorded_at=at,
                     confirmed_at=(
-                        at + datetime.timedelta(days=2)
+                        at + datetime.timedelta(days=RECEIPT_DAYS)
                         if commitment.status == Status.COMPLETED
                         else None
                     ),

@@ -12,8 +12,11 @@ from django.utils.translation import gettext_lazy
 
 from collaborators.models import Collaborator
 from ksbb.bounds import INTEGER_MAX
-from locations.models import Need
+from locations.models import Area, Need
+from programs.models import DonationForm
+from programs.units import quantity_with_unit
 
+from .offline import MADE_WITHIN_DAYS, TARGET_LEVELS, made_on_refusal
 from .uploads import clean_upload
 
 
@@ -74,9 +77,8 @@ class PledgeForm(forms.Form):
         self.fields["quantity"].widget.attrs.update(
             {"max": remaining if most is None else min(most, remaining), "min": 1}
         )
-        self.fields["quantity"].help_text = _("At most %(remaining)s %(unit)s remain.") % {
-            "remaining": remaining,
-            "unit": need.donation_form.get_unit_display(),
+        self.fields["quantity"].help_text = _("At most %(quantity)s left.") % {
+            "quantity": quantity_with_unit(remaining, need.donation_form.unit)
         }
         self.fields["quantity"].validators.append(
             AtMost(remaining, _("Only %(limit)s remain to be pledged for this need."))
@@ -217,3 +219,100 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, program_ids, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["program"].choices = [("", "")] + [(str(p), str(p)) for p in program_ids]
+
+
+class OfflineCommitmentForm(forms.Form):
+    """A commitment made outside the portal, for a need (`need`, from the page's URL) or
+    for an RW / kelurahan and a donation form. `key` makes a resubmission find the first
+    record, as on the pledge form."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    collaborator = forms.ModelChoiceField(
+        label=gettext_lazy("Collaborator"),
+        queryset=Collaborator.objects.none(),
+        help_text=gettext_lazy(
+            "Verified collaborators only. Administrators add new collaborators in the admin."
+        ),
+    )
+    area = forms.CharField(
+        label=gettext_lazy("RW or kelurahan (code)"),
+        max_length=40,
+        help_text=gettext_lazy("Type a name or a code, e.g. 31.73.04.1002.001."),
+        widget=forms.TextInput(attrs={"list": "offline-areas", "autocomplete": "off"}),
+    )
+    donation_form = forms.ModelChoiceField(
+        label=gettext_lazy("Donation form"), queryset=DonationForm.objects.none()
+    )
+    quantity = forms.IntegerField(
+        label=gettext_lazy("Quantity"), min_value=1, max_value=INTEGER_MAX
+    )
+    value_idr = forms.DecimalField(
+        label=gettext_lazy("Value (IDR, optional)"),
+        required=False,
+        min_value=0,
+        max_digits=15,
+        decimal_places=0,
+        help_text=gettext_lazy("Leave empty to use the need's or the donation form's estimate."),
+    )
+    made_on = forms.DateField(
+        label=gettext_lazy("Date the commitment was made"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, need: Need | None, program_ids: set[int] | None, **kwargs):
+        """`program_ids`: the programs whose donation forms may be chosen (None: all)."""
+        super().__init__(*args, **kwargs)
+        self.need = need
+        self.fields["collaborator"].queryset = Collaborator.objects.verified().order_by("name")
+        if need is not None:
+            del self.fields["area"], self.fields["donation_form"]
+            remaining = need.quantity_remaining
+            self.fields["quantity"].widget.attrs["max"] = remaining
+            self.fields["quantity"].validators.append(
+                AtMost(remaining, _("Only %(limit)s remain of this need."))
+            )
+        else:
+            forms_ = DonationForm.objects.select_related("program").order_by(
+                "program__sort_order", "program__slug", "sort_order", "slug"
+            )
+            if program_ids is not None:
+                forms_ = forms_.filter(program__in=program_ids)
+            self.fields["donation_form"].queryset = forms_
+            self.fields["donation_form"].label_from_instance = lambda form: (
+                f"{form.program.name} · {form.name}"
+            )
+        today = timezone.localdate()
+        self.fields["made_on"].widget.attrs.update(
+            {
+                "max": today.isoformat(),
+                "min": (today - datetime.timedelta(days=MADE_WITHIN_DAYS)).isoformat(),
+            }
+        )
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4().hex)
+            self.initial.setdefault("made_on", today.isoformat())
+            self.initial.setdefault("quantity", 1)
+
+    clean_key = PledgeForm.clean_key
+
+    def clean_area(self) -> Area:
+        code = self.cleaned_data["area"].strip()
+        area = Area.objects.filter(code=code, level__in=TARGET_LEVELS).first()
+        if area is None:
+            raise ValidationError(
+                _("Enter the code of an RW or a kelurahan, e.g. 31.73.04.1002.001.")
+            )
+        return area
+
+    def clean_made_on(self):
+        value = self.cleaned_data["made_on"]
+        refusal = made_on_refusal(value, timezone.localdate())
+        if refusal:
+            raise ValidationError(refusal)
+        return value

@@ -374,3 +374,94 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.subject}"
+
+
+class NeedImportQuerySet(models.QuerySet):
+    def visible_to(self, user, scopes) -> NeedImportQuerySet:
+        """An import is its uploader's (its file may hold notes about people's homes):
+        others, administrators apart, do not learn it exists."""
+        if scopes.is_admin:
+            return self.all()
+        return self.filter(uploaded_by_id=user.pk)
+
+
+class NeedImport(models.Model):
+    """One uploaded file of needs: checked into a preview, then applied in one transaction
+    (commitments.needs_import). Seen only by its uploader and administrators."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        CHECKING = "checking", _("checking")
+        CHECKED = "checked", _("checked")
+        APPLYING = "applying", _("applying")
+        APPLIED = "applied", _("applied")
+        FAILED = "failed", _("failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="need_imports"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/", storage=private_storage)
+    file_name = models.CharField(_("file name"), max_length=200)
+    format = models.CharField(max_length=4, choices=Format.choices)
+    # The language of the file's header row: problems name its columns the same way.
+    header_language = models.CharField(max_length=2, default="id")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    rows_total = models.PositiveIntegerField(default=0, validators=fits_integer())
+    rows_done = models.PositiveIntegerField(default=0, validators=fits_integer())
+    # [{"row": 2, "column": "area_code", "code": "unknown_area", "value": "..."}], the first
+    # PROBLEMS_KEPT of them; problem_count counts them all.
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0, validators=fits_integer())
+    # What applying would create: [{"form": donation form id, "needs": n, "quantity": q}].
+    summary = models.JSONField(default=list, blank=True)
+    created_count = models.PositiveIntegerField(default=0, validators=fits_integer())
+    # Why applying failed (nothing was written then); shown on the page.
+    error = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NeedImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("needs import")
+        verbose_name_plural = _("needs imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["uploaded", "checking", "checked", "applying", "applied", "failed"]
+                ),
+                name="need_import_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=["csv", "xlsx"]), name="need_import_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=F("rows_total")), name="need_import_done_within_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("need-import-detail", args=[self.pk])
+
+    @property
+    def is_busy(self) -> bool:
+        """A job is (or should be) working on it: the page keeps showing progress."""
+        return self.status in (self.Status.UPLOADED, self.Status.CHECKING, self.Status.APPLYING)
+
+    @property
+    def may_apply(self) -> bool:
+        return self.status == self.Status.CHECKED and self.problem_count == 0 and self.rows_total
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0

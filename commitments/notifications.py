@@ -129,3 +129,18 @@ def notifications_send(ids: Iterable[int] | None = None) -> int:
             continue
         sent += 1
     return sent
+
+
+def notify_offline_commitment(commitment: Commitment, *, exclude=None) -> list[int]:
+    """A commitment recorded offline: the area's facilitators expect a delivery, and the
+    collaborator's members (if any use the portal) see it; not whoever recorded it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("A commitment made outside the portal was recorded for %(area)s") % {
+            "area": commitment.area.display_name
+        }
+        body = _("%(collaborator)s committed %(what)s.") % {
+            "collaborator": commitment.collaborator.name,
+            "what": _describe(commitment),
+        }
+        users = _facilitators_of(commitment) + _members_of(commitment)
+        return _write([u for u in users if u != exclude], commitment, subject, body)

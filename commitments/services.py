@@ -34,12 +34,12 @@ from .notifications import notify_delivery, notify_new_pledge, notify_status
 from .uploads import CleanUpload
 from .workflow import (
     CONFIRM_DELIVERY_ROLES,
-    RECORD_DELIVERY_ROLES,
     RELEASING,
     TransitionRefused,
     check,
     commitment_roles,
     find,
+    record_delivery_roles,
 )
 
 logger = logging.getLogger(__name__)
@@ -281,7 +281,7 @@ def delivery_record(
         with transaction.atomic():
             commitment = _lock(commitment_id)
             roles = commitment_roles(actor, commitment)
-            if not roles & RECORD_DELIVERY_ROLES:
+            if not roles & record_delivery_roles(commitment):
                 raise TransitionRefused(
                     _("You may not do this for this commitment."), forbidden=True
                 )
@@ -320,7 +320,7 @@ def delivery_record(
                         size_bytes=len(proof.content),
                     )
                 )
-            role = _acting_role(roles, RECORD_DELIVERY_ROLES)
+            role = _acting_role(roles, record_delivery_roles(commitment))
             if commitment.status == Status.COMMITTED:
                 _move(
                     commitment,

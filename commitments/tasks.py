@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .need_freshness import needs_freshen
 from .notifications import notifications_send
 from .services import commitments_expire
 from .totals import totals_refresh
@@ -25,3 +26,22 @@ def expire_commitments() -> int:
 @shared_task(ignore_result=True)
 def refresh_totals() -> None:
     totals_refresh()
+
+
+@shared_task(ignore_result=True)
+def freshen_needs() -> None:
+    needs_freshen()
+
+
+@shared_task(ignore_result=True)
+def check_need_import(import_id: int) -> None:
+    from .needs_import import need_import_check
+
+    need_import_check(import_id=import_id)
+
+
+@shared_task(ignore_result=True)
+def apply_need_import(import_id: int) -> None:
+    from .needs_import import need_import_apply
+
+    need_import_apply(import_id=import_id)

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from collaborators.roles import scopes_for
 from locations.mapdata import NeedFilter, need_state
 from locations.models import Area, AreaIndicator, Need
 
@@ -116,5 +117,12 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
             "flood_counts": flood_counts,
             "inset": inset,
             "today": timezone.localdate(),
+            "may_keep_needs": _may_keep_needs(request.user, area),
         },
     )
+
+
+def _may_keep_needs(user, area: Area) -> bool:
+    """Whether to link the area page to keeping its needs (the views check again)."""
+    scopes = scopes_for(user)
+    return scopes.is_admin or scopes.is_lead or scopes.facilitates(area)

@@ -85,6 +85,14 @@ RECORD_DELIVERY_ROLES = frozenset({COLLABORATOR, ADMIN})
 CONFIRM_DELIVERY_ROLES = frozenset({FACILITATOR, LEAD, ADMIN})
 
 
+def record_delivery_roles(commitment: Commitment) -> frozenset[str]:
+    """Who records deliveries of this commitment: its collaborator, or, for one made
+    outside the portal (whose collaborator may never use it), also those who confirm."""
+    if commitment.channel == Commitment.Channel.OFFLINE:
+        return RECORD_DELIVERY_ROLES | CONFIRM_DELIVERY_ROLES
+    return RECORD_DELIVERY_ROLES
+
+
 class TransitionRefused(Exception):
     """A change the user may not make, or that is not possible now; the message says why.
     `forbidden` distinguishes 'not yours to do' (403) from 'not possible now' (409)."""
@@ -108,7 +116,7 @@ def commitment_roles(user, commitment: Commitment) -> set[str]:
 def may_record_delivery(roles: set[str], commitment: Commitment) -> bool:
     """Whether a delivery can be recorded now by someone holding `roles`."""
     return (
-        bool(roles & RECORD_DELIVERY_ROLES)
+        bool(roles & record_delivery_roles(commitment))
         and commitment.status in (Status.COMMITTED, Status.DELIVERED)
         and commitment.quantity_left > 0
     )

@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
     },
     "refresh-totals": {"task": "commitments.tasks.refresh_totals", "schedule": 600},
+    # Expired needs leave the map within the hour; reminders go out once per need anyway.
+    "freshen-needs": {"task": "commitments.tasks.freshen_needs", "schedule": 3600},
 }
 # A pledge must never wait on a broken broker: publishing fails fast and the outbox
 # (pending notifications) is retried by the periodic task instead.
@@ -368,5 +370,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Naming "django" here drops the console handler Django's default logging gives it;
+        # kept, every django.* line printed once there and once more through root.
+        "django": {"level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

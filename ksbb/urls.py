@@ -7,6 +7,9 @@ from django.urls import include, path
 from collaborators import account_views
 from collaborators import views as collaborator_views
 from commitments import action_views as act
+from commitments import import_views as imports
+from commitments import need_views as needs
+from commitments import offline_views as offline
 from commitments import queue_views as queues
 from commitments import views as commitment_views
 from ksbb import views as ksbb_views
@@ -14,7 +17,7 @@ from locations import views as map_views
 from programs import views as program_views
 
 urlpatterns = [
-    path("", program_views.home, name="home"),
+    path("", ksbb_views.home, name="home"),
     path("program/<slug:slug>/", program_views.program_detail, name="program-detail"),
     path("peta/", map_views.needs_map, name="needs-map"),
     path("peta/cari/", map_views.area_search, name="area-search"),
@@ -63,11 +66,44 @@ urlpatterns = [
     path("ruang-kerja/", queues.workspace, name="workspace"),
     path("ruang-kerja/komitmen/", queues.my_commitments, name="my-commitments"),
     path("ruang-kerja/fasilitator/", queues.facilitator_inbox, name="facilitator-inbox"),
+    path("ruang-kerja/luring/", offline.offline_list, name="offline-commitments"),
+    path("ruang-kerja/luring/baru/", offline.offline_create, name="offline-commitment-create"),
     path("ruang-kerja/verifikasi/", queues.verification_queue, name="verification-queue"),
     path(
         "ruang-kerja/verifikasi/<slug:slug>/",
         queues.verify_collaborator,
         name="verify-collaborator",
+    ),
+    path("ruang-kerja/kebutuhan/", needs.my_needs, name="my-needs"),
+    path("ruang-kerja/kebutuhan/baru/", needs.need_add, name="need-add"),
+    path("ruang-kerja/kebutuhan/<int:pk>/", needs.need_detail, name="need-detail"),
+    path("ruang-kerja/kebutuhan/<int:pk>/ubah/", needs.need_edit, name="need-edit"),
+    path("ruang-kerja/kebutuhan/<int:pk>/tutup/", needs.need_close_view, name="need-close"),
+    path(
+        "ruang-kerja/kebutuhan/wilayah/<str:code>/konfirmasi/",
+        needs.needs_reconfirm_view,
+        name="needs-reconfirm",
+    ),
+    path("ruang-kerja/kebutuhan/impor/", imports.need_import_upload, name="need-import"),
+    path(
+        "ruang-kerja/kebutuhan/impor/templat/",
+        imports.need_import_template,
+        name="need-import-template",
+    ),
+    path(
+        "ruang-kerja/kebutuhan/impor/<int:import_id>/",
+        imports.need_import_detail,
+        name="need-import-detail",
+    ),
+    path(
+        "ruang-kerja/kebutuhan/impor/<int:import_id>/status.json",
+        imports.need_import_status,
+        name="need-import-status",
+    ),
+    path(
+        "ruang-kerja/kebutuhan/impor/<int:import_id>/terapkan/",
+        imports.need_import_apply_view,
+        name="need-import-apply",
     ),
     path("notifikasi/", queues.notifications, name="notifications"),
     path("janji/<int:need_id>/", act.pledge_create, name="pledge-create"),

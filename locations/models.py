@@ -202,6 +202,33 @@ class NeedQuerySet(models.QuerySet):
     def in_area(self, area: Area) -> NeedQuerySet:
         return self.filter(Q(area=area) | Q(area__path__startswith=area.path + "/"))
 
+    def editable_by(self, scopes) -> NeedQuerySet:
+        """Needs `scopes` (collaborators.roles.Scopes, passed in: locations does not import
+        collaborators) may keep: their facilitated areas and everything below them, their
+        sites, their programs anywhere; everything for administrators. The one-instance
+        twin is Scopes.may_keep_need."""
+        if scopes.is_admin:
+            return self.all()
+        return self.filter(scopes.area_q() | Q(program_id__in=scopes.program_ids))
+
+    def stale(self, now: datetime.datetime | None = None) -> NeedQuerySet:
+        """Open needs whose last assessment is older than Need.STALE_AFTER_DAYS."""
+        since = (now or timezone.now()) - datetime.timedelta(days=Need.STALE_AFTER_DAYS)
+        return self.filter(status=Need.Status.OPEN, assessed_at__lt=since)
+
+    def expiring(self, today: datetime.date | None = None) -> NeedQuerySet:
+        """Open needs whose validity ends within Need.EXPIRY_WARNING_DAYS (today included)."""
+        today = today or timezone.localdate()
+        return self.filter(
+            status=Need.Status.OPEN,
+            valid_until__gte=today,
+            valid_until__lte=today + datetime.timedelta(days=Need.EXPIRY_WARNING_DAYS),
+        )
+
+    def past_validity(self, today: datetime.date | None = None) -> NeedQuerySet:
+        """Open needs whose validity has ended: the freshness job marks them expired."""
+        return self.filter(status=Need.Status.OPEN, valid_until__lt=today or timezone.localdate())
+
 
 class Need(models.Model):
     """One line of an area's (or a site's) needs assessment."""
@@ -214,6 +241,12 @@ class Need(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
         CLOSED = "closed", _("closed")
+        EXPIRED = "expired", _("expired")
+
+    # An assessment older than this is shown as stale to those who keep it.
+    STALE_AFTER_DAYS = 90
+    # Those who keep a need are reminded this many days before it expires.
+    EXPIRY_WARNING_DAYS = 7
 
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="needs")
     site = models.ForeignKey(
@@ -258,6 +291,13 @@ class Need(models.Model):
     assessed_at = models.DateTimeField(default=timezone.now)
     valid_until = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Bumped by every edit through commitments.needs (a conditional UPDATE on the version
+    # the editor saw), so the second of two concurrent editors is told instead of
+    # silently overwriting the first. Pledges do not bump it: they only touch claimed.
+    version = models.PositiveIntegerField(default=1, editable=False, validators=fits_integer())
+    # The valid_until date the expiry reminder was sent for: extending the validity
+    # re-arms the reminder without anyone having to reset it.
+    expiry_reminded_for = models.DateField(null=True, blank=True, editable=False)
     is_demo = models.BooleanField(default=False, help_text=_("Created by seed_demo."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -288,7 +328,7 @@ class Need(models.Model):
                 name="need_unit_value_nonnegative",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["open", "closed"]), name="need_status_valid"
+                condition=Q(status__in=["open", "closed", "expired"]), name="need_status_valid"
             ),
         ]
 
@@ -316,6 +356,18 @@ class Need(models.Model):
     def is_expired(self, today: datetime.date | None = None) -> bool:
         return self.valid_until < (today or timezone.localdate())
 
+    def is_stale(self, now: datetime.datetime | None = None) -> bool:
+        """Open, and last assessed longer ago than STALE_AFTER_DAYS (NeedQuerySet.stale)."""
+        age = (now or timezone.now()) - self.assessed_at
+        return self.status == self.Status.OPEN and age > datetime.timedelta(
+            days=self.STALE_AFTER_DAYS
+        )
+
+    def expires_soon(self, today: datetime.date | None = None) -> bool:
+        """Open, and valid for at most EXPIRY_WARNING_DAYS more (NeedQuerySet.expiring)."""
+        days_left = (self.valid_until - (today or timezone.localdate())).days
+        return self.status == self.Status.OPEN and 0 <= days_left <= self.EXPIRY_WARNING_DAYS
+
     def is_open(self, today: datetime.date | None = None) -> bool:
         return (
             self.status == self.Status.OPEN
@@ -342,6 +394,56 @@ class Need(models.Model):
             errors["valid_until"] = _("Valid until must not be before the assessment date.")
         if errors:
             raise ValidationError(errors)
+
+
+class NeedChange(models.Model):
+    """One entry of a need's history: who changed what, when, from which value to which."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+        CLOSED = "closed", _("closed")
+        RECONFIRMED = "reconfirmed", _("re-confirmed")
+        EXPIRED = "expired", _("expired")
+        IMPORTED = "imported", _("imported")
+
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty for the system (the expiry job)."),
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    # {field: [old, new]} in JSON-friendly values (ids, ISO dates, strings).
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("need change")
+        verbose_name_plural = _("need changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    action__in=[
+                        "created",
+                        "updated",
+                        "closed",
+                        "reconfirmed",
+                        "expired",
+                        "imported",
+                    ]
+                ),
+                name="need_change_action_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need_id} {self.action} {self.created_at:%Y-%m-%d}"
 
 
 class AreaIndicator(models.Model):

@@ -85,13 +85,32 @@ def search_areas(query: str, limit: int = 10) -> list[dict]:
         scored.append((score, code, name, level, parent_name, bbox))
     scored.sort()
     return [
-        {
-            "code": code,
-            "name": f"{name}, {parent_name}" if level == "rw" else name,
-            "level": level,
-            "level_label": str(Area.Level(level).label),
-            "parent": parent_name,
-            "bbox": bbox,
-        }
+        _result(code, name, level, parent_name, bbox)
         for _, code, name, level, parent_name, bbox in scored[:limit]
     ]
+
+
+def area_by_code(code: str) -> dict | None:
+    """One area as a search result (what the map needs to fly to it), or None."""
+    if not code:
+        return None
+    row = (
+        Area.objects.filter(code=code)
+        .values_list("name", "level", "parent__name", "min_lon", "min_lat", "max_lon", "max_lat")
+        .first()
+    )
+    if row is None:
+        return None
+    name, level, parent_name, *bbox = row
+    return _result(code, name, level, parent_name or "", tuple(bbox))
+
+
+def _result(code: str, name: str, level: str, parent_name: str, bbox: tuple) -> dict:
+    return {
+        "code": code,
+        "name": f"{name}, {parent_name}" if level == "rw" else name,
+        "level": level,
+        "level_label": str(Area.Level(level).label),
+        "parent": parent_name,
+        "bbox": bbox,
+    }

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from ksbb.bounds import BIGINT_MAX
@@ -25,7 +25,7 @@ from .mapdata import (
     served_need_state,
 )
 from .models import Area, Need, Site
-from .search import search_areas
+from .search import area_by_code, search_areas
 from .signals import sites_cache_key
 
 GEOMETRY_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -176,22 +176,46 @@ def needs_map(request: HttpRequest) -> HttpResponse:
         "panelUrl": reverse("area-panel", kwargs={"code": "__code__"}),
         "searchUrl": reverse("area-search"),
         "sitesUrl": reverse("map-sites"),
+        # ?wilayah=<code> (the area pages' "See it on the needs map") opens on that area;
+        # a code that names no area is ignored.
+        "focus": area_by_code(request.GET.get("wilayah", "")),
         "strings": {
             "noNeed": gettext("No open need"),
             "noResidents": gettext("No residents (cemetery, industrial estate...)"),
             "remaining": gettext("remaining"),
-            "moreNeeds": gettext("and %(count)s more needs"),
-            "areasShaded": gettext("%(count)s areas with needs"),
+            # [singular, plural]: the page picks one by the count (Indonesian and English
+            # have no other plural forms).
+            "moreNeeds": [
+                ngettext("and %(count)s more need", "and %(count)s more needs", n) for n in (1, 2)
+            ],
+            "areasShaded": [
+                ngettext("%(count)s area with needs", "%(count)s areas with needs", n)
+                for n in (1, 2)
+            ],
             "loadFailed": gettext("The map data could not be loaded. Check your connection."),
             "noResults": gettext("No area found"),
-            "sitesHere": gettext("%(count)s institutions here: zoom in"),
+            "sitesHere": [
+                ngettext(
+                    "%(count)s institution here: zoom in",
+                    "%(count)s institutions here: zoom in",
+                    n,
+                )
+                for n in (1, 2)
+            ],
+            "showArea": gettext("Show %(name)s"),
         },
     }
+    focus = map_config["focus"]
+    # The layer the page opens at: the focused area's, or the first.
+    opening = [layer for layer in layers if focus and layer["level"] == focus["level"]] or layers
     return render(
         request,
         "locations/needs_map.html",
         {
             "map_config": map_config,
+            # Fetched by the page's script; named in the page's head so that it starts
+            # downloading before the scripts that ask for it have arrived.
+            "preload_geometry_url": opening[0]["geometry_url"] if opening else None,
             "layers": layers,
             "programs": programs,
             "priorities": Need.Priority.choices,

@@ -4,18 +4,6 @@ from django.shortcuts import get_object_or_404, render
 from .models import Program
 
 
-def home(request):
-    programs = list(Program.objects.prefetch_related("donation_forms"))
-    totals = {
-        "collaborators": sum(p.live_collaborators for p in programs),
-        "commitments": sum(p.live_commitments for p in programs),
-        "value": sum(p.live_value_idr for p in programs),
-        "rw": sum(p.live_rw_covered for p in programs),
-        "reported_value": sum(p.reported_value_idr or 0 for p in programs),
-    }
-    return render(request, "programs/home.html", {"programs": programs, "totals": totals})
-
-
 def program_detail(request, slug: str):
     program = get_object_or_404(
         Program.objects.prefetch_related("donation_forms", "pauses"), slug=slug

@@ -33,7 +33,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.regex_helper import normalize
 
 from collaborators.models import Collaborator, Membership, ProgramVerification
-from commitments.models import Commitment, Delivery, DeliveryProof, Notification
+from commitments.models import Commitment, Delivery, DeliveryProof, NeedImport, Notification
+from commitments.needs_import import need_import_check, need_import_create
 from commitments.services import delivery_record
 from commitments.uploads import CleanUpload
 from locations.models import Area, MapLayer, Need, Site
@@ -145,6 +146,7 @@ class World:
     proof: DeliveryProof
     users: dict[str, object]
     admin_objects: dict[type, object]
+    need_import: NeedImport | None = None
 
     def key_rows(self) -> dict:
         """What a fuzzed form must never have written."""
@@ -233,7 +235,18 @@ def build_world(tmp_path, settings) -> World:
         proof=delivery.proofs.get(),
         users=users,
         admin_objects=admin_objects,
+        need_import=_need_import(users["facilitator"]),
     )
+
+
+def _need_import(facilitator) -> NeedImport:
+    """An import with a problem in its preview, so that no fuzzed form can apply it."""
+    rows = f"kode_wilayah,program,bentuk_donasi,jumlah,berlaku_sampai\n{RW_CODE},pangan,x,1,\n"
+    job = need_import_create(
+        uploader=facilitator, upload=SimpleUploadedFile("kebutuhan.csv", rows.encode())
+    )
+    need_import_check(import_id=job.pk)
+    return job
 
 
 # --- URLs from the resolver ---------------------------------------------------------------
@@ -278,6 +291,7 @@ def fill(chain, world: World) -> str | None:
         "need_id": world.need.pk,
         "delivery_id": world.delivery.pk,
         "proof_id": world.proof.pk,
+        "import_id": world.need_import.pk,
         "code": RW_CODE,
         "level": "rw",
         "version": MapLayer.objects.filter(level="rw").values_list("version", flat=True).first(),
@@ -291,6 +305,8 @@ def fill(chain, world: World) -> str | None:
     }
     if name == "verify-collaborator":
         values["slug"] = world.unverified.slug
+    if name in ("need-detail", "need-edit", "need-close"):  # <pk> is a need here
+        values["pk"] = world.need.pk
     if "object_id" in params:
         target = world.need if name == "view_on_site" else admin_object(world, route)
         values["object_id"] = target.pk if target else None

@@ -1,6 +1,7 @@
 from django import template
 
 from ksbb import formatting
+from programs.units import quantity_with_unit as _quantity_with_unit
 
 register = template.Library()
 
@@ -27,3 +28,9 @@ def percent_of(part, whole):
         return max(0, min(100, round(100 * float(part) / float(whole))))
     except (TypeError, ValueError, ZeroDivisionError):
         return 0
+
+
+@register.filter
+def quantity_with_unit(value, unit):
+    """{{ need.quantity_remaining|quantity_with_unit:need.donation_form.unit }}: 31 packages."""
+    return _quantity_with_unit(value, unit)

@@ -41,6 +41,11 @@
     return lang === "en" ? entry[1] : entry[0];
   }
 
+  // Strings come as [singular, plural]; Indonesian and English need no other forms.
+  function plural(forms, count) {
+    return forms[count === 1 ? 0 : 1].replace("%(count)s", numberFormat.format(count));
+  }
+
   function formatMetric(value) {
     if (metric() === "value") return (lang === "en" ? "IDR " : "Rp ") + compactFormat.format(value);
     return numberFormat.format(value);
@@ -110,7 +115,7 @@
     rows.push('<li><span class="swatch" data-color="' + NO_RESIDENTS + '"></span>' + t.noResidents + "</li>");
     var metricLabel = form.elements.metric.options[form.elements.metric.selectedIndex].text;
     legend.innerHTML = "<h2>" + metricLabel + "</h2><ul>" + rows.join("") + "</ul><p>" +
-      t.areasShaded.replace("%(count)s", numberFormat.format(shaded)) + "</p>";
+      plural(t.areasShaded, shaded) + "</p>";
     // Colours set through the DOM: the Content-Security-Policy blocks style="" in markup.
     legend.querySelectorAll(".swatch").forEach(function (swatch) {
       swatch.style.background = swatch.dataset.color;
@@ -124,7 +129,7 @@
     if (feature.properties.z) return html + "<br>" + t.noResidents;
     if (!entry) return html + "<br>" + t.noNeed;
     html += "<br>" + escapeHtml(formName(entry[4])) + ": " + numberFormat.format(entry[5]) + " " + t.remaining;
-    if (entry[3] > 1) html += "<br>" + t.moreNeeds.replace("%(count)s", entry[3] - 1);
+    if (entry[3] > 1) html += "<br>" + plural(t.moreNeeds, entry[3] - 1);
     return html;
   }
 
@@ -145,17 +150,26 @@
     return layerConfig(state.level).state_url + "?" + params.toString();
   }
 
-  function loadState() {
+  function fetchState() {
     var url = stateUrl();
-    element.dataset.loading = "state";
     return fetch(url, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) {
+      .then(function (data) { return { url: url, data: data }; });
+  }
+
+  // `pending`: the state already asked for, alongside the geometry.
+  function loadState(pending) {
+    element.dataset.loading = "state";
+    return (pending || fetchState())
+      .then(function (result) {
+        var data = result.data;
         if (data.level !== state.level) return;
         state.data = data;
         restyle();
-        element.dataset.stateUrl = url;
+        element.dataset.stateUrl = result.url;
         delete element.dataset.loading;
+        // Shaded and answering taps: what bench/map_phone.py times.
+        if (!element.dataset.interactiveAt) element.dataset.interactiveAt = String(Math.round(performance.now()));
       })
       .catch(function () { showStatus(t.loadFailed); });
   }
@@ -175,6 +189,9 @@
     state.level = level;
     element.dataset.level = level;
     element.dataset.loading = "geometry";
+    // Both downloads at once: on a slow phone connection each round trip counts.
+    var pendingState = fetchState();
+    pendingState.catch(function () {});  // reported where it is used
     return loadGeometry(level).then(function (collection) {
       if (state.level !== level) return;
       if (state.layer) map.removeLayer(state.layer);
@@ -190,13 +207,45 @@
       }).addTo(map);
       element.dataset.drawn = String(collection.features.length);
       if (!state.fitted) { map.fitBounds(state.layer.getBounds()); state.fitted = true; }
-      return loadState();
+      return loadState(pendingState);
     }).catch(function () { showStatus(t.loadFailed); });
   }
 
   function showStatus(message) {
     status.textContent = message;
     status.hidden = !message;
+  }
+
+  // On a phone the panel is a bottom sheet over the lower part of the screen.
+  var phone = window.matchMedia("(max-width: 700px)");
+  var reopen = document.getElementById("panel-reopen");
+
+  // The part of the map, in its own pixels, that neither the panel nor the screen's
+  // edges hide: where a chosen area has to be to be seen.
+  function visibleBox() {
+    var rect = element.getBoundingClientRect();
+    var box = { left: 0, top: Math.max(0, -rect.top), right: rect.width, bottom: Math.min(rect.height, window.innerHeight - rect.top) };
+    if (!panel.hidden) {
+      var p = panel.getBoundingClientRect();
+      if (phone.matches) box.bottom = Math.min(box.bottom, p.top - rect.top);
+      else box.right = Math.min(box.right, p.left - rect.left);
+    }
+    return box;
+  }
+
+  function centreOf(code) {
+    var layer = state.byCode[code];
+    return layer && layer.getBounds ? layer.getBounds().getCenter() : null;
+  }
+
+  // Pan (never zoom) so that the area's centre sits in the middle of the visible part,
+  // unless it is already well inside it.
+  function keepInView(code) {
+    var centre = centreOf(code);
+    if (!centre) return;
+    var box = visibleBox(), point = map.latLngToContainerPoint(centre), margin = 24;
+    if (point.x > box.left + margin && point.x < box.right - margin && point.y > box.top + margin && point.y < box.bottom - margin) return;
+    map.panBy([point.x - (box.left + box.right) / 2, point.y - (box.top + box.bottom) / 2], { animate: false });
   }
 
   function openPanel(code) {
@@ -206,15 +255,20 @@
       var layer = c && state.byCode[c];
       if (layer) { layer.setStyle(style(layer.feature)); if (c === code) layer.bringToFront(); }
     });
+    reopen.hidden = true;
     panel.hidden = false;
     panel.setAttribute("aria-busy", "true");
+    if (phone.matches && element.getBoundingClientRect().top < 0) element.scrollIntoView({ block: "start" });
     return fetch(config.panelUrl.replace("__code__", encodeURIComponent(code)), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
+        if (state.selected !== code) return;
         panel.innerHTML = html;
         panel.dataset.code = code;
+        panel.scrollTop = 0;
         panel.removeAttribute("aria-busy");
-        panel.focus();
+        keepInView(code);
+        panel.focus({ preventScroll: true });
       })
       .catch(function () { panel.innerHTML = "<p>" + t.loadFailed + "</p>"; });
   }
@@ -227,12 +281,20 @@
   });
   function closePanel() {
     var code = state.selected;
+    var title = panel.querySelector("#panel-title");
     state.selected = null;
     panel.hidden = true;
     var layer = code && state.byCode[code];
     if (layer) layer.setStyle(style(layer.feature));
-    element.focus();
+    if (code && title) {
+      // One tap brings the sheet back without hunting for the area again.
+      reopen.textContent = t.showArea.replace("%(name)s", title.textContent);
+      reopen.dataset.code = code;
+      reopen.hidden = false;
+    }
+    element.focus({ preventScroll: true });
   }
+  reopen.addEventListener("click", function () { openPanel(reopen.dataset.code); });
 
   // Filters: a form that also works without JavaScript (the list below the map).
   var programSelect = form.elements.program, formSelect = form.elements.form;
@@ -256,7 +318,7 @@
   var apply = document.getElementById("apply-filters");
   if (apply) apply.hidden = true;
   // On a phone the map comes first: the filters fold away until asked for.
-  if (window.matchMedia("(max-width: 700px)").matches) {
+  if (phone.matches) {
     document.getElementById("more-filters").open = false;
   }
   syncForms();
@@ -310,16 +372,26 @@
   function chooseResult(item) {
     results.innerHTML = "";
     searchInput.value = item.name;
+    return focusArea(item, { animate: true });
+  }
+
+  // Show an area (a search result, or the page's ?wilayah=) at its level and open its panel.
+  function focusArea(item, options) {
     var b = item.bbox;
     var go = function () {
-      // Keep the area clear of the panel that opens on the right (or bottom, on a phone).
-      var wide = element.clientWidth > 600;
-      map.flyToBounds([[b[1], b[0]], [b[3], b[2]]], {
-        maxZoom: 16, duration: 0.8,
-        paddingTopLeft: [20, 20],
-        paddingBottomRight: wide ? [Math.min(400, element.clientWidth / 2), 20] : [20, element.clientHeight * 0.6],
+      return openPanel(item.code).then(function () {
+        if (!b || b.indexOf(null) !== -1) return;  // an area without a boundary
+        // Fit the area into the part of the map the panel leaves free.
+        var box = visibleBox(), size = map.getSize();
+        var fit = {
+          maxZoom: 16,
+          paddingTopLeft: [box.left + 20, box.top + 20],
+          paddingBottomRight: [size.x - box.right + 20, size.y - box.bottom + 20],
+        };
+        var bounds = [[b[1], b[0]], [b[3], b[2]]];
+        if (options.animate) map.flyToBounds(bounds, L.extend(fit, { duration: 0.8 }));
+        else map.fitBounds(bounds, fit);
       });
-      return openPanel(item.code);
     };
     var levelInput = form.querySelector('input[name="level"][value="' + item.level + '"]');
     if (levelInput && item.level !== state.level) {
@@ -365,7 +437,7 @@
       var bounds = L.latLngBounds(group.map(function (s) { return [s.y, s.x]; }));
       L.marker(bounds.getCenter(), {
         icon: L.divIcon({ className: "site-cluster", html: "<span>" + group.length + "</span>", iconSize: [34, 34] }),
-        title: t.sitesHere.replace("%(count)s", group.length),
+        title: plural(t.sitesHere, group.length),
         keyboard: true,
       }).on("click", function () { map.fitBounds(bounds.pad(0.5)); }).addTo(sitesLayer);
     });
@@ -381,6 +453,14 @@
   };
 
   var initial = form.querySelector('input[name="level"]:checked');
-  setLevel(initial ? initial.value : config.layers[0].level);
+  if (config.focus) {
+    state.fitted = true;  // the focused area, not the whole city
+    var focusLevel = form.querySelector('input[name="level"][value="' + config.focus.level + '"]');
+    if (focusLevel) focusLevel.checked = true;
+    setLevel(focusLevel ? config.focus.level : initial ? initial.value : config.layers[0].level)
+      .then(function () { return focusArea(config.focus, { animate: false }); });
+  } else {
+    setLevel(initial ? initial.value : config.layers[0].level);
+  }
   if (document.getElementById("show-sites").checked) toggleSites(true);
 })();
