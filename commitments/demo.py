@@ -24,6 +24,7 @@ from locations.models import Area, AreaIndicator, Facilitator, Need, Site
 from programs.models import DonationForm, Program, ProgramLead
 
 from .models import Commitment, CommitmentEvent, Delivery, Status
+from .summaries import summaries_rebuild
 from .totals import needs_recount, totals_refresh
 
 SEED = 2021
@@ -157,6 +158,7 @@ def seed_demo(*, force: bool = False, today: datetime.date | None = None) -> Dem
         result = _Builder(random.Random(SEED), today or timezone.localdate()).build()
         needs_recount()
         totals_refresh()
+        summaries_rebuild()  # demo rows are written directly, not through the services
     return result
 
 

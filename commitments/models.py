@@ -465,3 +465,98 @@ class NeedImport(models.Model):
     @property
     def percent_done(self) -> int:
         return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class SummaryKey(models.Model):
+    """The key a summary recompute works on: everything of CommitmentSummary's key but the
+    status, which a change moves between rows of the same key."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    donation_form = models.ForeignKey(DonationForm, on_delete=models.CASCADE, related_name="+")
+    # The commitment's own area (an RW or a kelurahan).
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    # First day of the month of the commitment's created_at, in Asia/Jakarta.
+    month = models.DateField()
+    channel = models.CharField(max_length=10, choices=Commitment.Channel.choices)
+
+    KEY_FIELDS = ("program_id", "donation_form_id", "area_id", "month", "channel")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.KEY_FIELDS)
+
+
+class CommitmentSummary(SummaryKey):
+    """Commitments aggregated by program x donation form x area x month x channel x status,
+    written only by commitments.summaries (incremental recompute or full rebuild). The
+    area's kelurahan, kecamatan and kota are copied onto the row so roll-ups are a GROUP BY
+    on this table alone."""
+
+    status = models.CharField(max_length=10, choices=Status.choices)
+    kelurahan = models.ForeignKey(
+        Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kecamatan = models.ForeignKey(
+        Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kota = models.ForeignKey(
+        Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    count = models.PositiveIntegerField()
+    quantity = models.PositiveBigIntegerField()
+    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
+    # Reached, from the confirmed deliveries of these commitments.
+    households = models.PositiveBigIntegerField()
+    persons = models.PositiveBigIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("commitment summary")
+        verbose_name_plural = _("commitment summaries")
+        indexes = [models.Index(fields=["program", "month"], name="summary_program_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "donation_form", "area", "month", "channel", "status"],
+                name="commitment_summary_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=0)
+                & Q(quantity__gte=0)
+                & Q(value_idr__gte=0)
+                & Q(households__gte=0)
+                & Q(persons__gte=0),
+                name="commitment_summary_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]),
+                name="commitment_summary_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.status}: {self.count}"
+
+
+class SummaryDirtyKey(SummaryKey):
+    """An outbox of summary keys to recompute, written in the same transaction as the
+    commitment change. Not unique: a change that arrives while its key is being recomputed
+    adds its own row, which that recompute (having claimed the rows it read, by id) leaves
+    for the next one."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stale commitment summary")
+        verbose_name_plural = _("stale commitment summaries")
+        indexes = [
+            models.Index(
+                fields=["program", "donation_form", "area", "month", "channel"],
+                name="summary_dirty_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} (stale since {self.created_at})"

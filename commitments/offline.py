@@ -22,6 +22,7 @@ from programs.models import DonationForm
 from .models import Commitment, CommitmentEvent, Status
 from .notifications import notify_offline_commitment
 from .services import PledgeResult, _refresh_totals_later, need_claim
+from .summaries import summaries_touch
 from .workflow import TransitionRefused
 
 # How far back a commitment made outside the portal may be dated.
@@ -151,6 +152,7 @@ def commitment_record_offline(
                 reason=f"{reason}\n{note}".strip(),
             )
             notify_offline_commitment(commitment, exclude=actor)
+            summaries_touch(commitment)
             if need is not None:
                 transaction.on_commit(needs_changed)
             transaction.on_commit(_refresh_totals_later)

@@ -31,6 +31,7 @@ from .models import (
     Status,
 )
 from .notifications import notify_delivery, notify_new_pledge, notify_status
+from .summaries import summaries_touch
 from .uploads import CleanUpload
 from .workflow import (
     CONFIRM_DELIVERY_ROLES,
@@ -153,6 +154,7 @@ def commitment_pledge(
                 reason=note,
             )
             notify_new_pledge(commitment)
+            summaries_touch(commitment)
             transaction.on_commit(needs_changed)
     except (IntegrityError, PledgeRefused):
         # The same submission may have won the race a moment ago (taking the last units,
@@ -221,6 +223,7 @@ def _move(commitment: Commitment, source: str, target: str, *, actor, role: str,
         reason=reason,
     )
     notify_status(commitment, reason)
+    summaries_touch(commitment)
     transaction.on_commit(_refresh_totals_later)
 
 
@@ -389,6 +392,7 @@ def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
                 to_status=commitment.status,
                 reason=_("Receipt of %(quantity)s confirmed") % {"quantity": delivery.quantity},
             )
+            summaries_touch(commitment)  # its beneficiaries reached changed
             transaction.on_commit(_refresh_totals_later)
         delivery.refresh_from_db()
     return delivery

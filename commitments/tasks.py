@@ -5,6 +5,7 @@ from celery import shared_task
 from .need_freshness import needs_freshen
 from .notifications import notifications_send
 from .services import commitments_expire
+from .summaries import summaries_rebuild, summaries_refresh
 from .totals import totals_refresh
 
 
@@ -26,6 +27,18 @@ def expire_commitments() -> int:
 @shared_task(ignore_result=True)
 def refresh_totals() -> None:
     totals_refresh()
+
+
+# acks_late holds for both: each run recomputes its keys from scratch in one transaction,
+# so a run killed half-way rolls back and the redelivered run does it all again.
+@shared_task(ignore_result=True, acks_late=True)
+def refresh_summaries() -> int:
+    return summaries_refresh()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def rebuild_summaries() -> int:
+    return summaries_rebuild()
 
 
 @shared_task(ignore_result=True)

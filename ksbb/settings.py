@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import leaflet
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -190,6 +191,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
     },
     "refresh-totals": {"task": "commitments.tasks.refresh_totals", "schedule": 600},
+    # Catch-up for summaries marked stale while the broker was down; a no-op otherwise.
+    "refresh-summaries": {"task": "commitments.tasks.refresh_summaries", "schedule": 60},
+    "rebuild-summaries": {
+        "task": "commitments.tasks.rebuild_summaries",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Expired needs leave the map within the hour; reminders go out once per need anyway.
     "freshen-needs": {"task": "commitments.tasks.freshen_needs", "schedule": 3600},
 }

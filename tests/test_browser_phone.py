@@ -6,7 +6,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from commitments.demo import DEMO_PASSWORD, DEMO_USERS
 from commitments.models import Delivery
@@ -68,6 +67,17 @@ def centre_on_screen(page, code: str) -> dict:
     return {"x": box["x"] + point["x"], "y": box["y"] + point["y"]}
 
 
+def label_point_on_screen(page, area: Area) -> dict:
+    """Where to tap the area: its label point, which lies inside the polygon (the centre of
+    its bounds may fall outside a concave RW, or on a neighbour)."""
+    point = page.evaluate(
+        "([lat, lon]) => ksbbMap.map.latLngToContainerPoint([lat, lon])",
+        [area.centroid_lat, area.centroid_lon],
+    )
+    box = page.locator("#needs-map").bounding_box()
+    return {"x": box["x"] + point["x"], "y": box["y"] + point["y"]}
+
+
 def inside(point: dict, box: dict) -> bool:
     return (
         box["x"] <= point["x"] <= box["x"] + box["width"]
@@ -118,24 +128,18 @@ def test_the_map_comes_first_and_a_tapped_area_stays_visible_above_the_sheet(pho
         " ksbbMap.map.panBy([0, -220], { animate: false }); }",
         [area.centroid_lat, area.centroid_lon],
     )
+    # Wait until the layer on the map is projected at the new view: its pixel bounds hold
+    # the label point (stale bounds from the old zoom would send the tap elsewhere).
     page.wait_for_function(
-        "(code) => { const l = ksbbMap.state.byCode[code]; return l && l._pxBounds; }",
-        arg=area.code,
+        "([code, lat, lon]) => { const l = ksbbMap.state.byCode[code];"
+        " return l && ksbbMap.map.hasLayer(l) && l._pxBounds"
+        " && l._pxBounds.contains(ksbbMap.map.latLngToLayerPoint([lat, lon])); }",
+        arg=[area.code, area.centroid_lat, area.centroid_lon],
     )
-    heading = page.locator("#area-panel").get_by_role("heading", name=area.display_name)
-    # A loaded machine may draw the canvas at the new zoom a frame after the layer has its
-    # bounds; a tap on the old drawing misses, so tap again (at most three times) until the
-    # panel answers, each time waiting for the panel, never for a fixed time.
-    for attempt in range(3):
-        tap = centre_on_screen(page, area.code)
-        assert tap["y"] > HEIGHT * 0.6
-        page.touchscreen.tap(tap["x"], tap["y"])
-        try:
-            heading.wait_for(timeout=5_000)
-            break
-        except PlaywrightTimeoutError:
-            if attempt == 2:
-                raise
+    tap = label_point_on_screen(page, area)
+    assert tap["y"] > HEIGHT * 0.6
+    page.touchscreen.tap(tap["x"], tap["y"])
+    page.locator("#area-panel").get_by_role("heading", name=area.display_name).wait_for()
     page.locator("#area-panel .need-line a.button").first.wait_for()
     assert page.evaluate("() => document.activeElement.id") == "area-panel"
     assert_sheet_leaves_area_and_pledge_visible(page, area.code)

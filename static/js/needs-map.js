@@ -206,7 +206,9 @@
         },
       }).addTo(map);
       element.dataset.drawn = String(collection.features.length);
-      if (!state.fitted) { map.fitBounds(state.layer.getBounds()); state.fitted = true; }
+      // The first fit is not animated: nothing on screen to keep continuity with, and a zoom
+      // animation still running would undo a view set (by a person or a link) meanwhile.
+      if (!state.fitted) { map.fitBounds(state.layer.getBounds(), { animate: false }); state.fitted = true; }
       return loadState(pendingState);
     }).catch(function () { showStatus(t.loadFailed); });
   }
