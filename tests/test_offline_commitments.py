@@ -4,12 +4,10 @@ a need; then the ordinary lifecycle, with the lead or facilitator recording deli
 collaborator cannot; counted in the program's live figures."""
 
 import datetime
-import threading
 import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +29,7 @@ from .factories import (
     member_of,
     pangan_groceries,
 )
-from .world import small_world
+from .world import run_in_threads, small_world
 
 KALI_ANYAR = "31.73.04.1002"
 RW_001 = "31.73.04.1002.001"
@@ -404,27 +402,6 @@ def test_a_junk_need_in_the_url_is_a_404(need):
 
 
 # --- concurrency -----------------------------------------------------------------------------
-
-
-def run_in_threads(jobs):
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,11 +2,9 @@
 (PostgreSQL or a SQLite file): the need is never over-committed and nothing errors."""
 
 import datetime
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,31 +13,9 @@ from collaborators.models import Collaborator, Membership
 from commitments.models import Commitment
 
 from .factories import UserFactory
-from .world import small_world
+from .world import run_in_threads, small_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_in_threads(jobs):
-    """Start every job at the same moment; each thread has its own database connection."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def donor(n: int) -> tuple[Client, Collaborator]:

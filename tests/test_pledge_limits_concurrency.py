@@ -11,8 +11,8 @@ from commitments.models import Commitment
 from locations.models import Need
 
 from .factories import UserFactory
-from .test_pledge_concurrency import pledge_job, run_in_threads
-from .world import small_world
+from .test_pledge_concurrency import pledge_job
+from .world import run_in_threads, small_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

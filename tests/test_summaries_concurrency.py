@@ -5,9 +5,9 @@ import pytest
 
 from commitments.models import Commitment, CommitmentSummary, SummaryDirtyKey
 
-from .test_pledge_concurrency import donor, pledge_job, run_in_threads
+from .test_pledge_concurrency import donor, pledge_job
 from .test_summaries import direct_group_by, summaries
-from .world import small_world
+from .world import run_in_threads, small_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

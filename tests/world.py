@@ -3,7 +3,9 @@ it does not depend on the Jakarta data, which a transactional test's flush remov
 
 import datetime
 import itertools
+import threading
 
+from django.db import connection
 from django.utils import timezone
 
 from locations.models import Area, Need
@@ -58,3 +60,25 @@ def small_world(quantity_needed: int = 10) -> Need:
         valid_until=timezone.localdate() + datetime.timedelta(days=30),
         assessed_by_role="Ketua RW 01",
     )
+
+
+def run_in_threads(jobs):
+    """Start every job at the same moment; each thread has its own database connection."""
+    barrier = threading.Barrier(len(jobs))
+    results = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            barrier.wait()
+            results[index] = job()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
