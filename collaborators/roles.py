@@ -63,6 +63,22 @@ class Scopes:
         program_id = getattr(program, "pk", program)
         return self.is_admin or self.facilitates(area, site) or program_id in self.program_ids
 
+    def roles_towards(
+        self, *, collaborator_id: int | None, area: Area, site: Site | None, program_id: int
+    ) -> set[str]:
+        """The roles held towards a commitment of `collaborator_id` (None: of nobody yet,
+        e.g. one being recorded offline) in an area or site and a program."""
+        roles = set()
+        if collaborator_id is not None and collaborator_id in self.collaborator_ids:
+            roles.add(COLLABORATOR)
+        if self.facilitates(area, site):
+            roles.add(FACILITATOR)
+        if program_id in self.program_ids:
+            roles.add(LEAD)
+        if self.is_admin:
+            roles.add(ADMIN)
+        return roles
+
     def area_q(self, prefix: str = "") -> Q:
         """Rows whose area (or site) this user facilitates, as a filter on `prefix`."""
         q = Q(pk__in=[])
@@ -97,19 +113,11 @@ def scopes_for(user) -> Scopes:
     return scopes
 
 
-def roles_for(user, *, collaborator_id: int, area: Area, site: Site | None, program_id: int):
+def roles_for(user, *, collaborator_id: int | None, area: Area, site: Site | None, program_id: int):
     """The roles `user` holds towards one commitment (or a pledge about to be made)."""
-    scopes = scopes_for(user)
-    roles = set()
-    if collaborator_id in scopes.collaborator_ids:
-        roles.add(COLLABORATOR)
-    if scopes.facilitates(area, site):
-        roles.add(FACILITATOR)
-    if program_id in scopes.program_ids:
-        roles.add(LEAD)
-    if scopes.is_admin:
-        roles.add(ADMIN)
-    return roles
+    return scopes_for(user).roles_towards(
+        collaborator_id=collaborator_id, area=area, site=site, program_id=program_id
+    )
 
 
 def collaborators_for(user):

@@ -38,6 +38,10 @@ class CommitmentQuerySet(models.QuerySet):
     def active(self) -> CommitmentQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def with_key(self, collaborator, idempotency_key: str) -> Commitment | None:
+        """The commitment a submission with this key already created, if any."""
+        return self.filter(collaborator=collaborator, idempotency_key=idempotency_key).first()
+
     def with_standing(self) -> CommitmentQuerySet:
         """Annotate `collaborator_standing`: the collaborator's standing in the program."""
         return self.annotate(

@@ -191,12 +191,10 @@ def need_edit(request, pk: int):
                 # Nothing is lost: the editor's input stays in the form, now set against
                 # the current version, with the values someone else saved beside it.
                 current = need = changed.current
-                data = request.POST.copy()
-                data["version"] = current.version
-                form = NeedEditForm(data)
-                form.is_valid()
-                form.add_error(
-                    None,
+                form = _against_current(
+                    NeedEditForm,
+                    request,
+                    current,
                     _(
                         "Someone else changed this need while you were editing it. Their "
                         "values are shown below; your input is kept in the form. Save again "
@@ -218,6 +216,17 @@ def need_edit(request, pk: int):
     return render(request, "needs/need_form.html", {"form": form, "need": need, "current": current})
 
 
+def _against_current(form_class, request, current: Need, message: str):
+    """The editor's input again, set against the version someone else just saved, with
+    `message` saying so: nothing typed is lost, and saving again is a deliberate choice."""
+    data = request.POST.copy()
+    data["version"] = current.version
+    form = form_class(data)
+    form.is_valid()
+    form.add_error(None, message)
+    return form
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def need_close_view(request, pk: int):
@@ -237,12 +246,10 @@ def need_close_view(request, pk: int):
             )
         except NeedChanged as changed:
             need = changed.current
-            data = request.POST.copy()
-            data["version"] = need.version
-            form = NeedCloseForm(data)
-            form.is_valid()
-            form.add_error(
-                None,
+            form = _against_current(
+                NeedCloseForm,
+                request,
+                need,
                 _(
                     "Someone else changed this need meanwhile; check it below and confirm "
                     "again to close it."

@@ -32,17 +32,9 @@ TARGET_LEVELS = (Area.Level.RW, Area.Level.KELURAHAN)
 
 
 def offline_roles(scopes: Scopes, *, area: Area, site: Site | None, program_id: int) -> set[str]:
-    """The roles with which a user may record an offline commitment for a target: the
-    facilitator of its area or site (any program), the lead of its program (any area), an
-    administrator (anything). The same people who confirm a pledge there."""
-    roles = set()
-    if scopes.facilitates(area, site):
-        roles.add(FACILITATOR)
-    if program_id in scopes.program_ids:
-        roles.add(LEAD)
-    if scopes.is_admin:
-        roles.add(ADMIN)
-    return roles
+    """Who may record an offline commitment for a target: the people who would confirm a
+    pledge there (its facilitator, the program's lead, an administrator)."""
+    return scopes.roles_towards(collaborator_id=None, area=area, site=site, program_id=program_id)
 
 
 def made_on_refusal(made_on: datetime.date, today: datetime.date) -> str | None:
@@ -92,7 +84,7 @@ def commitment_record_offline(
             ),
             forbidden=True,
         )
-    earlier = _recorded_with(collaborator, idempotency_key)
+    earlier = Commitment.objects.with_key(collaborator, idempotency_key)
     if earlier is not None:
         return PledgeResult(earlier, created=False)
     _check_target(need=need, area=area, site=site, donation_form=donation_form)
@@ -159,7 +151,7 @@ def commitment_record_offline(
     except (IntegrityError, TransitionRefused):
         # The same submission may have won the race a moment ago: then the answer is what
         # it created.
-        earlier = _recorded_with(collaborator, idempotency_key)
+        earlier = Commitment.objects.with_key(collaborator, idempotency_key)
         if earlier is None:
             raise
         return PledgeResult(earlier, created=False)
@@ -175,12 +167,6 @@ def _check_target(
         raise TransitionRefused(_("Choose an RW or a kelurahan."))
     if site is not None and site.area_id != area.pk:
         raise TransitionRefused(_("The site is not in this area."))
-
-
-def _recorded_with(collaborator: Collaborator, idempotency_key: str) -> Commitment | None:
-    return Commitment.objects.filter(
-        collaborator=collaborator, idempotency_key=idempotency_key
-    ).first()
 
 
 def _need_refusal(need_id: int, quantity: int) -> str:

@@ -93,7 +93,7 @@ def commitment_pledge(
     )
     if COLLABORATOR not in roles:
         raise PledgeRefused(_("You can only pledge for a collaborator you belong to."))
-    earlier = _pledged_with(collaborator, idempotency_key)
+    earlier = Commitment.objects.with_key(collaborator, idempotency_key)
     if earlier is not None:
         return PledgeResult(earlier, created=False)
     if quantity < 1:
@@ -159,17 +159,11 @@ def commitment_pledge(
     except (IntegrityError, PledgeRefused):
         # The same submission may have won the race a moment ago (taking the last units,
         # or the idempotency key): then the answer is what it created.
-        earlier = _pledged_with(collaborator, idempotency_key)
+        earlier = Commitment.objects.with_key(collaborator, idempotency_key)
         if earlier is None:
             raise
         return PledgeResult(earlier, created=False)
     return PledgeResult(commitment, created=True)
-
-
-def _pledged_with(collaborator: Collaborator, idempotency_key: str) -> Commitment | None:
-    return Commitment.objects.filter(
-        collaborator=collaborator, idempotency_key=idempotency_key
-    ).first()
 
 
 def need_claim(*, need_id: int, quantity: int, today: datetime.date) -> bool:
