@@ -376,6 +376,7 @@ class _Builder:
             idempotency_key=uuid.UUID(int=self.rng.getrandbits(128)).hex,
             created_at=created,
             status_changed_at=created,
+            last_event_at=created,
             is_demo=True,
         )
         self._history(commitment, created)
@@ -436,6 +437,7 @@ class _Builder:
         CommitmentEvent.objects.bulk_create(events)
         Commitment.objects.filter(pk=commitment.pk).update(
             status_changed_at=at,
+            last_event_at=at,
             quantity_delivered=commitment.quantity
             if previous in (Status.DELIVERED, Status.COMPLETED)
             else 0,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, OuterRef, Q
@@ -31,6 +33,8 @@ class Status(models.TextChoices):
 ACTIVE_STATUSES = (Status.PLEDGED, Status.COMMITTED, Status.DELIVERED, Status.COMPLETED)
 # Confirmed commitments: what program figures count (a pledge is not yet a commitment).
 CONFIRMED_STATUSES = (Status.COMMITTED, Status.DELIVERED, Status.COMPLETED)
+# Not finished and not ended: someone still has something to do.
+UNDER_WAY_STATUSES = (Status.PLEDGED, Status.COMMITTED, Status.DELIVERED)
 CLOSED_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
 
 
@@ -78,6 +82,19 @@ class CommitmentQuerySet(models.QuerySet):
             else self.filter(scopes.area_q() | Q(program__in=scopes.program_ids))
         )
         return confirmable.filter(status=Status.PLEDGED)
+
+    def quiet(self, programs, *, now: datetime.datetime | None = None) -> CommitmentQuerySet:
+        """Commitments still under way (pledged, committed, delivered) with no event for their
+        program's `no_news_days`: somebody is waiting for news of them. `programs` are
+        Program rows (their own N each); one indexed range per program."""
+        now = now or timezone.now()
+        quiet = Q(pk__in=[])
+        for program in programs:
+            quiet |= Q(
+                program=program.pk,
+                last_event_at__lt=now - datetime.timedelta(days=program.no_news_days),
+            )
+        return self.filter(quiet, status__in=UNDER_WAY_STATUSES)
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -145,6 +162,9 @@ class Commitment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # When anything last happened to it (an event, a delivery recorded or confirmed): the
+    # "no news for N days" list reads this column through its index, not the events table.
+    last_event_at = models.DateTimeField(default=timezone.now)
     is_demo = models.BooleanField(default=False, help_text=_("Created by seed_demo."))
 
     objects = CommitmentQuerySet.as_manager()
@@ -156,6 +176,9 @@ class Commitment(models.Model):
         indexes = [
             models.Index(fields=["status", "program"], name="commitment_status_program"),
             models.Index(fields=["area", "status"], name="commitment_area_status"),
+            models.Index(fields=["area", "-created_at"], name="commitment_area_recent"),
+            models.Index(fields=["program", "status", "last_event_at"], name="commitment_quiet"),
+            models.Index(fields=["program", "created_at"], name="commitment_program_created"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -564,3 +587,87 @@ class SummaryDirtyKey(SummaryKey):
 
     def __str__(self) -> str:
         return f"{self.key} (stale since {self.created_at})"
+
+
+class Export(models.Model):
+    """A file of dashboard figures and commitments, written by a Celery job for the user who
+    asked, with the filters and the rights they had when they asked (checked again by the job).
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", _("CSV")
+        XLSX = "xlsx", _("Excel (XLSX)")
+        HXL = "hxl", _("HXL-tagged CSV")
+        IATI = "iati", _("IATI-style transactions (JSON)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
+    )
+    format = models.CharField(max_length=4, choices=Format.choices)
+    # The dashboard's query string, as asked (parsed again, and scoped again, by the job).
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0, validators=fits_integer())
+    rows_done = models.PositiveIntegerField(default=0, validators=fits_integer())
+    file = models.FileField(upload_to="exports/%Y/%m/", storage=private_storage, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(format__in=["csv", "xlsx", "hxl", "iati"]), name="export_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="export_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=F("rows_total")), name="export_done_within_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} ({self.status})"
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class CollaboratorDigest(models.Model):
+    """One weekly digest of a collaborator's commitments: the row is written in the same
+    transaction as its notifications, so a second run of the same week sends nothing."""
+
+    collaborator = models.ForeignKey(Collaborator, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text=_("The Monday of the ISO week the digest covers."))
+    commitments = models.PositiveIntegerField(default=0, validators=fits_integer())
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("weekly digest")
+        verbose_name_plural = _("weekly digests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collaborator", "week"], name="collaborator_digest_once_a_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collaborator} {self.week}"

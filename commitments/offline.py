@@ -19,9 +19,9 @@ from locations.mapdata import needs_changed
 from locations.models import Area, Need, Site
 from programs.models import DonationForm
 
-from .models import Commitment, CommitmentEvent, Status
+from .models import Commitment, Status
 from .notifications import notify_offline_commitment
-from .services import PledgeResult, _refresh_totals_later, need_claim
+from .services import PledgeResult, _refresh_totals_later, event_record, need_claim
 from .summaries import summaries_touch
 from .workflow import TransitionRefused
 
@@ -135,7 +135,7 @@ def commitment_record_offline(
             reason = _(
                 "Recorded offline (made on %(date)s); confirmed by the person who recorded it."
             ) % {"date": made_on.isoformat()}
-            CommitmentEvent.objects.create(
+            event_record(
                 commitment=commitment,
                 actor=actor,
                 actor_role=role,

@@ -146,7 +146,7 @@ def commitment_pledge(
                 if commitment.statement_letter:
                     commitment.statement_letter.storage.delete(commitment.statement_letter.name)
                 raise
-            CommitmentEvent.objects.create(
+            event_record(
                 commitment=commitment,
                 actor=user,
                 actor_role=COLLABORATOR,
@@ -188,6 +188,15 @@ def _refusal(need_id: int, quantity: int) -> str:
     )
 
 
+def event_record(commitment: Commitment, **fields) -> CommitmentEvent:
+    """Every event of a commitment is written here, so its last_event_at (which the "no news
+    for N days" list reads) is always its newest event."""
+    event = CommitmentEvent.objects.create(commitment=commitment, **fields)
+    Commitment.objects.filter(pk=commitment.pk).update(last_event_at=event.at)
+    commitment.last_event_at = event.at
+    return event
+
+
 def _lock(commitment_id: int) -> Commitment:
     # Lock the row for the rest of the transaction (a no-op on SQLite, whose IMMEDIATE
     # transactions already serialise writers).
@@ -208,7 +217,7 @@ def _move(commitment: Commitment, source: str, target: str, *, actor, role: str,
             _("This commitment was changed meanwhile; reload the page to see its status.")
         )
     commitment.status = target
-    CommitmentEvent.objects.create(
+    event_record(
         commitment=commitment,
         actor=actor,
         actor_role=role,
@@ -328,7 +337,7 @@ def delivery_record(
                     reason=_("Delivered %(quantity)s") % {"quantity": quantity},
                 )
             else:
-                CommitmentEvent.objects.create(
+                event_record(
                     commitment=commitment,
                     actor=actor,
                     actor_role=role,
@@ -378,7 +387,7 @@ def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
                 reason=_("Receipt confirmed"),
             )
         else:
-            CommitmentEvent.objects.create(
+            event_record(
                 commitment=commitment,
                 actor=actor,
                 actor_role=role,

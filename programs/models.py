@@ -78,6 +78,15 @@ class Program(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("Pledges an unverified collaborator may make in this program in one hour."),
     )
+    no_news_days = models.PositiveSmallIntegerField(
+        _("days without news"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "An active commitment with no event for this many days is listed on the lead's "
+            "dashboard as waiting for news."
+        ),
+    )
 
     # The figures the city reported (Oct 2021 deck), kept as a baseline beside live figures.
     reported_collaborators = models.PositiveIntegerField(null=True, blank=True)
