@@ -93,6 +93,22 @@ def record_delivery_roles(commitment: Commitment) -> frozenset[str]:
     return RECORD_DELIVERY_ROLES
 
 
+# Who the next step of a commitment under way waits on (the pipeline, the weekly digest).
+WAITING_ON = {
+    Status.PLEDGED: _("the facilitator or program lead, to confirm"),
+    Status.COMMITTED: _("the collaborator, to deliver"),
+    Status.DELIVERED: _("the facilitator, to confirm receipt"),
+}
+
+
+def waiting_on(commitment: Commitment) -> str:
+    """Who must act next, in words; empty once it is finished or ended. A delivered
+    commitment with something left to deliver waits on its collaborator too."""
+    if commitment.status == Status.DELIVERED and commitment.quantity_left > 0:
+        return str(_("the facilitator, to confirm receipt; the collaborator, to deliver the rest"))
+    return str(WAITING_ON.get(commitment.status, ""))
+
+
 class TransitionRefused(Exception):
     """A change the user may not make, or that is not possible now; the message says why.
     `forbidden` distinguishes 'not yours to do' (403) from 'not possible now' (409)."""

@@ -223,3 +223,32 @@ def test_deleting_users_keeps_the_audit_trail(client, world):
     get_user_model().objects.filter(pk=world["users"]["facilitator"].pk).delete()
     event = commitment.events.get()
     assert event.actor is None and event.actor_role == "facilitator"
+
+
+def test_every_event_moves_last_event_at_and_quiet_lists_follow_each_programs_days(
+    client, world
+):
+    """The "no news for N days" list reads Commitment.last_event_at: each event (a
+    transition, a delivery recorded or confirmed) moves it, and each program's own N holds."""
+    commitment = make(world, Status.PLEDGED)
+    long_ago = timezone.now() - datetime.timedelta(days=40)
+    Commitment.objects.filter(pk=commitment.pk).update(last_event_at=long_ago)
+    program = commitment.program
+    program.no_news_days = 30
+    program.save(update_fields=["no_news_days"])
+    assert list(Commitment.objects.quiet([program])) == [commitment]
+    program.no_news_days = 60
+    assert list(Commitment.objects.quiet([program])) == []
+
+    client.force_login(world["users"]["facilitator"])
+    client.post(reverse("commitment-status", args=[commitment.pk]), {"target": "committed"})
+    commitment.refresh_from_db()
+    newest = CommitmentEvent.objects.filter(commitment=commitment).latest("at", "pk")
+    assert commitment.status == Status.COMMITTED
+    assert commitment.last_event_at == newest.at > long_ago
+    program.no_news_days = 1
+    assert list(Commitment.objects.quiet([program])) == []
+    later = timezone.now() + datetime.timedelta(days=2)
+    assert list(Commitment.objects.quiet([program], now=later)) == [commitment]
+    Commitment.objects.filter(pk=commitment.pk).update(status=Status.COMPLETED)
+    assert list(Commitment.objects.quiet([program], now=later)) == []  # finished: no wait
