@@ -33,6 +33,7 @@ def gallery(request):
             "kind": kind,
             "programs": Program.objects.all(),
             "program": program,
+            "computed_at": Program.figures_computed_at(),
         },
     )
 
@@ -41,4 +42,8 @@ def collaborator_detail(request, slug: str):
     collaborator = get_object_or_404(
         Collaborator.objects.verified().prefetch_related("programs"), slug=slug
     )
-    return render(request, "collaborators/detail.html", {"collaborator": collaborator})
+    return render(
+        request,
+        "collaborators/detail.html",
+        {"collaborator": collaborator, "computed_at": Program.figures_computed_at()},
+    )

@@ -21,7 +21,7 @@ from programs.models import DonationForm
 
 from .models import Commitment, Status
 from .notifications import notify_offline_commitment
-from .services import PledgeResult, _refresh_totals_later, event_record, need_claim
+from .services import PledgeResult, _refresh_totals_on_commit, event_record, need_claim
 from .summaries import summaries_touch
 from .workflow import TransitionRefused
 
@@ -147,7 +147,7 @@ def commitment_record_offline(
             summaries_touch(commitment)
             if need is not None:
                 transaction.on_commit(needs_changed)
-            transaction.on_commit(_refresh_totals_later)
+            _refresh_totals_on_commit(commitment)
     except (IntegrityError, TransitionRefused):
         # The same submission may have won the race a moment ago: then the answer is what
         # it created.

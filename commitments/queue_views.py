@@ -28,6 +28,8 @@ from .verification import (
     collaborators_awaiting_decision,
 )
 
+QUEUE_PAGE_SIZE = 50
+
 
 @login_required
 def workspace(request):
@@ -36,7 +38,6 @@ def workspace(request):
     owned_pending = Membership.objects.filter(
         collaborator__in=scopes.owner_of, role=Membership.Role.PENDING
     ).count()
-    pledges, deliveries = _inbox(scopes)
     return render(
         request,
         "commitments/workspace.html",
@@ -50,8 +51,9 @@ def workspace(request):
                 .annotate(n=Count("pk"))
                 .order_by()
             ),
-            "pledges_to_confirm": pledges.count() if scopes.confirms_anything else 0,
-            "deliveries_to_receive": deliveries.count() if scopes.confirms_anything else 0,
+            # Counted without the inbox's joins and annotations: an index range each.
+            "pledges_to_confirm": Commitment.objects.to_confirm(scopes).count(),
+            "deliveries_to_receive": Delivery.objects.to_receive(scopes).count(),
         },
     )
 
@@ -59,15 +61,17 @@ def workspace(request):
 @login_required
 def my_commitments(request):
     scopes = scopes_for(request.user)
+    programs = list(Program.objects.all())
     commitments = (
         Commitment.objects.of_collaborators(scopes)
+        .with_quiet(programs)
         .select_related("collaborator", "area", "area__parent", "program", "donation_form")
         .order_by("-created_at", "-pk")
     )
     status = request.GET.get("status", "")
     if status in Status.values:
         commitments = commitments.filter(status=status)
-    program = Program.objects.filter(slug=request.GET.get("program", "")).first()
+    program = next((p for p in programs if p.slug == request.GET.get("program", "")), None)
     if program:
         commitments = commitments.filter(program=program)
     page = Paginator(commitments, 25).get_page(request.GET.get("page"))
@@ -78,7 +82,7 @@ def my_commitments(request):
             "page": page,
             "statuses": Status.choices,
             "status": status,
-            "programs": Program.objects.all(),
+            "programs": programs,
             "program": program,
             "next_step": NEXT_STEP,
         },
@@ -148,7 +152,13 @@ def _queue_page(request, scopes, status: int = 200) -> HttpResponse:
     return render(
         request,
         "commitments/verification_queue.html",
-        {"queue": collaborators_awaiting_decision(scopes), "is_admin": scopes.is_admin},
+        {
+            "queue": collaborators_awaiting_decision(scopes),
+            "is_admin": scopes.is_admin,
+            # Each group shows a page's worth; the rest follow as these are decided.
+            "queue_page_size": QUEUE_PAGE_SIZE,
+            "queue_slice": f":{QUEUE_PAGE_SIZE}",
+        },
         status=status,
     )
 

@@ -227,7 +227,7 @@ def _move(commitment: Commitment, source: str, target: str, *, actor, role: str,
     )
     notify_status(commitment, reason)
     summaries_touch(commitment)
-    transaction.on_commit(_refresh_totals_later)
+    _refresh_totals_on_commit(commitment)
 
 
 def _acting_role(roles: set[str], allowed: frozenset[str]) -> str:
@@ -396,7 +396,7 @@ def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
                 reason=_("Receipt of %(quantity)s confirmed") % {"quantity": delivery.quantity},
             )
             summaries_touch(commitment)  # its beneficiaries reached changed
-            transaction.on_commit(_refresh_totals_later)
+            _refresh_totals_on_commit(commitment)
         delivery.refresh_from_db()
     return delivery
 
@@ -448,10 +448,17 @@ def commitments_expire(*, now: datetime.datetime | None = None) -> int:
     return expired
 
 
-def _refresh_totals_later() -> None:
-    from .tasks import refresh_totals
+def _refresh_totals_on_commit(commitment: Commitment) -> None:
+    """After commit, refresh the figures of the commitment's collaborator (its program and
+    donation form figures follow from the summary job that summaries_touch enqueues)."""
+    collaborator_id = commitment.collaborator_id
+    transaction.on_commit(lambda: _refresh_totals_later(collaborator_id))
+
+
+def _refresh_totals_later(collaborator_id: int) -> None:
+    from .tasks import refresh_collaborator_totals
 
     try:
-        refresh_totals.delay()
+        refresh_collaborator_totals.delay([collaborator_id])
     except Exception:  # noqa: BLE001 - the periodic task refreshes them anyway
         logger.warning("Broker unavailable; totals refresh on the next periodic run", exc_info=True)

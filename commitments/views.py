@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,8 +11,10 @@ from django.utils import timezone
 from collaborators.roles import scopes_for
 from locations.mapdata import NeedFilter, need_state
 from locations.models import Area, AreaIndicator, Need
+from programs.models import Program
 
 from .models import Commitment
+from .totals import area_figures
 
 
 def _area_or_404(code: str) -> Area:
@@ -31,12 +34,48 @@ def _open_needs(area: Area, limit: int):
 
 
 def _recent_commitments(area: Area, limit: int):
+    if area.level == Area.Level.RW:
+        here = Commitment.objects.filter(area_id=area.pk)
+    elif area.level == Area.Level.PROVINCE:
+        here = Commitment.objects.all()
+    else:
+        within = Area.objects.filter(Q(pk=area.pk) | Q(path__startswith=area.path + "/"))
+        here = Commitment.objects.filter(
+            pk__in=_newest_ids(list(within.values_list("pk", flat=True)), limit)
+        )
     return (
-        Commitment.objects.filter(area__path__startswith=area.path)
-        .with_standing()
+        here.with_standing()
         .select_related("collaborator", "donation_form", "area", "area__parent")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def _newest_ids(area_ids: list[int], limit: int) -> list[int]:
+    """The ids of the newest `limit` commitments in these areas, reading at most `limit`
+    rows per area through the index (area, -created_at). A plain `area_id IN (...) ORDER BY
+    created_at` lets PostgreSQL walk every commitment by date, hoping to meet the areas'
+    rows soon: for areas with few or none that reads the whole table."""
+    if connection.vendor != "postgresql":
+        # SQLite probes the index for each id of the list, then sorts what it found.
+        return list(
+            Commitment.objects.filter(area_id__in=area_ids)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    table = connection.ops.quote_name(Commitment._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT newest.id FROM unnest(%s::bigint[]) AS here(area_id)
+            CROSS JOIN LATERAL (
+                SELECT c.id, c.created_at FROM {table} c WHERE c.area_id = here.area_id
+                ORDER BY c.created_at DESC, c.id DESC LIMIT %s
+            ) AS newest
+            ORDER BY newest.created_at DESC, newest.id DESC LIMIT %s
+            """,  # noqa: S608 - the table name comes from the model, values are parameters
+            [area_ids, limit, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _last_assessment(area: Area):
@@ -62,6 +101,8 @@ def area_panel(request: HttpRequest, code: str) -> HttpResponse:
             "more_needs": len(needs) > 5,
             "last_assessment": _last_assessment(area),
             "commitments": _recent_commitments(area, limit=5),
+            "figures": area_figures(area=area),
+            "computed_at": Program.figures_computed_at(),
         },
     )
 
@@ -111,6 +152,8 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
             "more_needs": len(needs) > 50,
             "last_assessment": _last_assessment(area),
             "commitments": _recent_commitments(area, limit=20),
+            "figures": area_figures(area=area),
+            "computed_at": Program.figures_computed_at(),
             "children": [(child, child_state.get(child.code)) for child in children],
             "own_indicators": [i for i in indicators if i.area_id == area.pk],
             "inherited_indicators": [i for i in indicators if i.area_id != area.pk],

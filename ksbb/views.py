@@ -17,6 +17,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "value": sum(p.live_value_idr for p in programs),
         "rw": sum(p.live_rw_covered for p in programs),
         "reported_value": sum(p.reported_value_idr or 0 for p in programs),
+        "computed_at": max(
+            (p.live_updated_at for p in programs if p.live_updated_at), default=None
+        ),
     }
     return render(request, "programs/home.html", {"programs": programs, "totals": totals})
 

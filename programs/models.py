@@ -152,6 +152,12 @@ class Program(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("program-detail", args=[self.slug])
 
+    @classmethod
+    def figures_computed_at(cls):
+        """When the live figures were last complete (the commitments app sets every
+        program's live_updated_at in one statement): shown beside any of them."""
+        return cls.objects.aggregate(at=models.Max("live_updated_at"))["at"]
+
     @property
     def name(self) -> str:
         return in_language(self.name_id, self.name_en)
