@@ -4,7 +4,8 @@ Every commitment change writes a SummaryDirtyKey row in its own transaction
 (`summaries_touch`) and enqueues `refresh_summaries` after commit. The job recomputes each
 dirty key with one INSERT ... SELECT ... GROUP BY over that key's commitments only. If the
 broker is down the dirty rows wait (the summaries are stale) and the periodic run drains
-them. `summaries_rebuild` recomputes everything the same way, in one statement.
+them. `summaries_rebuild` recomputes everything with the same GROUP BY over all
+commitments (on PostgreSQL reloading the table in bulk).
 
 Both paths recompute from scratch inside one transaction, so a job run twice, or killed
 half-way and run again, leaves exact rows.
@@ -15,12 +16,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from .models import Commitment, CommitmentSummary, SummaryDirtyKey, SummaryKey
+from .rollups import rollup_recompute, rollups_rebuild
+from .totals import key_figures, program_totals_apply
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +104,7 @@ def summary_key_recompute(*, key: Key) -> bool:
         claimed = list(dirty.values_list("pk", flat=True))
         if not claimed:
             return False  # another run recomputed it meanwhile
+        before = key_figures(key=key)
         CommitmentSummary.objects.filter(
             program_id=program_id,
             donation_form_id=donation_form_id,
@@ -119,13 +125,27 @@ def summary_key_recompute(*, key: Key) -> bool:
                 connection.ops.adapt_datetimefield_value(end),
             ],
         )
+        rollup_recompute(
+            program_id=program_id,
+            donation_form_id=donation_form_id,
+            area_id=area_id,
+            month=month,
+            channel=channel,
+        )
+        # In the same transaction, so the program figures move exactly once per recompute.
+        program_totals_apply(key=key, before=before)
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
     return True
 
 
 def summaries_rebuild() -> int:
-    """Recompute all summaries from all commitments in one transaction (readers see the
-    old rows until it commits). Clears the stale marks it covers. Returns the row count."""
+    """Recompute all summaries from all commitments in one transaction. Clears the stale
+    marks it covers. Returns the row count.
+
+    On PostgreSQL, when the database user owns the table, the rows are reloaded in bulk
+    (see _reload_in_bulk): readers wait for the rebuild to commit instead of reading the
+    old rows meanwhile. Otherwise readers see the old rows until it commits.
+    """
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Recomputes of single keys wait for the rebuild, and the rebuild for them.
@@ -133,10 +153,87 @@ def summaries_rebuild() -> int:
                 table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         claimed = list(SummaryDirtyKey.objects.values_list("pk", flat=True))
-        CommitmentSummary.objects.all().delete()
-        _insert_summaries("1 = 1", [])
+        if connection.vendor == "postgresql" and _owns_summary_table():
+            _reload_in_bulk()
+        else:
+            CommitmentSummary.objects.all().delete()
+            _insert_summaries("1 = 1", [])
+        rollups_rebuild()
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
         return CommitmentSummary.objects.count()
+
+
+def _owns_summary_table() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
+            [CommitmentSummary._meta.db_table],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _reload_in_bulk() -> None:
+    """Empty the summary table and fill it with its secondary indexes and its foreign-key
+    and unique constraints dropped, then create them again from their own definitions.
+
+    PostgreSQL's advice for populating a table: at a million commitments the summary has
+    hundreds of thousands of rows, and keeping nine indexes up to date row by row (plus a
+    deferred foreign-key check per row and constraint at commit) costs several times the
+    GROUP BY itself; building each index once, and checking each constraint with one
+    join, does not. All of it is transactional: a failure leaves the old rows, indexes and
+    constraints. TRUNCATE and the DDL take an ACCESS EXCLUSIVE lock until commit.
+    """
+    table = CommitmentSummary._meta.db_table
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        # TRUNCATE and ALTER TABLE refuse a table with pending deferred checks (rows this
+        # transaction wrote earlier): run them now, and defer again at the end.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(
+            """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = %s::regclass AND contype IN ('f', 'u')""",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(f"TRUNCATE {quoted}")
+        for name, _definition in constraints:
+            cursor.execute(
+                f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
+            )
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")  # already quoted by regclass::text
+        _insert_summaries("1 = 1", [])
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in constraints:
+            cursor.execute(
+                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} "
+                f"{definition}"
+            )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+class Freshness(NamedTuple):
+    newest_computed_at: datetime.datetime | None
+    stale_keys: int
+    oldest_stale_at: datetime.datetime | None
+
+
+def summaries_freshness() -> Freshness:
+    """How far behind the summaries are, for the health endpoint: when the newest row was
+    computed, and how many stale marks wait since when."""
+    newest = CommitmentSummary.objects.aggregate(newest=Max("computed_at"))["newest"]
+    stale = SummaryDirtyKey.objects.aggregate(count=Count("pk"), oldest=Min("created_at"))
+    return Freshness(newest, stale["count"], stale["oldest"])
 
 
 def _lock_id(key: Key) -> int:
@@ -154,43 +251,57 @@ def _month_sql() -> str:
 
 def _insert_summaries(where: str, params: list) -> None:
     """INSERT ... SELECT ... GROUP BY over the commitments matching `where` (alias c).
-    Deliveries are summed per commitment first, so they do not multiply its counts."""
+
+    Confirmed deliveries are summed per commitment first (one GROUP BY, joined by
+    commitment id), so they do not multiply its counts; for a few keys only those of the
+    matching commitments are read. Commitments are grouped by their own key first and the
+    area's kelurahan, kecamatan and kota joined to the groups, not to every commitment."""
     table = CommitmentSummary._meta.db_table
     commitments = Commitment._meta.db_table
     deliveries = Commitment.deliveries.rel.related_model._meta.db_table
     areas = Commitment.area.field.related_model._meta.db_table
     month = _month_sql()
-    sql = f"""
-        INSERT INTO {table} (
-            program_id, donation_form_id, area_id, month, channel, status,
-            kelurahan_id, kecamatan_id, kota_id,
-            count, quantity, value_idr, households, persons, computed_at
-        )
+    everything = where == "1 = 1"
+    of_these = (
+        ""
+        if everything
+        else f"AND d.commitment_id IN (SELECT c.id FROM {commitments} c WHERE {where})"
+    )
+    columns = """
+        program_id, donation_form_id, area_id, month, channel, status,
+        kelurahan_id, kecamatan_id, kota_id,
+        count, quantity, value_idr, households, persons, computed_at
+    """
+    select = f"""
         SELECT
-            program_id, donation_form_id, area_id, month, channel, status,
-            kelurahan_id, kecamatan_id, kota_id,
-            COUNT(*), SUM(quantity), COALESCE(SUM(value_idr), 0),
-            COALESCE(SUM(households), 0), COALESCE(SUM(persons), 0), %s
+            s.program_id, s.donation_form_id, s.area_id, s.month, s.channel, s.status,
+            CASE WHEN a.level = 'rw' THEN a.parent_id ELSE a.id END AS kelurahan_id,
+            CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END AS kecamatan_id,
+            CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END AS kota_id,
+            s.count, s.quantity, s.value_idr, s.households, s.persons, %s AS computed_at
         FROM (
             SELECT
                 c.program_id, c.donation_form_id, c.area_id, {month} AS month, c.channel,
-                c.status, c.quantity, c.value_idr,
-                CASE WHEN a.level = 'rw' THEN a.parent_id ELSE a.id END AS kelurahan_id,
-                CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END
-                    AS kecamatan_id,
-                CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END AS kota_id,
-                (SELECT SUM(d.recipients_households) FROM {deliveries} d
-                 WHERE d.commitment_id = c.id AND d.confirmed_at IS NOT NULL) AS households,
-                (SELECT SUM(d.recipients_persons) FROM {deliveries} d
-                 WHERE d.commitment_id = c.id AND d.confirmed_at IS NOT NULL) AS persons
+                c.status, COUNT(*) AS count, SUM(c.quantity) AS quantity,
+                COALESCE(SUM(c.value_idr), 0) AS value_idr,
+                COALESCE(SUM(d.households), 0) AS households,
+                COALESCE(SUM(d.persons), 0) AS persons
             FROM {commitments} c
-            JOIN {areas} a ON a.id = c.area_id
-            LEFT JOIN {areas} p ON p.id = a.parent_id
-            LEFT JOIN {areas} pp ON pp.id = p.parent_id
+            LEFT JOIN (
+                SELECT d.commitment_id, SUM(d.recipients_households) AS households,
+                    SUM(d.recipients_persons) AS persons
+                FROM {deliveries} d
+                WHERE d.confirmed_at IS NOT NULL {of_these}
+                GROUP BY d.commitment_id
+            ) d ON d.commitment_id = c.id
             WHERE {where}
-        ) per_commitment
-        GROUP BY program_id, donation_form_id, area_id, month, channel, status,
-            kelurahan_id, kecamatan_id, kota_id
+            GROUP BY 1, 2, 3, 4, 5, 6
+        ) s
+        JOIN {areas} a ON a.id = s.area_id
+        LEFT JOIN {areas} p ON p.id = a.parent_id
+        LEFT JOIN {areas} pp ON pp.id = p.parent_id
     """  # noqa: S608 - table names come from the models, values are parameters
+    computed_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    arguments = [computed_at, *([] if everything else params), *params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(timezone.now()), *params])
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select}", arguments)

@@ -16,7 +16,14 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commitments.models import Commitment, CommitmentSummary, Delivery, Status, SummaryDirtyKey
+from commitments.models import (
+    Commitment,
+    CommitmentRollup,
+    CommitmentSummary,
+    Delivery,
+    Status,
+    SummaryDirtyKey,
+)
 from commitments.offline import commitment_record_offline
 from commitments.services import (
     PledgeRefused,
@@ -177,6 +184,36 @@ def direct_group_by() -> dict:
 
 
 def summaries() -> dict:
+    """The summary rows; and, wherever they are compared, the kecamatan roll-up must be
+    exactly their GROUP BY (checked here, so every summary test checks it too)."""
+    rows = _summary_rows()
+    rolled_up = defaultdict(lambda: [0, 0, Decimal(0), 0, 0])
+    for (program, form, _area, month, channel, status, _kel, kecamatan, kota), sums in rows.items():
+        row = rolled_up[(program, form, kecamatan, kota, month, channel, status)]
+        for i, value in enumerate(sums):
+            row[i] += value
+    assert {
+        (
+            r.program_id,
+            r.donation_form_id,
+            r.kecamatan_id,
+            r.kota_id,
+            r.month,
+            r.channel,
+            r.status,
+        ): (
+            r.count,
+            r.quantity,
+            r.value_idr,
+            r.households,
+            r.persons,
+        )
+        for r in CommitmentRollup.objects.all()
+    } == {key: tuple(sums) for key, sums in rolled_up.items()}
+    return rows
+
+
+def _summary_rows() -> dict:
     return {
         (
             s.program_id,
