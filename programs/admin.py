@@ -82,7 +82,10 @@ class ProgramAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Lifecycle limits", {"fields": ["confirm_within_days", "deliver_within_days"]}),
+        (
+            "Lifecycle limits",
+            {"fields": ["confirm_within_days", "deliver_within_days", "no_news_days"]},
+        ),
         (
             "Limits for unverified collaborators",
             {
