@@ -157,8 +157,8 @@ def seed_demo(*, force: bool = False, today: datetime.date | None = None) -> Dem
     with transaction.atomic():
         result = _Builder(random.Random(SEED), today or timezone.localdate()).build()
         needs_recount()
-        totals_refresh()
         summaries_rebuild()  # demo rows are written directly, not through the services
+        totals_refresh()  # reads the summaries for the program figures
     return result
 
 

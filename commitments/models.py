@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -95,6 +95,12 @@ class CommitmentQuerySet(models.QuerySet):
                 last_event_at__lt=now - datetime.timedelta(days=program.no_news_days),
             )
         return self.filter(quiet, status__in=UNDER_WAY_STATUSES)
+
+    def with_quiet(self, programs, *, now: datetime.datetime | None = None) -> CommitmentQuerySet:
+        """Annotate `is_quiet`: the row is one of quiet(programs), for lists that flag or sort
+        them; a subquery in the same statement, so a page's query count does not grow."""
+        quiet = Commitment.objects.quiet(programs, now=now).filter(pk=OuterRef("pk"))
+        return self.annotate(is_quiet=Exists(quiet))
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -231,6 +237,10 @@ class Commitment(models.Model):
     @property
     def collaborator_standing_label(self) -> str:
         return Collaborator.Verification(self.collaborator_standing).label
+
+    def days_without_news(self, now: datetime.datetime | None = None) -> int:
+        """Whole days since its last event ("no news for 23 days")."""
+        return max(((now or timezone.now()) - self.last_event_at).days, 0)
 
     @property
     def quantity_left(self) -> int:
@@ -543,7 +553,11 @@ class CommitmentSummary(SummaryKey):
     class Meta:
         verbose_name = _("commitment summary")
         verbose_name_plural = _("commitment summaries")
-        indexes = [models.Index(fields=["program", "month"], name="summary_program_month")]
+        indexes = [
+            models.Index(fields=["program", "month"], name="summary_program_month"),
+            # The dashboard's coverage map: which RW a program served (an index-only scan).
+            models.Index(fields=["program", "status", "area"], name="summary_served"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["program", "donation_form", "area", "month", "channel", "status"],
@@ -587,6 +601,52 @@ class SummaryDirtyKey(SummaryKey):
 
     def __str__(self) -> str:
         return f"{self.key} (stale since {self.created_at})"
+
+
+class CommitmentRollup(models.Model):
+    """CommitmentSummary rolled up to kecamatan: what dashboards read. At a million
+    commitments the RW-level summary has about as many rows as there are commitments (an RW,
+    a month, a form and a state rarely share more than a few), so figures for a program or
+    a kota read this table instead: 44 kecamatan instead of 2,698 RW. Written only by
+    commitments.rollups, in the same transaction as the summary rows it is made from."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    donation_form = models.ForeignKey(DonationForm, on_delete=models.CASCADE, related_name="+")
+    kecamatan = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    kota = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    channel = models.CharField(max_length=10, choices=Commitment.Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    count = models.PositiveIntegerField()
+    quantity = models.PositiveBigIntegerField()
+    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
+    households = models.PositiveBigIntegerField()
+    persons = models.PositiveBigIntegerField()
+    computed_at = models.DateTimeField()
+
+    KEY_FIELDS = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel")
+
+    class Meta:
+        verbose_name = _("commitment roll-up")
+        verbose_name_plural = _("commitment roll-ups")
+        indexes = [models.Index(fields=["program", "month"], name="rollup_program_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "donation_form", "kecamatan", "month", "channel", "status"],
+                name="commitment_rollup_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=0)
+                & Q(quantity__gte=0)
+                & Q(value_idr__gte=0)
+                & Q(households__gte=0)
+                & Q(persons__gte=0),
+                name="commitment_rollup_nonnegative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id}/{self.kecamatan_id}/{self.month} {self.status}: {self.count}"
 
 
 class Export(models.Model):

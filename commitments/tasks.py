@@ -1,12 +1,23 @@
-"""Thin Celery tasks: take ids, call one domain function; safe to run twice."""
+"""Thin Celery tasks: take ids, call one domain function; safe to run twice.
+
+acks_late (redelivery after a worker dies) only where a rerun is harmless: every task here
+recomputes from scratch or skips what is done, except sending emails, acknowledged on
+receipt: a rerun could email twice, and the outbox's periodic run sends what a lost run
+left."""
 
 from celery import shared_task
 
+from .digest import digests_send
 from .need_freshness import needs_freshen
 from .notifications import notifications_send
 from .services import commitments_expire
 from .summaries import summaries_rebuild, summaries_refresh
-from .totals import totals_refresh
+from .totals import (
+    collaborator_totals_refresh,
+    program_totals_from_summaries,
+    programs_mark_computed,
+    totals_refresh,
+)
 
 
 @shared_task(ignore_result=True)
@@ -19,42 +30,67 @@ def send_pending_notifications() -> int:
     return notifications_send()
 
 
-@shared_task(ignore_result=True)
+# acks_late: a worker killed half-way is redelivered; the digests already sent are skipped.
+@shared_task(ignore_result=True, acks_late=True)
+def send_weekly_digests() -> int:
+    return digests_send()
+
+
+@shared_task(ignore_result=True, acks_late=True)
 def expire_commitments() -> int:
     return commitments_expire()
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, acks_late=True)
 def refresh_totals() -> None:
     totals_refresh()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def refresh_collaborator_totals(collaborator_ids: list[int]) -> None:
+    collaborator_totals_refresh(collaborator_ids=collaborator_ids)
 
 
 # acks_late holds for both: each run recomputes its keys from scratch in one transaction,
 # so a run killed half-way rolls back and the redelivered run does it all again.
 @shared_task(ignore_result=True, acks_late=True)
 def refresh_summaries() -> int:
-    return summaries_refresh()
+    recomputed = summaries_refresh()  # moves the program figures key by key
+    if recomputed:
+        programs_mark_computed()
+    return recomputed
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def rebuild_summaries() -> int:
-    return summaries_rebuild()
+    rows = summaries_rebuild()
+    program_totals_from_summaries()
+    return rows
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, acks_late=True)
 def freshen_needs() -> None:
     needs_freshen()
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, acks_late=True)
 def check_need_import(import_id: int) -> None:
     from .needs_import import need_import_check
 
     need_import_check(import_id=import_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, acks_late=True)
 def apply_need_import(import_id: int) -> None:
     from .needs_import import need_import_apply
 
     need_import_apply(import_id=import_id)
+
+
+# acks_late holds: the job rebuilds the whole file under the same name from any state, so a
+# run killed half-way and redelivered writes the same file again.
+@shared_task(ignore_result=True, acks_late=True)
+def build_export(export_id: int) -> None:
+    from .exports import export_build
+
+    export_build(export_id=export_id)

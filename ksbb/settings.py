@@ -180,7 +180,9 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
+# Acknowledge on receipt by default: a task opts into acks_late (redelivery after a crash)
+# only where running it again is harmless (see commitments/tasks.py).
+CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Jakarta"
@@ -199,17 +201,32 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Expired needs leave the map within the hour; reminders go out once per need anyway.
     "freshen-needs": {"task": "commitments.tasks.freshen_needs", "schedule": 3600},
+    # Monday 07:00 in Jakarta (CELERY_TIMEZONE). Idempotent per ISO week, so a rerun or an
+    # hourly schedule would send nothing twice.
+    "send-weekly-digests": {
+        "task": "commitments.tasks.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="monday"),
+    },
 }
 # A pledge must never wait on a broken broker: publishing fails fast and the outbox
 # (pending notifications) is retried by the periodic task instead.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    # A job whose worker died before acknowledging it (acks_late) is delivered again this
+    # many seconds after it was first delivered; keep it above the longest job.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
     "socket_connect_timeout": REDIS_TIMEOUT,
     "socket_timeout": REDIS_TIMEOUT,
     "max_retries": 0,  # connecting to publish: one attempt, no sleeping between retries
 }
+
+# The health endpoint reports "degraded" once a change has waited this long for its
+# summary (the periodic catch-up runs every minute).
+SUMMARY_MAX_AGE_SECONDS = int(os.environ.get("SUMMARY_MAX_AGE_SECONDS", "600"))
+# The reporting organisation in IATI-style exports: set the city's registered IATI
+# organisation identifier; the default only names the program.
+IATI_REPORTING_ORG_REF = os.environ.get("IATI_REPORTING_ORG_REF", "ID-JK-KSBB")
 
 # Passwords
 # django-axes first: it refuses a locked-out sign-in before any password is checked.
@@ -303,6 +320,8 @@ LOGOUT_REDIRECT_URL = "home"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Container healthchecks and monitors inside the network call it over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^kesehatan/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -7,11 +7,14 @@ from django.urls import include, path
 from collaborators import account_views
 from collaborators import views as collaborator_views
 from commitments import action_views as act
+from commitments import dashboard_views as dashboards
+from commitments import export_views as exports
 from commitments import import_views as imports
 from commitments import need_views as needs
 from commitments import offline_views as offline
 from commitments import queue_views as queues
 from commitments import views as commitment_views
+from ksbb import health
 from ksbb import views as ksbb_views
 from locations import views as map_views
 from programs import views as program_views
@@ -68,6 +71,12 @@ urlpatterns = [
     path("ruang-kerja/fasilitator/", queues.facilitator_inbox, name="facilitator-inbox"),
     path("ruang-kerja/luring/", offline.offline_list, name="offline-commitments"),
     path("ruang-kerja/luring/baru/", offline.offline_create, name="offline-commitment-create"),
+    path("ruang-kerja/dasbor/", dashboards.dashboard, name="dashboard"),
+    path(
+        "ruang-kerja/dasbor/<slug:slug>/",
+        dashboards.program_dashboard,
+        name="program-dashboard",
+    ),
     path("ruang-kerja/verifikasi/", queues.verification_queue, name="verification-queue"),
     path(
         "ruang-kerja/verifikasi/<slug:slug>/",
@@ -105,6 +114,13 @@ urlpatterns = [
         imports.need_import_apply_view,
         name="need-import-apply",
     ),
+    # One view for both names: GET lists the user's exports, POST asks for a new one.
+    path("ruang-kerja/ekspor/", exports.exports, name="export-create"),
+    path("ruang-kerja/ekspor/", exports.exports, name="export-list"),
+    path("ruang-kerja/ekspor/<int:pk>/", exports.export_detail, name="export-detail"),
+    path("ruang-kerja/ekspor/<int:pk>/status.json", exports.export_status, name="export-status"),
+    path("ruang-kerja/ekspor/<int:pk>/unduh/", exports.export_download, name="export-download"),
+    path("ruang-kerja/ekspor/<int:pk>/ulangi/", exports.export_retry_view, name="export-retry"),
     path("notifikasi/", queues.notifications, name="notifications"),
     path("janji/<int:need_id>/", act.pledge_create, name="pledge-create"),
     path("komitmen/<int:pk>/", act.commitment_detail, name="commitment-detail"),
@@ -118,6 +134,7 @@ urlpatterns = [
     path("komitmen/<int:pk>/bukti/<int:proof_id>/", act.proof_file, name="proof-file"),
     path("komitmen/<int:pk>/surat/", act.statement_file, name="statement-file"),
     path("favicon.ico", ksbb_views.favicon),
+    path("kesehatan/", health.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -91,7 +91,12 @@ def pages_for(who: str) -> tuple[str | None, list[str]]:
             "/notifikasi/",
         ]
     if who == "lead":
-        return DEMO_USERS["lead"], ["/ruang-kerja/", "/ruang-kerja/verifikasi/"]
+        return DEMO_USERS["lead"], [
+            "/ruang-kerja/",
+            "/ruang-kerja/verifikasi/",
+            "/ruang-kerja/dasbor/pangan/",
+            "/ruang-kerja/dasbor/pangan/?area=31.73",
+        ]
     get_user_model().objects.filter(username=ADMIN_EMAIL).delete()
     get_user_model().objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, DEMO_PASSWORD)
     need = Need.objects.order_by("pk").first()
@@ -102,6 +107,7 @@ def pages_for(who: str) -> tuple[str | None, list[str]]:
         f"/admin/locations/need/{need.pk}/change/",
         "/admin/collaborators/collaborator/add/",
         any_commitment.get_absolute_url(),
+        "/ruang-kerja/dasbor/",
     ]
 
 

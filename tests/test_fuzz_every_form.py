@@ -286,7 +286,9 @@ def fill(chain, world: World) -> str | None:
     (template, params), *_ = normalize(regex)
     member = world.users["member"]
     values = {
-        "slug": "pangan" if name == "program-detail" else world.collaborator.slug,
+        "slug": (
+            "pangan" if name in ("program-detail", "program-dashboard") else world.collaborator.slug
+        ),
         "pk": world.commitment.pk,
         "need_id": world.need.pk,
         "delivery_id": world.delivery.pk,

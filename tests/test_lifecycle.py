@@ -225,9 +225,7 @@ def test_deleting_users_keeps_the_audit_trail(client, world):
     assert event.actor is None and event.actor_role == "facilitator"
 
 
-def test_every_event_moves_last_event_at_and_quiet_lists_follow_each_programs_days(
-    client, world
-):
+def test_every_event_moves_last_event_at_and_quiet_lists_follow_each_programs_days(client, world):
     """The "no news for N days" list reads Commitment.last_event_at: each event (a
     transition, a delivery recorded or confirmed) moves it, and each program's own N holds."""
     commitment = make(world, Status.PLEDGED)
