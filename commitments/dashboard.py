@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collaborators.models import Collaborator
 from collaborators.roles import Scopes
-from locations.models import Area, Need
+from locations.models import Area, Need, area_geometry_deferred
 from programs.models import DonationForm, Program
 
 from .models import (
@@ -345,16 +345,12 @@ def dashboard_data(filter: DashboardFilter, *, live: bool = False) -> DashboardD
     kecamatan_all: dict[int, list] = {}
     kecamatan_confirmed: dict[int, list] = {}
     months: dict = {}  # a month as the database returned it -> its first day
-    oldest = []
     confirmed_statuses = {str(s) for s in CONFIRMED_STATUSES}
 
     def grouped(*columns):
-        """GROUP BY columns + status, sums last (the oldest computed_at is taken off)."""
+        """GROUP BY columns + status, sums last."""
         rows = source.rows().values_list(*columns, "status").annotate(**source.sums())
         for row in rows.order_by():
-            if not live:
-                oldest.append(row[-1])
-                row = row[:-1]
             yield *row[:-5], [value or 0 for value in row[-5:]]
 
     # Three GROUP BYs, each with a small result whatever the number of rows they read: by
@@ -390,7 +386,13 @@ def dashboard_data(filter: DashboardFilter, *, live: bool = False) -> DashboardD
         by_kota=_area_rows(areas, kota_all, kota_confirmed),
         by_kecamatan=_area_rows(areas, kecamatan_all, kecamatan_confirmed),
         coverage=Coverage(needing=_rw_needing(filter), served=source.served_rw_codes()),
-        computed_at=min(oldest, default=None),
+        computed_at=(
+            Program.objects.filter(pk__in=filter.program_ids).aggregate(at=Min("live_updated_at"))[
+                "at"
+            ]
+            if by_status and not live
+            else None
+        ),
         waiting_for_recompute=(
             not live and SummaryDirtyKey.objects.filter(program__in=filter.program_ids).exists()
         ),
@@ -422,7 +424,6 @@ class _SummarySource:
             "value": Sum("value_idr"),
             "hh": Sum("households"),
             "ps": Sum("persons"),
-            "oldest": Min("computed_at"),
         }
 
     month = "month"
@@ -636,7 +637,9 @@ def _oldest_first(
         oldest = sorted(first.union(*others, all=True), key=lambda row: (row[1], row[0]))
         pks = [pk for pk, _ in oldest[:limit]]
         ordered = rows.filter(pk__in=pks).order_by("last_event_at", "pk")
-    chosen = ordered.select_related("collaborator", "area", "program", "donation_form")[:limit]
+    chosen = ordered.select_related("collaborator", "area", "program", "donation_form").defer(
+        *area_geometry_deferred("area")
+    )[:limit]
     return [WaitingRow(commitment=c, waiting_on=waiting_on(c)) for c in chosen]
 
 
@@ -647,5 +650,9 @@ def stale_needs(filter: DashboardFilter, limit: int = 20) -> tuple[list[Need], i
     needs = Need.objects.stale().filter(program__in=filter.program_ids)
     if filter.area is not None:
         needs = needs.in_area(filter.area)
-    rows = needs.select_related("area", "program", "donation_form").order_by("assessed_at", "pk")
+    rows = (
+        needs.select_related("area", "program", "donation_form")
+        .defer(*area_geometry_deferred("area"))
+        .order_by("assessed_at", "pk")
+    )
     return list(rows[:limit]), needs.count()

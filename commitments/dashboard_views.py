@@ -3,7 +3,11 @@ decided by commitments.dashboard (dashboard_filter), the figures by dashboard_da
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
+
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +31,7 @@ from .dashboard import (
     stale_needs,
     top_collaborators,
 )
-from .models import Status
+from .models import Status, SummaryDirtyKey
 
 COVERAGE_LEVEL = Area.Level.RW
 
@@ -57,15 +61,15 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
     context = {"form": form, "program": program, "filter": filter}
     if filter is None:
         return render(request, "commitments/dashboard.html", context, status=400)
-    data = dashboard_data(filter)
-    quiet, quiet_total = quiet_commitments(filter)
-    stale, stale_total = stale_needs(filter)
     # Inside a kota (or kecamatan) the chart goes one level down.
     by_kecamatan = filter.area is not None and filter.area.level in (
         Area.Level.KOTA,
         Area.Level.KECAMATAN,
     )
-    area_rows = data.by_kecamatan if by_kecamatan else data.by_kota
+    figures = _figures(filter, reveal_anonymous=scopes.is_admin, by_kecamatan=by_kecamatan)
+    data = figures["data"]
+    quiet, quiet_total = quiet_commitments(filter)
+    stale, stale_total = stale_needs(filter)
     versions = layer_versions()
     month_statuses = [
         (value, label)
@@ -85,7 +89,7 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
                 (m.month, [m.by_status.get(value, 0) for value, _ in month_statuses], m.total)
                 for m in data.months
             ],
-            "top": top_collaborators(filter, reveal_anonymous=scopes.is_admin),
+            "top": figures["top"],
             "pipeline": pipeline(filter),
             "quiet": quiet,
             "quiet_total": quiet_total,
@@ -102,10 +106,10 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
                 (data.by_kecamatan, _("By kecamatan"), "kecamatan-table"),
             ],
             "stale_after_days": Need.STALE_AFTER_DAYS,
-            "forms_chart": charts.forms_chart(data),
+            "forms_chart": figures["forms_chart"],
             "forms_chart_by_value": charts.forms_chart_by_value(data),
-            "months_chart": charts.months_chart(data),
-            "areas_chart": charts.areas_chart(area_rows),
+            "months_chart": figures["months_chart"],
+            "areas_chart": figures["areas_chart"],
             "areas_chart_by_kecamatan": by_kecamatan,
             "coverage_map": {
                 "geometryUrl": (
@@ -122,3 +126,53 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
         }
     )
     return render(request, "commitments/dashboard.html", context)
+
+
+def _figures(filter, *, reveal_anonymous: bool, by_kecamatan: bool) -> dict:  # noqa: A002
+    """The figures, top collaborators and charts of a dashboard, cached under the filter and
+    the figures version of its programs (which moves in every transaction that changes
+    their summary rows, commitments.summaries.figures_moved): a cached entry is never an
+    outdated one, and a change recomputes only the dashboards of its program. The pipeline,
+    the quiet commitments and the stale needs depend on the clock and the needs: never
+    cached. With the cache down everything is computed (django-redis ignores the error)."""
+    programs = Program.objects.filter(pk__in=filter.program_ids).order_by("pk")
+    versions = list(programs.values_list("pk", "figures_version", "live_updated_at"))
+    key = (
+        "dashboard:"
+        + hashlib.sha256(
+            repr(
+                (
+                    sorted(filter.as_query().items()),
+                    [v[:2] for v in versions],
+                    get_language(),
+                    reveal_anonymous,
+                    by_kecamatan,
+                )
+            ).encode()
+        ).hexdigest()
+    )
+    figures = cache.get(key)
+    if figures is None:
+        data = dashboard_data(filter)
+        figures = {
+            "data": data,
+            "top": top_collaborators(filter, reveal_anonymous=reveal_anonymous),
+            "forms_chart": charts.forms_chart(data),
+            "months_chart": charts.months_chart(data),
+            "areas_chart": charts.areas_chart(data.by_kecamatan if by_kecamatan else data.by_kota),
+        }
+        cache.set(key, figures, timeout=24 * 3600)
+    # "Complete up to" and "waiting" move without the figures moving: read them now.
+    data = figures["data"]
+    figures["data"] = replace(
+        data,
+        waiting_for_recompute=SummaryDirtyKey.objects.filter(
+            program__in=filter.program_ids
+        ).exists(),
+        computed_at=(
+            min((at for _pk, _version, at in versions if at is not None), default=None)
+            if data.by_status
+            else None
+        ),
+    )
+    return figures

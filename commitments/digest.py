@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from collaborators.models import Collaborator, Membership
+from locations.models import area_geometry_deferred
 from programs.models import Program
 from programs.units import quantity_with_unit
 
@@ -106,6 +107,7 @@ def digest_send(
             _digest_commitments(collaborator=collaborator_id, since=now - CHANGED_WITHIN)
             .with_quiet(programs, now=now)
             .select_related("collaborator", "program", "donation_form", "area", "area__parent")
+            .defer(*area_geometry_deferred("area", "area__parent"))
             .order_by("-is_quiet", "last_event_at", "pk")[:LINES_PER_DIGEST]
         )
         if not users or not commitments:

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collaborators.roles import scopes_for
-from locations.models import Area
+from locations.models import Area, area_geometry_deferred
 from programs.models import Program
 
 from .dashboard import DashboardFilter, DashboardFilterForm, dashboard_filter, dashboard_programs
@@ -310,6 +310,7 @@ def _commitments(flt: DashboardFilter, *, with_events: bool):
     return (
         flt.commitments()
         .select_related("program", "donation_form", "collaborator", "area")
+        .defer(*area_geometry_deferred("area"))
         .prefetch_related(*prefetches)
         .order_by("pk")
     )

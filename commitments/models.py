@@ -185,6 +185,8 @@ class Commitment(models.Model):
             models.Index(fields=["area", "-created_at"], name="commitment_area_recent"),
             models.Index(fields=["program", "status", "last_event_at"], name="commitment_quiet"),
             models.Index(fields=["program", "created_at"], name="commitment_program_created"),
+            # The verification queue: each collaborator's commitments in the lead's programs.
+            models.Index(fields=["collaborator", "program"], name="commitment_collab_program"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -292,6 +294,14 @@ class Delivery(models.Model):
         ordering = ["commitment", "delivered_on", "pk"]
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
+        indexes = [
+            # Inboxes and workspaces list deliveries waiting for confirmation, oldest first.
+            models.Index(
+                fields=["recorded_at", "id"],
+                condition=Q(confirmed_at__isnull=True),
+                name="delivery_pending",
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="delivery_quantity_positive"),
             models.CheckConstraint(

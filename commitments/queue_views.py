@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from collaborators.models import Collaborator, Membership
 from collaborators.roles import scopes_for
+from locations.models import area_geometry_deferred
 from programs.models import Program
 
 from .action_views import NEXT_STEP
@@ -66,6 +67,7 @@ def my_commitments(request):
         Commitment.objects.of_collaborators(scopes)
         .with_quiet(programs)
         .select_related("collaborator", "area", "area__parent", "program", "donation_form")
+        .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("-created_at", "-pk")
     )
     status = request.GET.get("status", "")
@@ -95,6 +97,7 @@ def _inbox(scopes):
         Commitment.objects.to_confirm(scopes)
         .with_standing()
         .select_related("collaborator", "area", "area__parent", "program", "donation_form")
+        .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("created_at", "pk")
     )
     deliveries = (
@@ -106,6 +109,7 @@ def _inbox(scopes):
             "commitment__area__parent",
             "commitment__donation_form",
         )
+        .defer(*area_geometry_deferred("commitment__area", "commitment__area__parent"))
         .prefetch_related("proofs")
         .order_by("recorded_at", "pk")
     )

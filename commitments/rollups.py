@@ -62,6 +62,53 @@ def rollups_rebuild() -> None:
     _insert_rollups("1 = 1", [])
 
 
+def rollups_repair() -> list[int]:
+    """PostgreSQL, inside the full rebuild after the summaries: make the roll-up equal to
+    the GROUP BY of the summary table, writing only the rows that differ (one statement,
+    as commitments.summaries._apply_difference). Returns the programs of rows written."""
+    rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
+    summaries = connection.ops.quote_name(CommitmentSummary._meta.db_table)
+    key = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status")
+    figures = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
+    columns = ", ".join((*key, *figures, "computed_at"))
+    joined = " AND ".join(f"r.{c} = f.{c}" for c in key)
+    compared = ", ".join(f"{{0}}.{c}" for c in figures)
+    updates = ", ".join(f"{c} = d.{c}" for c in (*figures, "computed_at"))
+    sql = f"""
+        WITH fresh AS (
+            SELECT s.program_id, s.donation_form_id, s.kecamatan_id, s.month, s.channel,
+                s.status, MIN(s.kota_id) AS kota_id, SUM(s.count) AS count,
+                SUM(s.quantity) AS quantity, SUM(s.value_idr) AS value_idr,
+                SUM(s.households) AS households, SUM(s.persons) AS persons,
+                %s::timestamptz AS computed_at
+            FROM {summaries} s WHERE s.kecamatan_id IS NOT NULL
+            GROUP BY 1, 2, 3, 4, 5, 6
+        ),
+        diff AS MATERIALIZED (
+            SELECT f.*, r.id AS old_id, r.program_id AS old_program_id
+            FROM fresh f FULL JOIN {rollups} r ON {joined}
+            WHERE r.id IS NULL OR f.program_id IS NULL
+                OR ({compared.format("f")}) IS DISTINCT FROM ({compared.format("r")})
+        ),
+        updated AS (
+            UPDATE {rollups} t SET {updates} FROM diff d
+            WHERE t.id = d.old_id AND d.program_id IS NOT NULL RETURNING t.id
+        ),
+        deleted AS (
+            DELETE FROM {rollups} t USING diff d
+            WHERE t.id = d.old_id AND d.program_id IS NULL RETURNING t.id
+        ),
+        inserted AS (
+            INSERT INTO {rollups} ({columns}) SELECT {columns} FROM diff d
+            WHERE d.old_id IS NULL RETURNING id
+        )
+        SELECT DISTINCT COALESCE(program_id, old_program_id) FROM diff
+    """  # noqa: S608 - table and column names come from the models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(timezone.now())])
+        return [program_id for (program_id,) in cursor.fetchall()]
+
+
 def _insert_rollups(where: str, params: list) -> None:
     rollups = CommitmentRollup._meta.db_table
     summaries = CommitmentSummary._meta.db_table

@@ -20,12 +20,14 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 
+from programs.models import Program
+
 from .models import Commitment, CommitmentSummary, SummaryDirtyKey, SummaryKey
-from .rollups import rollup_recompute, rollups_rebuild
-from .totals import key_figures, program_totals_apply
+from .rollups import rollup_recompute, rollups_rebuild, rollups_repair
+from .totals import key_figures, program_totals_apply, programs_mark_computed
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +136,7 @@ def summary_key_recompute(*, key: Key) -> bool:
         )
         # In the same transaction, so the program figures move exactly once per recompute.
         program_totals_apply(key=key, before=before)
+        figures_moved([program_id])
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
     return True
 
@@ -142,9 +145,12 @@ def summaries_rebuild() -> int:
     """Recompute all summaries from all commitments in one transaction. Clears the stale
     marks it covers. Returns the row count.
 
-    On PostgreSQL, when the database user owns the table, the rows are reloaded in bulk
-    (see _reload_in_bulk): readers wait for the rebuild to commit instead of reading the
-    old rows meanwhile. Otherwise readers see the old rows until it commits.
+    On PostgreSQL the GROUP BY over all commitments is compared with the table in the same
+    statement and only the rows that differ are written (see _apply_difference): the nightly
+    run, which normally finds nothing to repair, then costs about the GROUP BY alone, and
+    readers keep reading the table meanwhile. When most rows are missing (a first run, a
+    bulk import) the table is reloaded in bulk instead (_reload_in_bulk; readers wait).
+    Elsewhere (SQLite: development, small data) the table is emptied and filled again.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -153,14 +159,38 @@ def summaries_rebuild() -> int:
                 table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         claimed = list(SummaryDirtyKey.objects.values_list("pk", flat=True))
-        if connection.vendor == "postgresql" and _owns_summary_table():
+        if connection.vendor == "postgresql" and not _mostly_missing():
+            touched = _apply_difference()
+            figures_moved({*touched, *rollups_repair()})
+        elif connection.vendor == "postgresql" and _owns_summary_table():
             _reload_in_bulk()
+            rollups_rebuild()
+            figures_moved(None)
         else:
             CommitmentSummary.objects.all().delete()
             _insert_summaries("1 = 1", [])
-        rollups_rebuild()
+            rollups_rebuild()
+            figures_moved(None)
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
+        programs_mark_computed()
         return CommitmentSummary.objects.count()
+
+
+def figures_moved(program_ids) -> None:
+    """Move the figures version of these programs (None: all), in the transaction that
+    changed their summary rows."""
+    programs = (
+        Program.objects.all() if program_ids is None else Program.objects.filter(pk__in=program_ids)
+    )
+    programs.update(figures_version=F("figures_version") + 1)
+
+
+def _mostly_missing() -> bool:
+    """Whether the summaries miss a large share of the commitments (a first run, a bulk
+    import): then writing every row in bulk beats comparing (two counts, no GROUP BY)."""
+    commitments = Commitment.objects.count()
+    summarised = CommitmentSummary.objects.aggregate(n=Sum("count"))["n"] or 0
+    return abs(commitments - summarised) > max(1000, commitments // 5)
 
 
 def _owns_summary_table() -> bool:
@@ -191,6 +221,7 @@ def _reload_in_bulk() -> None:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
         cursor.execute(
             """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
             FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
@@ -222,6 +253,52 @@ def _reload_in_bulk() -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+def _apply_difference() -> list[int]:
+    """Make the summary table equal to the GROUP BY over all commitments, in one statement:
+    the GROUP BY is joined (FULL JOIN on the key) to the table, and only rows that are
+    missing, surplus or different are inserted, deleted or updated. Returns the programs of
+    the rows written."""
+    table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
+    select, arguments = _summaries_select("1 = 1", [])
+    key = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
+    parents = ("kelurahan_id", "kecamatan_id", "kota_id")
+    figures = ("count", "quantity", "value_idr", "households", "persons")
+    joined = " AND ".join(f"s.{c} = f.{c}" for c in key)
+    compared = ", ".join(f"{{0}}.{c}" for c in (*parents, *figures))
+    columns = ", ".join((*key, *parents, *figures, "computed_at"))
+    updates = ", ".join(f"{c} = d.{c}" for c in (*parents, *figures, "computed_at"))
+    sql = f"""
+        WITH fresh AS ({select}),
+        diff AS MATERIALIZED (
+            SELECT f.*, s.id AS old_id, s.program_id AS old_program_id
+            FROM fresh f FULL JOIN {table} s ON {joined}
+            WHERE s.id IS NULL OR f.program_id IS NULL
+                OR ({compared.format("f")}) IS DISTINCT FROM ({compared.format("s")})
+        ),
+        updated AS (
+            UPDATE {table} t SET {updates} FROM diff d
+            WHERE t.id = d.old_id AND d.program_id IS NOT NULL RETURNING t.id
+        ),
+        deleted AS (
+            DELETE FROM {table} t USING diff d
+            WHERE t.id = d.old_id AND d.program_id IS NULL RETURNING t.id
+        ),
+        inserted AS (
+            INSERT INTO {table} ({columns}) SELECT {columns} FROM diff d
+            WHERE d.old_id IS NULL RETURNING id
+        )
+        SELECT DISTINCT COALESCE(program_id, old_program_id) FROM diff
+    """  # noqa: S608 - table and column names come from the models, values are parameters
+    with connection.cursor() as cursor:
+        # The GROUP BY and the join each hold up to a few hundred thousand rows at a
+        # million commitments: in memory rather than in batches on disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Compiling this statement's expressions (JIT) costs more than it saves.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, arguments)
+        return [program_id for (program_id,) in cursor.fetchall()]
+
+
 class Freshness(NamedTuple):
     newest_computed_at: datetime.datetime | None
     stale_keys: int
@@ -249,14 +326,14 @@ def _month_sql() -> str:
     return "date(c.created_at, '+7 hours', 'start of month')"
 
 
-def _insert_summaries(where: str, params: list) -> None:
-    """INSERT ... SELECT ... GROUP BY over the commitments matching `where` (alias c).
+def _summaries_select(where: str, params: list) -> tuple[str, list]:
+    """SELECT ... GROUP BY over the commitments matching `where` (alias c): the summary
+    rows, in the table's column order, and the query's arguments.
 
     Confirmed deliveries are summed per commitment first (one GROUP BY, joined by
     commitment id), so they do not multiply its counts; for a few keys only those of the
     matching commitments are read. Commitments are grouped by their own key first and the
     area's kelurahan, kecamatan and kota joined to the groups, not to every commitment."""
-    table = CommitmentSummary._meta.db_table
     commitments = Commitment._meta.db_table
     deliveries = Commitment.deliveries.rel.related_model._meta.db_table
     areas = Commitment.area.field.related_model._meta.db_table
@@ -267,11 +344,6 @@ def _insert_summaries(where: str, params: list) -> None:
         if everything
         else f"AND d.commitment_id IN (SELECT c.id FROM {commitments} c WHERE {where})"
     )
-    columns = """
-        program_id, donation_form_id, area_id, month, channel, status,
-        kelurahan_id, kecamatan_id, kota_id,
-        count, quantity, value_idr, households, persons, computed_at
-    """
     select = f"""
         SELECT
             s.program_id, s.donation_form_id, s.area_id, s.month, s.channel, s.status,
@@ -302,6 +374,17 @@ def _insert_summaries(where: str, params: list) -> None:
         LEFT JOIN {areas} pp ON pp.id = p.parent_id
     """  # noqa: S608 - table names come from the models, values are parameters
     computed_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    arguments = [computed_at, *([] if everything else params), *params]
+    return select, [computed_at, *([] if everything else params), *params]
+
+
+def _insert_summaries(where: str, params: list) -> None:
+    """INSERT the GROUP BY of _summaries_select into the summary table."""
+    table = CommitmentSummary._meta.db_table
+    columns = """
+        program_id, donation_form_id, area_id, month, channel, status,
+        kelurahan_id, kecamatan_id, kota_id,
+        count, quantity, value_idr, households, persons, computed_at
+    """
+    select, arguments = _summaries_select(where, params)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {select}", arguments)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from collaborators.roles import scopes_for
 from locations.mapdata import NeedFilter, need_state
-from locations.models import Area, AreaIndicator, Need
+from locations.models import Area, AreaIndicator, Need, area_geometry_deferred
 from programs.models import Program
 
 from .models import Commitment
@@ -29,6 +29,7 @@ def _open_needs(area: Area, limit: int):
         Need.objects.open()
         .in_area(area)
         .select_related("area", "area__parent", "site", "donation_form", "program")
+        .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("priority", "-assessed_at", "pk")[:limit]
     )
 
@@ -46,6 +47,7 @@ def _recent_commitments(area: Area, limit: int):
     return (
         here.with_standing()
         .select_related("collaborator", "donation_form", "area", "area__parent")
+        .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("-created_at", "-pk")[:limit]
     )
 

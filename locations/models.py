@@ -13,10 +13,19 @@ from django.utils.translation import gettext_lazy as _
 from ksbb.bounds import fits_integer, fits_smallint
 from programs.models import DonationForm, Program
 
+# Kilobytes to megabytes per area, never shown in lists: deferred by Area's manager, and
+# where areas come along through select_related (area_geometry_deferred).
+AREA_HEAVY_FIELDS = ("geometry", "display_geometry", "source_properties")
+
+
+def area_geometry_deferred(*paths: str) -> list[str]:
+    """Arguments for .defer() on a query that select_related()s areas at `paths`."""
+    return [f"{path}__{name}" for path in paths for name in AREA_HEAVY_FIELDS]
+
 
 class AreaQuerySet(models.QuerySet):
     def without_geometry(self) -> AreaQuerySet:
-        return self.defer("geometry", "display_geometry", "source_properties")
+        return self.defer(*AREA_HEAVY_FIELDS)
 
     def with_geometry(self) -> AreaQuerySet:
         return self.defer(None)

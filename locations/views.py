@@ -24,7 +24,7 @@ from .mapdata import (
     served_layer,
     served_need_state,
 )
-from .models import Area, Need, Site
+from .models import Area, Need, Site, area_geometry_deferred
 from .search import area_by_code, search_areas
 from .signals import sites_cache_key
 
@@ -164,6 +164,7 @@ def needs_map(request: HttpRequest) -> HttpResponse:
     top = (
         need_filter.apply(Need.objects.all(), timezone.localdate())
         .select_related("area", "area__parent", "donation_form")
+        .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("priority", "-quantity_needed")[:25]
     )
     map_config = {

@@ -104,6 +104,9 @@ class Program(models.Model):
     live_persons = models.PositiveIntegerField(default=0, editable=False)
     live_rw_covered = models.PositiveIntegerField(default=0, editable=False)
     live_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Moves whenever the program's summary rows change (commitments.summaries): cached
+    # dashboard figures are keyed by it, so a cached figure is never an outdated one.
+    figures_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     sort_order = models.PositiveSmallIntegerField(default=0)
 
