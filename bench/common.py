@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import socket
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,3 +72,53 @@ def add_need_in_every_rw() -> int:
         )
     Need.objects.bulk_create(needs, batch_size=500)
     return len(needs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(database: str, *, workers: int, ready: str = "/kesehatan/", **env_overrides):
+    """Start gunicorn (DEBUG off) on the bench database; returns (process, base URL) once
+    `ready` answers. The caller terminates the process."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        DEBUG="0",
+        SECRET_KEY="bench-only-secret-key-0123456789abcdef",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="WARNING",
+        **env_overrides,
+    )
+    if not os.environ.get("DATABASE_URL"):
+        env["SQLITE_PATH"] = database
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "ksbb.wsgi", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(base + ready, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, base
+
+
+def wrk(url: str, seconds: int, connections: int, *headers: str) -> float:
+    """Requests per second of `url` measured by wrk (Debian package `wrk`); any error
+    response stops the benchmark."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", "Accept-Encoding: gzip"]
+    for header in headers:
+        command += ["-H", header]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

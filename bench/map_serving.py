@@ -17,35 +17,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 
-from common import ROOT, load_data, setup_django
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wrk(url: str, seconds: int, connections: int) -> float:
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", "Accept-Encoding: gzip", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+from common import load_data, serve, setup_django, wrk
 
 
 def main() -> None:
@@ -76,42 +51,9 @@ def main() -> None:
         with open(os.path.join(static_root, "bench", name + ".gz"), "wb") as f:
             f.write(body)  # whitenoise serves these exact bytes to gzip clients
 
-    port = free_port()
-    env = dict(
-        os.environ,
-        DEBUG="0",
-        SECRET_KEY="bench-only-secret-key-0123456789abcdef",
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        STATIC_ROOT=static_root,
-        LOG_LEVEL="WARNING",
-    )
-    if not os.environ.get("DATABASE_URL"):
-        env["SQLITE_PATH"] = database
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ksbb.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    ready = "/static/bench/need-state.json"
+    server, base = serve(database, workers=args.workers, STATIC_ROOT=static_root, ready=ready)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/static/bench/need-state.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         urls = {
             "need state": base + state_path,
             "need state (static file)": base + "/static/bench/need-state.json",

@@ -17,6 +17,7 @@ from programs.models import DonationForm
 from programs.units import quantity_with_unit
 
 from .offline import MADE_WITHIN_DAYS, TARGET_LEVELS, made_on_refusal
+from .services import planned_delivery_refusal
 from .uploads import clean_upload
 
 
@@ -101,10 +102,9 @@ class PledgeForm(forms.Form):
 
     def clean_planned_delivery_on(self):
         value = self.cleaned_data["planned_delivery_on"]
-        if value < timezone.localdate():
-            raise ValidationError(_("The planned delivery date cannot be in the past."))
-        if value > timezone.localdate() + datetime.timedelta(days=366):
-            raise ValidationError(_("Plan the delivery within a year."))
+        refusal = planned_delivery_refusal(value, timezone.localdate())
+        if refusal:
+            raise ValidationError(refusal)
         return value
 
     def clean_statement_letter(self):

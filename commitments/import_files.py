@@ -8,22 +8,15 @@ What the rows say is checked in commitments.needs_import.
 from __future__ import annotations
 
 import datetime
-import io
-import zipfile
 from dataclasses import dataclass
 
 import tablib
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-MAX_ROWS = 20_000
-# An XLSX is a zip archive: its entries may unpack to far more than the upload limit.
-# The declared sizes are read before anything is unpacked (zipfile never inflates an entry
-# beyond its declared size), so a small file that would unpack to gigabytes is refused.
-XLSX_MAX_UNPACKED_BYTES = 40 * 1024 * 1024
-XLSX_MAX_ENTRIES = 500
+# The limits and the reading itself are shared with the other imports.
+from ksbb.spreadsheets import MAX_ROWS, FileRefused, cell_value, dataset_read
 
 
 @dataclass(frozen=True)
@@ -91,14 +84,6 @@ COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 HEADER_LANGUAGES = ("id", "en")
 
 
-class FileRefused(Exception):
-    """A file that cannot be read as a needs table; the message says why, for the uploader."""
-
-    def __init__(self, message) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass
 class Table:
     format: str  # "csv" or "xlsx"
@@ -110,83 +95,8 @@ class Table:
 
 def table_read(*, data: bytes, name: str) -> Table:
     """Read an uploaded needs file; raise FileRefused with a clear message otherwise."""
-    limit = settings.UPLOAD_MAX_BYTES
-    if len(data) > limit:
-        raise FileRefused(
-            _("%(name)s is too large; the limit is %(limit)s MB.")
-            % {"name": name, "limit": limit // 10**6}
-        )
-    if not data.strip():
-        raise FileRefused(_("%(name)s is empty.") % {"name": name})
-    if data.startswith(b"PK\x03\x04"):
-        dataset, file_format = _read_xlsx(data, name), "xlsx"
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRefused(
-            _("%(name)s is an old Excel (.xls) file: save it as .xlsx or as CSV UTF-8.")
-            % {"name": name}
-        )
-    else:
-        dataset, file_format = _read_csv(data, name), "csv"
+    dataset, file_format = dataset_read(data=data, name=name)
     return _table(dataset, file_format, name)
-
-
-def _read_xlsx(data: bytes, name: str) -> tablib.Dataset:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-            names = {entry.filename for entry in entries}
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise FileRefused(_("%(name)s is a damaged XLSX file.") % {"name": name}) from exc
-    if "xl/workbook.xml" not in names:
-        raise FileRefused(_("%(name)s is a zip archive but not an XLSX workbook.") % {"name": name})
-    if (
-        len(entries) > XLSX_MAX_ENTRIES
-        or sum(entry.file_size for entry in entries) > XLSX_MAX_UNPACKED_BYTES
-    ):
-        raise FileRefused(
-            _("%(name)s would unpack to more than %(limit)s MB: split it into smaller files.")
-            % {"name": name, "limit": XLSX_MAX_UNPACKED_BYTES // 2**20}
-        )
-    try:
-        return tablib.Dataset().load(io.BytesIO(data), format="xlsx")
-    except tablib.InvalidDimensions as exc:
-        raise FileRefused(_too_wide(name)) from exc
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
-        raise FileRefused(_("%(name)s is a damaged XLSX file.") % {"name": name}) from exc
-
-
-def _read_csv(data: bytes, name: str) -> tablib.Dataset:
-    if b"\x00" in data:
-        raise FileRefused(
-            _(
-                "%(name)s holds NUL bytes, so it is not a CSV text file (UTF-16 text and "
-                "binary files are not accepted): save it as CSV UTF-8 or as XLSX."
-            )
-            % {"name": name}
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileRefused(
-            _(
-                "%(name)s is neither an XLSX file nor UTF-8 text (line %(line)s cannot be "
-                "read): save it as CSV UTF-8 or as XLSX."
-            )
-            % {"name": name, "line": data[: exc.start].count(b"\n") + 1}
-        ) from exc
-    header_line = text.split("\n", 1)[0]
-    # Excel in an Indonesian locale separates CSV fields with semicolons.
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    try:
-        return tablib.Dataset().load(text, format="csv", delimiter=delimiter)
-    except tablib.InvalidDimensions as exc:
-        raise FileRefused(_too_wide(name)) from exc
-    except Exception as exc:  # noqa: BLE001 - csv.Error and the like: not a table
-        raise FileRefused(_("%(name)s cannot be read as CSV.") % {"name": name}) from exc
-
-
-def _too_wide(name: str) -> str:
-    return _("%(name)s has a row with more cells than its header row has columns.") % {"name": name}
 
 
 def _header_keys(headers: list, name: str) -> tuple[list[str | None], str]:
@@ -235,7 +145,7 @@ def _table(dataset: tablib.Dataset, file_format: str, name: str) -> Table:
     keys, language = _header_keys(list(dataset.headers), name)
     rows = []
     for index, values in enumerate(dataset, start=2):
-        row = {key: _cell(value) for key, value in zip(keys, values, strict=False) if key}
+        row = {key: cell_value(value) for key, value in zip(keys, values, strict=False) if key}
         if any("\x00" in value for value in row.values() if isinstance(value, str)):
             raise FileRefused(
                 _("%(name)s holds a NUL byte in row %(row)s.") % {"name": name, "row": index}
@@ -250,14 +160,6 @@ def _table(dataset: tablib.Dataset, file_format: str, name: str) -> Table:
     if not rows:
         raise FileRefused(_("%(name)s has a header row but no needs.") % {"name": name})
     return Table(format=file_format, language=language, rows=rows)
-
-
-def _cell(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    return value  # numbers and dates from XLSX cells
 
 
 # --- the template ------------------------------------------------------------------------

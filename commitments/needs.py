@@ -181,9 +181,10 @@ def need_update(*, actor, need_id: int, expected_version: int, **changes) -> Nee
         for name, value in changes.items():
             setattr(need, name, value)
         need.assessed_at = timezone.now()
-        _check_assessment(need)
-        if need.quantity_needed < need.quantity_claimed:
+        # Before the model's checks, whose constraint message would not say what to do.
+        if need.quantity_needed is not None and need.quantity_needed < need.quantity_claimed:
             raise ValidationError({"quantity_needed": _below_pledged(need)})
+        _check_assessment(need)
         diff = {
             name: [history_value(old), history_value(getattr(need, name))]
             for name, old in before.items()

@@ -84,9 +84,23 @@ def commitment_record_offline(
             ),
             forbidden=True,
         )
+
+    def replay(earlier: Commitment) -> PledgeResult:
+        same = (
+            earlier.need_id == (need.pk if need is not None else None)
+            and earlier.area_id == area.pk
+            and earlier.site_id == (site.pk if site is not None else None)
+            and earlier.donation_form_id == donation_form.pk
+            and earlier.quantity == quantity
+            and (value_idr is None or earlier.value_idr == value_idr)
+            and timezone.localdate(earlier.created_at) == made_on
+            and earlier.note == note
+        )
+        return PledgeResult(earlier, created=False, same_request=same)
+
     earlier = Commitment.objects.with_key(collaborator, idempotency_key)
     if earlier is not None:
-        return PledgeResult(earlier, created=False)
+        return replay(earlier)
     _check_target(need=need, area=area, site=site, donation_form=donation_form)
     if quantity < 1:
         raise TransitionRefused(_("Record at least 1."))
@@ -154,7 +168,7 @@ def commitment_record_offline(
         earlier = Commitment.objects.with_key(collaborator, idempotency_key)
         if earlier is None:
             raise
-        return PledgeResult(earlier, created=False)
+        return replay(earlier)
     return PledgeResult(commitment, created=True)
 
 

@@ -58,6 +58,46 @@ class PledgeRefused(Exception):
 class PledgeResult:
     commitment: Commitment
     created: bool
+    # False when the idempotency key was used before for another pledge: `commitment` is
+    # that earlier one, and this request was not carried out.
+    same_request: bool = True
+
+
+# How far ahead a pledge may plan its delivery.
+PLAN_WITHIN_DAYS = 366
+
+
+def planned_delivery_refusal(planned_on: datetime.date | None, today: datetime.date) -> str | None:
+    if planned_on is None:
+        return None
+    if planned_on < today:
+        return _("The planned delivery date cannot be in the past.")
+    if planned_on > today + datetime.timedelta(days=PLAN_WITHIN_DAYS):
+        return _("Plan the delivery within a year.")
+    return None
+
+
+def pledge_matches(
+    commitment: Commitment,
+    *,
+    need: Need,
+    quantity: int,
+    planned_delivery_on: datetime.date | None,
+    aggregator: Collaborator | None,
+    is_anonymous: bool,
+    note: str,
+) -> bool:
+    """Whether an earlier commitment is what this pledge asks for (a retry of it) rather
+    than another pledge reusing its idempotency key. The statement letter is not compared:
+    a retry uploads its bytes again, and the first copy is kept."""
+    return (
+        commitment.need_id == need.pk
+        and commitment.quantity == quantity
+        and commitment.planned_delivery_on == planned_delivery_on
+        and commitment.aggregator_id == (aggregator.pk if aggregator is not None else None)
+        and commitment.is_anonymous == bool(is_anonymous)
+        and commitment.note == note
+    )
 
 
 def commitment_pledge(
@@ -93,9 +133,17 @@ def commitment_pledge(
     )
     if COLLABORATOR not in roles:
         raise PledgeRefused(_("You can only pledge for a collaborator you belong to."))
+    asked = {
+        "need": need,
+        "quantity": quantity,
+        "planned_delivery_on": planned_delivery_on,
+        "aggregator": aggregator,
+        "is_anonymous": is_anonymous,
+        "note": note,
+    }
     earlier = Commitment.objects.with_key(collaborator, idempotency_key)
     if earlier is not None:
-        return PledgeResult(earlier, created=False)
+        return PledgeResult(earlier, created=False, same_request=pledge_matches(earlier, **asked))
     if quantity < 1:
         raise PledgeRefused(_("Pledge at least 1."))
     if not need.program.is_accepting_pledges():
@@ -105,6 +153,9 @@ def commitment_pledge(
     ):
         raise PledgeRefused(_("Choose an aggregator other than yourself."))
     today = timezone.localdate()
+    refusal = planned_delivery_refusal(planned_delivery_on, today)
+    if refusal:
+        raise PledgeRefused(refusal)
     try:
         with transaction.atomic():
             # Concurrent pledges of one collaborator wait here for each other, so that
@@ -162,7 +213,7 @@ def commitment_pledge(
         earlier = Commitment.objects.with_key(collaborator, idempotency_key)
         if earlier is None:
             raise
-        return PledgeResult(earlier, created=False)
+        return PledgeResult(earlier, created=False, same_request=pledge_matches(earlier, **asked))
     return PledgeResult(commitment, created=True)
 
 

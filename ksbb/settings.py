@@ -59,11 +59,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from a Python package
     "ksbb",
     "programs",
     "locations",
     "collaborators",
     "commitments",
+    "api",
     "axes",
     "csp",
 ]
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETags and 304s for the API's reads (/api/ only).
+    "api.middleware.ApiConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before any view reads a parameter: PostgreSQL cannot take text with a NUL byte.
+    "api.middleware.ApiRefuseNulBytesMiddleware",  # the same, as a problem body for /api/
     "ksbb.middleware.RefuseNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it turns a locked-out sign-in into the lock-out page.
@@ -330,13 +335,61 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Tokens first: an unauthenticated request gets 401 with a Bearer challenge.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "EXCEPTION_HANDLER": "api.errors.problem_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.AnonThrottle",
+        "api.throttling.UserThrottle",
+        "api.throttling.ScopedThrottle",
+    ],
+    # Counted in the cache (Redis in production); "pledge" and "signin" are the tighter
+    # scopes of pledging and of signing in / creating API tokens.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "120/min"),
+        "user": os.environ.get("API_THROTTLE_USER", "600/min"),
+        "pledge": os.environ.get("API_THROTTLE_PLEDGE", "30/min"),
+        "signin": os.environ.get("API_THROTTLE_SIGNIN", "10/min"),
+    },
 }
-SPECTACULAR_SETTINGS = {"TITLE": "KSBB portal API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KSBB portal API",
+    "DESCRIPTION": (
+        "API v1 of the Large-Scale Social Collaboration (KSBB) portal: programs, needs, "
+        "areas, sites, collaborators and public figures; your own commitments and "
+        "notifications. Authenticate with `Authorization: Bearer <key>` (keys at "
+        "/akun/token-api/) or the portal's session. Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_read_links",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "CommitmentStatusEnum": "commitments.models.Status",
+        "NeedStatusEnum": "locations.models.Need.Status",
+        "ProgramStatusEnum": "programs.models.Program.Status",
+    },
+}
 
 # The base map. Tiles load from the internet; the map stays usable without them.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from api import token_views as api_tokens
 from collaborators import account_views
 from collaborators import views as collaborator_views
 from commitments import action_views as act
@@ -16,6 +17,7 @@ from commitments import queue_views as queues
 from commitments import views as commitment_views
 from ksbb import health
 from ksbb import views as ksbb_views
+from locations import indicator_views as indicators
 from locations import views as map_views
 from programs import views as program_views
 
@@ -31,6 +33,11 @@ urlpatterns = [
         name="map-geometry",
     ),
     path("peta/data/<str:level>/kebutuhan.json", map_views.map_need_state, name="map-need-state"),
+    path(
+        "peta/data/<str:level>/indikator-<slug:indicator>.json",
+        map_views.map_indicator_state,
+        name="map-indicator-state",
+    ),
     path("wilayah/<str:code>/", commitment_views.area_detail, name="area-detail"),
     path("wilayah/<str:code>/panel/", commitment_views.area_panel, name="area-panel"),
     path("kolaborator/", collaborator_views.gallery, name="collaborator-gallery"),
@@ -49,6 +56,8 @@ urlpatterns = [
     path("akun/verifikasi-ulang/", account_views.resend_verification, name="resend-verification"),
     path("akun/kolaborator/", account_views.onboarding, name="onboarding"),
     path("akun/tim/<slug:slug>/", account_views.team, name="team"),
+    path("akun/token-api/", api_tokens.token_list, name="api-tokens"),
+    path("akun/token-api/<int:pk>/cabut/", api_tokens.token_revoke, name="api-token-revoke"),
     path("akun/keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("akun/sandi/lupa/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -114,6 +123,21 @@ urlpatterns = [
         imports.need_import_apply_view,
         name="need-import-apply",
     ),
+    path(
+        "ruang-kerja/indikator/impor/",
+        indicators.indicator_import_upload,
+        name="indicator-import",
+    ),
+    path(
+        "ruang-kerja/indikator/impor/<int:import_id>/",
+        indicators.indicator_import_detail,
+        name="indicator-import-detail",
+    ),
+    path(
+        "ruang-kerja/indikator/impor/<int:import_id>/terapkan/",
+        indicators.indicator_import_apply_view,
+        name="indicator-import-apply",
+    ),
     # One view for both names: GET lists the user's exports, POST asks for a new one.
     path("ruang-kerja/ekspor/", exports.exports, name="export-create"),
     path("ruang-kerja/ekspor/", exports.exports, name="export-list"),
@@ -135,6 +159,7 @@ urlpatterns = [
     path("komitmen/<int:pk>/surat/", act.statement_file, name="statement-file"),
     path("favicon.ico", ksbb_views.favicon),
     path("kesehatan/", health.health, name="health"),
+    path("", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Area, AreaIndicator, Facilitator, MapLayer, Need, Site
+from .models import Area, AreaIndicator, Facilitator, IndicatorImport, MapLayer, Need, Site
 
 
 class ChildInline(admin.TabularInline):
@@ -130,6 +130,22 @@ class MapLayerAdmin(admin.ModelAdmin):
     list_display = ["level", "version", "feature_count", "size_bytes", "built_at"]
     readonly_fields = ["level", "version", "feature_count", "size_bytes", "built_at"]
     exclude = ["payload_gzip"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IndicatorImport)
+class IndicatorImportAdmin(admin.ModelAdmin):
+    """Read-only history of indicator uploads: applying goes through the lead's preview ->
+    apply flow (locations.indicator_views), never through an admin edit."""
+
+    list_display = ["file_name", "uploaded_by", "status", "matched_count", "unmatched_count"]
+    list_filter = ["status", "format"]
+    search_fields = ["file_name", "uploaded_by__username"]
 
     def has_add_permission(self, request):
         return False

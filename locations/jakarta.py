@@ -1,6 +1,7 @@
 """Load the real Jakarta data shipped in locations/data/jakarta (sources and licences in
 its DATA_SOURCES.md): Kemendagri boundaries down to kelurahan, the BPS RW layer attached to
-kelurahan through the crosswalk, and area indicators (education, floods).
+kelurahan through the crosswalk, and area indicators (education, floods, population and
+density), each through the generic indicator importer.
 
 Decisions about the data's quirks, each reported when it applies:
 - RW codes are <kelurahan code>.<3-digit RW number>; the number comes from the 16-digit BPS
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import shapely
 from django.db import transaction
+from django.utils.translation import gettext_noop
 from shapely.strtree import STRtree
 
 from .geometry import GeometryError, polygonal_from_geojson
@@ -34,18 +36,13 @@ from .importers import (
     read_features,
     records_from_features,
 )
-from .models import Area, AreaIndicator
+from .indicator_import import BY_BPS_RW, BY_CODE, BY_NAME, IndicatorSpec, indicator_path_apply
+from .models import Area
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "jakarta"
 BOUNDARIES = DATA_DIR / "boundaries-kemendagri"
 RW_FILE = DATA_DIR / "rw-bps" / "jakarta_rw_dissolved.geojson"
 CROSSWALK_FILE = DATA_DIR / "crosswalk_bps_to_kemendagri_kelurahan.csv"
-EDUCATION_FILE = DATA_DIR / "indicators" / "education_status_age10plus_2018.csv"
-FLOOD_FILES = {
-    "2016-03-05": (DATA_DIR / "flood-rw" / "rw_flood_2016-03-05_hazard.geojson", "pkey"),
-    "2017-02-21": (DATA_DIR / "flood-rw" / "rw_flood_2017-02-21.geojson", "geom_id"),
-}
-
 KEMENDAGRI_LEVELS = [
     (Area.Level.PROVINCE, "jakarta_provinsi.geojson"),
     (Area.Level.KOTA, "jakarta_kota_kabupaten.geojson"),
@@ -57,13 +54,96 @@ RW_SOURCE = "BPS RW layer (rasyidstat/nusantr, MIT; Jakarta Smart City)"
 NON_RESIDENTIAL_NUMBERS = {99, 999}
 RW_LABEL = re.compile(r"^RW\s*0*(\d+)$", re.IGNORECASE)
 
+# Labels stored with each flood value; translated where shown (the map legend).
 FLOOD_STATES = {
-    0: "no flooding reported",
-    1: "caution",
-    2: "flooded 10-70 cm",
-    3: "flooded 71-150 cm",
-    4: "flooded over 150 cm",
+    "0": gettext_noop("no flooding reported"),
+    "1": gettext_noop("caution"),
+    "2": gettext_noop("flooded 10-70 cm"),
+    "3": gettext_noop("flooded 71-150 cm"),
+    "4": gettext_noop("flooded over 150 cm"),
 }
+FLOOD_SOURCE = "PetaJakarta flood states (inasafe-django, ODbL)"
+DENSITY_FILE = (
+    DATA_DIR
+    / "vulnerability"
+    / "satudata-kepadatan-penduduk-2024"
+    / "data-kepadatan-penduduk-provinsi-dki-jakarta-2024.xlsx"
+)
+DENSITY_SOURCE = "Satu Data Jakarta (Pemprov DKI Jakarta), Data Kepadatan Penduduk 2024"
+KELURAHAN_BY_NAME = dict(
+    by=BY_NAME,
+    kelurahan_column="kelurahan",
+    kecamatan_column="kecamatan",
+    kota_column="wilayah",
+    year_column="periode_data",
+    source=DENSITY_SOURCE,
+    minimum=Decimal(0),
+)
+INDICATOR_FILES = [
+    (
+        DATA_DIR / "indicators" / "education_status_age10plus_2018.csv",
+        # Susenas 2018 education status by kota and sex. Totals are kept as printed (some
+        # do not sum to 100 in the source table).
+        IndicatorSpec(
+            indicator="education",
+            indicator_column="status",
+            breakdown_column="sex",
+            label="",
+            label_column="status_label_id",
+            value_column="percent",
+            unit="%",
+            year_column="year",
+            source="Susenas March 2018 (BPS), Tabel 5, Jakarta Education Profile 2019",
+            by=BY_CODE,
+            code_column="area_code",
+            # No maximum: a printed total is 100.84.
+            minimum=Decimal(0),
+        ),
+    ),
+    *[
+        (
+            DATA_DIR / "flood-rw" / filename,
+            IndicatorSpec(
+                indicator="flood-state",
+                label="flood state",
+                value_column="state",
+                value_labels=FLOOD_STATES,
+                unit="state 0-4",
+                year=int(period[:4]),
+                period=period,
+                source=FLOOD_SOURCE,
+                by=BY_BPS_RW,
+                bps_column=id_field,
+                minimum=Decimal(0),
+                maximum=Decimal(4),
+            ),
+        )
+        for period, filename, id_field in [
+            ("2016-03-05", "rw_flood_2016-03-05_hazard.geojson", "pkey"),
+            ("2017-02-21", "rw_flood_2017-02-21.geojson", "geom_id"),
+        ]
+    ],
+    (
+        DENSITY_FILE,
+        IndicatorSpec(
+            indicator="population",
+            label="Population",
+            value_column="jumlah_penduduk",
+            unit=gettext_noop("persons"),
+            **KELURAHAN_BY_NAME,
+        ),
+    ),
+    (
+        DENSITY_FILE,
+        IndicatorSpec(
+            indicator="population-density",
+            label="Population density",
+            value_column="jumlah_kepadatan",
+            unit=gettext_noop("persons/km²"),
+            **KELURAHAN_BY_NAME,
+        ),
+    ),
+]
 
 
 @dataclass
@@ -95,8 +175,7 @@ def load_jakarta(*, stdout=None) -> list[ImportReport]:
         for level, filename in KEMENDAGRI_LEVELS:
             reports.append(_load_kemendagri_level(level, BOUNDARIES / filename, crosswalk))
         reports.append(load_rw(crosswalk))
-        reports.append(load_education_indicators())
-        reports.append(load_flood_indicators())
+        reports.extend(load_indicators())
     if stdout is not None:
         for report in reports:
             for line in report.lines():
@@ -261,93 +340,8 @@ def _same_name(a: str, b: str) -> bool:
     return normal(a) == normal(b)
 
 
-def load_education_indicators(path: Path = EDUCATION_FILE) -> ImportReport:
-    """Susenas 2018 education status by kota and sex. Totals are kept as printed (some do
-    not sum to 100 in the source table)."""
-    report = ImportReport(level="indicator", source=path.name)
-    areas = {a.code: a for a in Area.objects.filter(level__in=["province", "kota"])}
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    required = {"area_code", "sex", "status", "status_label_id", "percent", "year", "source"}
-    if not rows or not required <= set(rows[0]):
-        raise ImportFileError(f"{path.name}: expected columns {', '.join(sorted(required))}")
-    indicators = []
-    for number, row in enumerate(rows, start=2):
-        area = areas.get(row["area_code"])
-        if area is None:
-            report.skip(f"line {number}", f"area {row['area_code']} is not loaded")
-            continue
-        indicators.append(
-            dict(
-                area=area,
-                indicator=f"education-{row['status'].replace('_', '-')}",
-                breakdown=f"sex={row['sex']}",
-                label=row["status_label_id"],
-                value=Decimal(row["percent"]),
-                unit="%",
-                year=int(row["year"]),
-                period=row["year"],
-                source=row["source"],
-            )
-        )
-    _upsert_indicators(indicators, report)
-    return report
-
-
-def load_flood_indicators() -> ImportReport:
-    report = ImportReport(level="indicator", source="flood-rw")
-    rw_by_bps = dict(Area.objects.filter(level=Area.Level.RW).values_list("bps_code", "pk"))
-    indicators = []
-    for period, (path, id_field) in FLOOD_FILES.items():
-        for feature in read_features(path):
-            properties = feature.get("properties") or {}
-            bps_id = str(properties.get(id_field) or "")
-            area_pk = rw_by_bps.get(bps_id)
-            if area_pk is None:
-                report.skip(f"{path.name} {bps_id}", "no RW with this BPS id in the RW layer")
-                continue
-            state = int(properties.get("state") or 0)
-            indicators.append(
-                dict(
-                    area_id=area_pk,
-                    indicator="flood-state",
-                    breakdown="",
-                    label=FLOOD_STATES.get(state, f"state {state}"),
-                    value=Decimal(state),
-                    unit="state 0-4",
-                    year=int(period[:4]),
-                    period=period,
-                    source="PetaJakarta flood states (inasafe-django, ODbL)",
-                )
-            )
-    _upsert_indicators(indicators, report)
-    return report
-
-
-def _upsert_indicators(rows: list[dict], report: ImportReport) -> None:
-    def key_of(area_id, indicator, breakdown, period):
-        return (area_id, indicator, breakdown, period)
-
-    existing = {
-        key_of(i.area_id, i.indicator, i.breakdown, i.period): i
-        for i in AreaIndicator.objects.filter(indicator__in={row["indicator"] for row in rows})
-    }
-    to_create, to_update = [], []
-    for row in rows:
-        area_id = row.pop("area").pk if "area" in row else row.pop("area_id")
-        key = key_of(area_id, row["indicator"], row["breakdown"], row["period"])
-        current = existing.get(key)
-        if current is None:
-            to_create.append(AreaIndicator(area_id=area_id, **row))
-        elif any(getattr(current, name) != value for name, value in row.items()):
-            for name, value in row.items():
-                setattr(current, name, value)
-            to_update.append(current)
-        else:
-            report.unchanged += 1
-    AreaIndicator.objects.bulk_create(to_create, batch_size=500)
-    AreaIndicator.objects.bulk_update(
-        to_update, ["label", "value", "unit", "year", "source"], batch_size=500
-    )
-    report.created += len(to_create)
-    report.updated += len(to_update)
+def load_indicators() -> list[ImportReport]:
+    """The shipped indicators, each through the generic importer (locations.indicator_import):
+    education by kota code, flood states by BPS RW id, population and density by kelurahan
+    name within kecamatan and kota. Unmatched rows are reported, never guessed."""
+    return [indicator_path_apply(path, spec) for path, spec in INDICATOR_FILES]

@@ -13,17 +13,20 @@ import datetime
 import gzip
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import get_language, gettext, gettext_lazy
 from shapely.geometry import shape
 
 from programs.models import DonationForm
 
-from .models import Area, MapLayer, Need
+from .models import Area, AreaIndicator, MapLayer, Need
 from .topology import encode_topojson
 
 MAP_LEVELS = [Area.Level.RW, Area.Level.KELURAHAN, Area.Level.KECAMATAN]
@@ -254,3 +257,118 @@ def need_state(level: str, need_filter: NeedFilter, today: datetime.date | None 
 def map_layers_rebuild(levels: list[str] | None = None) -> list[MapLayer]:
     layers = [map_layer_rebuild(level) for level in (levels if levels is not None else MAP_LEVELS)]
     return [layer for layer in layers if layer is not None]
+
+
+# --- indicator layers ----------------------------------------------------------------------
+
+INDICATORS_VERSION_KEY = "map:indicators-version"
+# An indicator with at most this many distinct values, each with its own label (flood
+# states), is drawn by class with those labels; any other by quantiles.
+INDICATOR_CLASSES_MAX = 6
+# Titles of the indicators the portal ships (locations.jakarta); an uploaded indicator is
+# titled by its label.
+INDICATOR_TITLES = {
+    "population": gettext_lazy("Population"),
+    "population-density": gettext_lazy("Population density"),
+    "flood-state": gettext_lazy("Flood state (PetaJakarta)"),
+}
+
+
+def indicators_changed() -> None:
+    """Call after indicators are written (after commit): the map's layers are rebuilt."""
+    try:
+        cache.incr(INDICATORS_VERSION_KEY)
+    except ValueError:
+        cache.set(INDICATORS_VERSION_KEY, 1, timeout=None)
+
+
+def indicators_version() -> int:
+    version = cache.get(INDICATORS_VERSION_KEY)
+    if version is None:
+        cache.add(INDICATORS_VERSION_KEY, 1, timeout=None)
+        version = cache.get(INDICATORS_VERSION_KEY, 1)
+    return version
+
+
+def _indicator_title(indicator: str, labels: Counter) -> str:
+    if indicator in INDICATOR_TITLES:
+        return str(INDICATOR_TITLES[indicator])
+    return gettext(labels.most_common(1)[0][0]) if len(labels) == 1 else indicator
+
+
+def indicator_layers() -> list[dict]:
+    """The indicators the map can draw: whole-area values (no breakdown) at a map level,
+    one entry per indicator, level and period. One GROUP BY over a few thousand rows: not
+    cached, so the map page costs the same queries whatever the cache holds."""
+    rows = (
+        AreaIndicator.objects.filter(breakdown="", area__level__in=MAP_LEVELS)
+        .values_list("indicator", "area__level", "period", "label")
+        .annotate(count=Count("pk"))
+    )
+    grouped: dict[tuple, dict] = {}
+    for indicator, level, period, label, count in rows:
+        entry = grouped.setdefault((indicator, level), {"periods": set(), "labels": Counter()})
+        entry["periods"].add(period)
+        entry["labels"][label] += count
+    layers = [
+        {
+            "indicator": indicator,
+            "level": level,
+            "period": period,
+            "title": _indicator_title(indicator, entry["labels"]),
+        }
+        for (indicator, level), entry in sorted(
+            grouped.items(), key=lambda item: (LEVEL_DEPTH[item[0][1]], item[0][0])
+        )
+        for period in sorted(entry["periods"], reverse=True)
+    ]
+    return layers
+
+
+def indicator_state(level: str, indicator: str) -> dict | None:
+    """Per area of `level`: the indicator's value in each period (null where the source has
+    none), with what a legend needs (title, unit, source, classes). None if there is none."""
+    rows = list(
+        AreaIndicator.objects.filter(indicator=indicator, breakdown="", area__level=level)
+        .order_by("area__code", "period")
+        .values_list("area__code", "period", "value", "label", "unit", "source")
+    )
+    if not rows:
+        return None
+    periods = sorted({row[1] for row in rows})
+    column = {period: index for index, period in enumerate(periods)}
+    areas: dict[str, list] = {}
+    labels, units, sources = {}, Counter(), Counter()
+    for code, period, value, label, unit, source in rows:
+        areas.setdefault(code, [None] * len(periods))[column[period]] = float(value)
+        labels.setdefault(float(value), Counter())[label] += 1
+        units[unit] += 1
+        sources[source] += 1
+    by_value = {value: counter.most_common(1)[0][0] for value, counter in labels.items()}
+    classes = []
+    if len(by_value) <= INDICATOR_CLASSES_MAX and len(set(by_value.values())) == len(by_value):
+        classes = [[value, gettext(label)] for value, label in sorted(by_value.items())]
+    all_labels = Counter({label: n for counter in labels.values() for label, n in counter.items()})
+    return {
+        "level": level,
+        "indicator": indicator,
+        "title": _indicator_title(indicator, all_labels),
+        "unit": gettext(units.most_common(1)[0][0]),
+        "source": "; ".join(source for source, _n in sources.most_common(3)),
+        "periods": periods,
+        "classes": classes,
+        "areas": areas,
+    }
+
+
+def served_indicator_state(level: str, indicator: str) -> ServedState | None:
+    key = f"map:indicator:{indicators_version()}:{get_language()}:{level}:{indicator}"
+    state = cache.get(key)
+    if state is None:
+        data = indicator_state(level, indicator)
+        if data is None:
+            return None
+        raw = to_json_bytes(data)
+        state = ServedState('"' + hashlib.sha256(raw).hexdigest()[:20] + '"', compress(raw))
+        cache.set(key, state, timeout=NEED_STATE_TTL)
+    return state

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ksbb.bounds import fits_integer, fits_smallint
+from ksbb.storage import private_storage
 from programs.models import DonationForm, Program
 
 # Kilobytes to megabytes per area, never shown in lists: deferred by Area's manager, and
@@ -484,6 +485,82 @@ class AreaIndicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area.code} {self.indicator} {self.breakdown} {self.period}: {self.value}"
+
+
+class IndicatorImportQuerySet(models.QuerySet):
+    def visible_to(self, user) -> IndicatorImportQuerySet:
+        """An import is its uploader's: other leads do not learn it exists; staff see all."""
+        if user.is_staff or user.is_superuser:
+            return self.all()
+        return self.filter(uploaded_by_id=user.pk)
+
+
+class IndicatorImport(models.Model):
+    """One uploaded file of area indicators: checked into a preview (matched areas, every
+    unmatched row and why, values the column cannot hold), then applied in one transaction
+    (locations.indicator_import)."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", _("checked")
+        APPLIED = "applied", _("applied")
+        FAILED = "failed", _("failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+        GEOJSON = "geojson", "GeoJSON"
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="indicator_imports"
+    )
+    file = models.FileField(upload_to="indicator-imports/%Y/%m/", storage=private_storage)
+    file_name = models.CharField(_("file name"), max_length=200)
+    format = models.CharField(max_length=7, choices=Format.choices)
+    # The IndicatorSpec the file was read with (indicator, unit, columns...), as a dict.
+    spec = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKED)
+    rows_total = models.PositiveIntegerField(default=0, validators=fits_integer())
+    matched_count = models.PositiveIntegerField(default=0, validators=fits_integer())
+    # [{"row": 2, "column": "kelurahan", "code": "ambiguous", "value": ..., "params": {}}]:
+    # rows left out, each with its reason; problems are the rows that block applying.
+    unmatched = models.JSONField(default=list, blank=True)
+    unmatched_count = models.PositiveIntegerField(default=0, validators=fits_integer())
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0, validators=fits_integer())
+    # Counts by level, value range, what applying would create / update, a sample of rows.
+    preview = models.JSONField(default=dict, blank=True)
+    created_count = models.PositiveIntegerField(default=0, validators=fits_integer())
+    updated_count = models.PositiveIntegerField(default=0, validators=fits_integer())
+    error = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IndicatorImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("indicator import")
+        verbose_name_plural = _("indicator imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["checked", "applied", "failed"]),
+                name="indicator_import_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=["csv", "xlsx", "geojson"]),
+                name="indicator_import_format_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("indicator-import-detail", args=[self.pk])
+
+    @property
+    def may_apply(self) -> bool:
+        return self.status == self.Status.CHECKED and not self.problem_count and self.matched_count
 
 
 class FacilitatorQuerySet(models.QuerySet):

@@ -19,8 +19,11 @@ from programs.models import Program
 from .mapdata import (
     MAP_LEVELS,
     NeedFilter,
+    indicator_layers,
+    indicators_version,
     layer_versions,
     needs_version,
+    served_indicator_state,
     served_layer,
     served_need_state,
 )
@@ -120,6 +123,21 @@ def map_need_state(request: HttpRequest, level: str) -> HttpResponse:
 
 
 @require_GET
+def map_indicator_state(request: HttpRequest, level: str, indicator: str) -> HttpResponse:
+    """An indicator's values per area of a level, drawn as an optional map layer."""
+    state = served_indicator_state(_map_level(level), indicator)
+    if state is None:
+        raise Http404("No such indicator at this level")
+    return compressed_response(
+        request,
+        state.payload_gzip,
+        content_type="application/json",
+        cache_control=NEED_STATE_CACHE_CONTROL,
+        etag=state.etag,
+    )
+
+
+@require_GET
 def map_sites(request: HttpRequest) -> HttpResponse:
     key = sites_cache_key(get_language())
     payload = cache.get(key)
@@ -167,8 +185,30 @@ def needs_map(request: HttpRequest) -> HttpResponse:
         .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("priority", "-quantity_needed")[:25]
     )
+    level_labels = {layer["level"]: layer["label"] for layer in layers}
+    indicators = [
+        {
+            **entry,
+            "label": gettext("%(title)s per %(level)s, %(period)s")
+            % {
+                "title": entry["title"],
+                "level": level_labels[entry["level"]],
+                "period": entry["period"],
+            },
+            "url": reverse(
+                "map-indicator-state",
+                kwargs={"level": entry["level"], "indicator": entry["indicator"]},
+            ),
+        }
+        for entry in indicator_layers()
+        if entry["level"] in level_labels
+    ]
     map_config = {
         "layers": layers,
+        # Optional layers shading the map by an indicator instead of the needs; each JSON
+        # is fetched once, geometry is shared with the needs.
+        "indicators": indicators,
+        "indicatorsVersion": indicators_version(),
         # In the need-state URL: a page rendered after a change never reads an older copy
         # from the browser's cache.
         "needsVersion": needs_version(),
@@ -204,6 +244,11 @@ def needs_map(request: HttpRequest) -> HttpResponse:
                 for n in (1, 2)
             ],
             "showArea": gettext("Show %(name)s"),
+            "noData": gettext("No data"),
+            "areasWithData": [
+                ngettext("%(count)s area with data", "%(count)s areas with data", n) for n in (1, 2)
+            ],
+            "source": gettext("Source"),
         },
     }
     focus = map_config["focus"]
@@ -218,6 +263,7 @@ def needs_map(request: HttpRequest) -> HttpResponse:
             # downloading before the scripts that ask for it have arrived.
             "preload_geometry_url": opening[0]["geometry_url"] if opening else None,
             "layers": layers,
+            "indicators": indicators,
             "programs": programs,
             "priorities": Need.Priority.choices,
             "need_filter": need_filter,

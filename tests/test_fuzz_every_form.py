@@ -296,6 +296,7 @@ def fill(chain, world: World) -> str | None:
         "import_id": world.need_import.pk,
         "code": RW_CODE,
         "level": "rw",
+        "indicator": "flood-state",  # an indicator the shipped data has per RW
         "version": MapLayer.objects.filter(level="rw").values_list("version", flat=True).first(),
         "uidb64": urlsafe_base64_encode(force_bytes(member.pk)),
         "token": default_token_generator.make_token(member),

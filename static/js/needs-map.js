@@ -13,6 +13,8 @@
   var COLORS = ["#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"];
   var NO_NEED = "#dfe3e8";
   var NO_RESIDENTS = "#a7b0ba";
+  // Indicator layers get their own (blue) scale, so they are not read as needs.
+  var INDICATOR_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c", "#08306b"];
 
   var map = L.map(element, { preferCanvas: true, zoomControl: true, minZoom: 9, maxZoom: 18 });
   var renderer = L.canvas({ padding: 0.2, tolerance: 3 });
@@ -26,7 +28,10 @@
   var panel = document.getElementById("area-panel");
   var status = document.getElementById("map-status");
   var geometryCache = {};
-  var state = { level: null, layer: null, byCode: {}, data: null, breaks: [], highlighted: null, selected: null };
+  var state = { level: null, layer: null, byCode: {}, data: null, breaks: [], highlighted: null, selected: null,
+    indicator: null, indicatorData: null, indicatorColumn: 0 };
+  var indicatorCache = {};
+  var layerSelect = document.getElementById("f-layer");
 
   function layerConfig(level) {
     return config.layers.filter(function (l) { return l.level === level; })[0];
@@ -66,8 +71,113 @@
     state.breaks = breaks;
   }
 
+  // --- indicator layers: shade by a statistic instead of the needs ---
+  function indicatorValue(code) {
+    var row = state.indicatorData && state.indicatorData.areas[code];
+    var v = row ? row[state.indicatorColumn] : null;
+    return v === null || v === undefined ? null : v;
+  }
+
+  function computeIndicatorBreaks() {
+    var data = state.indicatorData, values = [];
+    if (data.classes.length) { state.breaks = []; return; }
+    Object.keys(data.areas).forEach(function (code) {
+      var v = indicatorValue(code);
+      if (v !== null) values.push(v);
+    });
+    values.sort(function (a, b) { return a - b; });
+    var n = INDICATOR_COLORS.length - 1, breaks = [];
+    for (var k = 1; k < n; k++) {
+      var q = values[Math.floor((values.length * k) / n)];
+      if (q !== undefined && (breaks.length === 0 || q > breaks[breaks.length - 1])) breaks.push(q);
+    }
+    state.breaks = breaks;
+  }
+
+  function indicatorColor(code) {
+    var v = indicatorValue(code);
+    if (v === null) return NO_NEED;
+    var classes = state.indicatorData.classes;
+    if (classes.length) {
+      for (var c = 0; c < classes.length; c++) if (classes[c][0] === v) return INDICATOR_COLORS[Math.min(c, INDICATOR_COLORS.length - 1)];
+      return NO_NEED;
+    }
+    var cls = 1;
+    while (cls - 1 < state.breaks.length && v >= state.breaks[cls - 1]) cls++;
+    return INDICATOR_COLORS[Math.min(cls, INDICATOR_COLORS.length - 1)];
+  }
+
+  // Legend and tooltip figures: whole numbers from 100 up (71.994 jiwa/km², not 71.993,81).
+  function indicatorNumber(v) {
+    return Math.abs(v) >= 100 ? numberFormat.format(Math.round(v)) : numberFormat.format(v);
+  }
+
+  function indicatorLabel(v) {
+    var classes = state.indicatorData.classes;
+    for (var c = 0; c < classes.length; c++) if (classes[c][0] === v) return classes[c][1];
+    return indicatorNumber(v) + " " + state.indicatorData.unit;
+  }
+
+  function drawIndicatorLegend(shaded) {
+    var data = state.indicatorData, rows = [];
+    if (data.classes.length) {
+      data.classes.forEach(function (entry, c) {
+        rows.push('<li><span class="swatch" data-color="' + INDICATOR_COLORS[Math.min(c, INDICATOR_COLORS.length - 1)] + '"></span>' + escapeHtml(entry[1]) + "</li>");
+      });
+    } else {
+      for (var k = 0; k <= state.breaks.length; k++) {
+        var lower = k === 0 ? null : state.breaks[k - 1], upper = state.breaks[k];
+        var label = lower === null ? "< " + indicatorNumber(upper) : upper === undefined ? "≥ " + indicatorNumber(lower) : indicatorNumber(lower) + " – " + indicatorNumber(upper);
+        rows.push('<li><span class="swatch" data-color="' + INDICATOR_COLORS[k + 1] + '"></span>' + label + "</li>");
+      }
+    }
+    rows.push('<li><span class="swatch" data-color="' + NO_NEED + '"></span>' + t.noData + "</li>");
+    legend.innerHTML = "<h2>" + escapeHtml(data.title) + '</h2><p class="small" data-role="unit">' +
+      escapeHtml(data.unit) + " · " + escapeHtml(state.indicator.period) + "</p><ul>" + rows.join("") + "</ul><p>" +
+      plural(t.areasWithData, shaded) +
+      '</p><p class="small" data-role="source">' + t.source + ": " + escapeHtml(data.source) + "</p>";
+    legend.dataset.layer = state.indicator.indicator;
+    legend.querySelectorAll(".swatch").forEach(function (swatch) {
+      swatch.style.background = swatch.dataset.color;
+    });
+  }
+
+  function indicatorOn() { return state.indicator && state.indicatorData && state.indicatorData.level === state.level; }
+
+  function loadIndicator() {
+    var entry = state.indicator;
+    var url = entry.url + "?v=" + config.indicatorsVersion;
+    element.dataset.loading = "indicator";
+    var pending = indicatorCache[url] ? Promise.resolve(indicatorCache[url]) : fetch(url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) { indicatorCache[url] = data; return data; });
+    return pending.then(function (data) {
+      if (state.indicator !== entry) return;
+      state.indicatorData = data;
+      state.indicatorColumn = Math.max(0, data.periods.indexOf(entry.period));
+      restyle();
+      delete element.dataset.loading;
+    }).catch(function () { showStatus(t.loadFailed); });
+  }
+
+  function setIndicator(index) {
+    var entry = index === "" ? null : config.indicators[Number(index)];
+    state.indicator = entry || null;
+    state.indicatorData = null;
+    element.dataset.layer = entry ? entry.indicator : "needs";
+    if (!entry) { delete legend.dataset.layer; restyle(); return Promise.resolve(); }
+    var ready = Promise.resolve();
+    if (entry.level !== state.level) {
+      var levelInput = form.querySelector('input[name="level"][value="' + entry.level + '"]');
+      if (levelInput) levelInput.checked = true;
+      ready = setLevel(entry.level);
+    }
+    return ready.then(loadIndicator);
+  }
+
   function colorFor(code, props) {
     if (props && props.z) return NO_RESIDENTS;
+    if (indicatorOn()) return indicatorColor(code);
     var entry = state.data && state.data.areas[code];
     if (!entry) return NO_NEED;
     var v = entry[metricIndex()];
@@ -92,7 +202,9 @@
 
   function restyle() {
     if (!state.layer) return;
-    computeBreaks();
+    if (indicatorOn()) computeIndicatorBreaks();
+    else if (state.data) computeBreaks();
+    else return;
     var shaded = 0;
     state.layer.eachLayer(function (layer) {
       layer.setStyle(style(layer.feature));
@@ -100,7 +212,8 @@
       if (c !== NO_NEED && c !== NO_RESIDENTS) shaded++;
     });
     element.dataset.shaded = String(shaded);
-    drawLegend(shaded);
+    if (indicatorOn()) drawIndicatorLegend(shaded);
+    else drawLegend(shaded);
   }
 
   function drawLegend(shaded) {
@@ -127,6 +240,10 @@
     var entry = state.data && state.data.areas[feature.id];
     var html = "<strong>" + escapeHtml(feature.properties.n) + "</strong>";
     if (feature.properties.z) return html + "<br>" + t.noResidents;
+    if (indicatorOn()) {
+      var v = indicatorValue(feature.id);
+      return html + "<br>" + escapeHtml(state.indicatorData.title) + ": " + (v === null ? t.noData : escapeHtml(indicatorLabel(v)));
+    }
     if (!entry) return html + "<br>" + t.noNeed;
     html += "<br>" + escapeHtml(formName(entry[4])) + ": " + numberFormat.format(entry[5]) + " " + t.remaining;
     if (entry[3] > 1) html += "<br>" + plural(t.moreNeeds, entry[3] - 1);
@@ -186,6 +303,11 @@
 
   function setLevel(level) {
     if (!layerConfig(level)) return Promise.resolve();
+    if (state.indicator && state.indicator.level !== level && layerSelect) {
+      // The indicator has no values at this level: back to the needs.
+      layerSelect.value = "";
+      setIndicator("");
+    }
     state.level = level;
     element.dataset.level = level;
     element.dataset.loading = "geometry";
@@ -314,6 +436,7 @@
     if (event.target.name === "program") syncForms();
     if (event.target.name === "metric") { restyle(); return; }
     if (event.target.id === "show-sites") { toggleSites(event.target.checked); return; }
+    if (event.target.id === "f-layer") { setIndicator(event.target.value); return; }
     loadState();
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); loadState(); });
