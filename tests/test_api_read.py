@@ -27,13 +27,9 @@ from .factories import (
     program,
 )
 
-
-@pytest.fixture(autouse=True)
-def _db_unless_browser(request):
-    """A database transaction for every test but the browser ones, whose live server must
-    write (sessions) while the test runs: SQLite's immediate transactions would block it."""
-    if request.node.get_closest_marker("browser") is None:
-        request.getfixturevalue("db")
+# Marked, not requested by a fixture: pytest-django orders tests by their marks, so that
+# these run before the transactional tests whose flush removes the Jakarta data.
+pytestmark = pytest.mark.django_db
 
 
 RW_001 = "31.73.04.1002.001"  # an RW of Kali Anyar (kelurahan 31.73.04.1002)
@@ -566,33 +562,6 @@ def test_schema_and_docs_render_under_the_csp(api):
     assert swagger.status_code == 200
     script = api.get("/api/docs/swagger/?script")
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
-
-
-@pytest.mark.browser
-def test_redoc_and_swagger_render_without_breaking_the_csp(chromium, live_portal):
-    from .test_browser_csp import watch_csp
-
-    context = chromium.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    logged = watch_csp(page)
-    response = page.goto(f"{live_portal}/api/docs/")
-    assert response.status == 200
-    page.get_by_text("KSBB portal API").first.wait_for()
-    page.get_by_text("/api/v1/needs/").first.wait_for()
-    # Redoc's footer shows Redocly's logo from their CDN: the CSP keeps visitors' browsers
-    # from calling it (the image hides itself), and nothing else is refused.
-    violations = page.evaluate("() => window.cspViolations")
-    assert all("cdn.redoc.ly/redoc/logo-mini.svg" in v for v in violations), violations
-    assert all("cdn.redoc.ly/redoc/logo-mini.svg" in line for line in logged), logged
-
-    logged.clear()
-    assert page.goto(f"{live_portal}/api/docs/swagger/").status == 200
-    page.locator(".swagger-ui .information-container").get_by_text("KSBB portal API").wait_for()
-    page.locator(".opblock-summary-path").first.wait_for()
-    assert page.evaluate("() => window.cspViolations") == []
-    assert logged == []
-    context.close()
 
 
 def test_api_url_names_leave_the_portals_own_alone():

@@ -23,13 +23,9 @@ from .factories import (
 )
 from .test_api_read import ids, problem
 
-
-@pytest.fixture(autouse=True)
-def _db_unless_browser(request):
-    """A database transaction for every test but the browser ones, whose live server must
-    write (sessions) while the test runs: SQLite's immediate transactions would block it."""
-    if request.node.get_closest_marker("browser") is None:
-        request.getfixturevalue("db")
+# Marked, not requested by a fixture: pytest-django orders tests by their marks, so that
+# these run before the transactional tests whose flush removes the Jakarta data.
+pytestmark = pytest.mark.django_db
 
 
 PAGE = "/akun/token-api/"
