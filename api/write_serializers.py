@@ -21,11 +21,14 @@ from collaborators.models import Collaborator
 from commitments.models import Commitment, Delivery, Export, Status
 from commitments.need_forms import MAX_VALID_DAYS
 from commitments.offline import made_on_refusal
+from commitments.plans import MAX_LINES_SENT, MAX_PLAN_LINES
 from commitments.services import planned_delivery_refusal
 from commitments.uploads import clean_upload
 from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
+
+from .schema import ProblemSerializer
 
 TEXT_MAX = 1000
 
@@ -148,6 +151,73 @@ def commitment_url(request, pk: int) -> str:
 
     path = reverse("api-commitment-detail", args=[pk])
     return request.build_absolute_uri(path) if request is not None else path
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+class PlanLineSerializer(serializers.Serializer):
+    # A plain id: a need that is gone is a changed line of the plan (409), not a bad body.
+    need = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+    quantity = serializers.IntegerField(
+        min_value=0, max_value=INTEGER_MAX, help_text="Below 1: a changed line (409)."
+    )
+
+
+class PlanSerializer(serializers.Serializer):
+    """A whole plan (the assistant's), pledged in one request: one commitment per line, all
+    or none (commitments.plans). The request needs an `Idempotency-Key` header."""
+
+    collaborator = IdField(
+        queryset=Collaborator.objects.all(),
+        help_text="A collaborator you belong to (a token bound to a collaborator: that one).",
+    )
+    lines = serializers.ListField(
+        child=PlanLineSerializer(),
+        min_length=1,
+        max_length=MAX_LINES_SENT,
+        help_text=f"At most {MAX_PLAN_LINES} lines are pledged; more are reported as changed.",
+    )
+    planned_delivery_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="From today to a year ahead."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX)
+
+    def validate_planned_delivery_on(self, value):
+        refusal_or_error(planned_delivery_refusal(value, timezone.localdate()))
+        return value
+
+
+class PlanReceiptSerializer(serializers.Serializer):
+    """The plan as it was taken: its commitments by ascending need id; a retry with the
+    same Idempotency-Key gets the same body."""
+
+    commitments = PledgeReceiptSerializer(many=True)
+
+
+class PlanLineChangeSerializer(serializers.Serializer):
+    need = serializers.IntegerField()
+    asked = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="What this line could take now.")
+    adjusted = serializers.IntegerField(help_text="What the adjusted plan pledges (0: dropped).")
+    reason = serializers.CharField(help_text="Why, in words for the person pledging.")
+
+
+class PlanAdjustedLineSerializer(serializers.Serializer):
+    need = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+
+
+class PlanChangedProblemSerializer(ProblemSerializer):
+    """A plan some lines of which cannot be taken (nothing was written): the lines that
+    changed and the adjusted plan, to send again under a new Idempotency-Key. A reused
+    key is a 409 too, without them."""
+
+    lines = PlanLineChangeSerializer(many=True, required=False)
+    adjusted_plan = PlanAdjustedLineSerializer(many=True, required=False)
+
+    class Meta:
+        ref_name = "PlanChangedProblem"
 
 
 # --- transitions and deliveries ---------------------------------------------------------

@@ -45,6 +45,7 @@ from commitments.exports import (
 from commitments.models import Delivery, Export
 from commitments.needs import NeedChanged, need_close, need_create, need_update, needs_reconfirm
 from commitments.offline import commitment_record_offline, offline_roles
+from commitments.plans import PlanChanged, plan_pledge
 from commitments.services import (
     PledgeRefused,
     commitment_pledge,
@@ -305,6 +306,99 @@ class CommitmentWriteMixin:
 
 class CommitmentViewSet(CommitmentWriteMixin, CommitmentReadViewSet):
     pass
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+class PlanConflict(Conflict):
+    """Lines of the plan changed; the problem body lists them and the adjusted plan."""
+
+    def __init__(self, changed: PlanChanged) -> None:
+        super().__init__(str(changed))
+        self.changed = changed
+
+
+class PlanViewSet(viewsets.GenericViewSet):
+    """A whole plan (the assistant's) pledged in one request (commitments.plans), for a
+    collaborator one belongs to (403 otherwise): 201 with every commitment, or nothing
+    written and a 409 naming the lines that changed, or a 422 for a limit."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = w.PlanSerializer
+    parser_classes = [JSONParser]
+    pagination_class = None
+    filter_backends: list = []
+    throttle_scope = "pledge"  # as single pledges (settings: "pledge")
+
+    @extend_schema(
+        summary="Pledge a whole plan: one commitment per line, all or none",
+        tags=["own"],
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=w.PlanSerializer,
+        responses={
+            201: w.PlanReceiptSerializer,
+            409: OpenApiResponse(
+                w.PlanChangedProblemSerializer,
+                description="Lines changed (nothing written; accept `adjusted_plan` under a "
+                "new key), or the key was used for another plan.",
+            ),
+            **errors(400, 401, 403, 422, 428, 429),
+        },
+    )
+    def create(self, request):
+        key = idempotency_key(request, required=True)
+        serializer = w.PlanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["collaborator"].pk not in scopes_for(request.user).collaborator_ids:
+            raise exceptions.PermissionDenied(
+                _("You can only pledge for a collaborator you belong to.")
+            )
+        try:
+            result = plan_pledge(
+                user=request.user,
+                collaborator=data["collaborator"],
+                lines=[(line["need"], line["quantity"]) for line in data["lines"]],
+                idempotency_key=key,
+                planned_delivery_on=data["planned_delivery_on"],
+                note=data["note"],
+            )
+        except PlanChanged as changed:
+            raise PlanConflict(changed) from None
+        except PledgeRefused as refusal:
+            raise Unprocessable(str(refusal.message)) from None
+        if not result.same_request:
+            raise Conflict(
+                _(
+                    "This Idempotency-Key was already used for another request; nothing was "
+                    "written. Use a new key for a new request."
+                )
+            )
+        body = w.PlanReceiptSerializer(
+            {"commitments": result.commitments}, context={"request": request}
+        ).data
+        headers = {} if result.created else {REPLAYED_HEADER: "true"}
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, PlanConflict):
+            response.data["lines"] = [
+                {
+                    "need": line.need_id,
+                    "asked": line.asked,
+                    "available": line.available,
+                    "adjusted": line.adjusted,
+                    "reason": line.reason,
+                }
+                for line in exc.changed.changed
+            ]
+            response.data["adjusted_plan"] = [
+                {"need": need_id, "quantity": quantity}
+                for need_id, quantity in exc.changed.adjusted
+            ]
+        return response
 
 
 # --- needs ------------------------------------------------------------------------------
@@ -656,6 +750,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 def register(router) -> None:
     router.register("needs", NeedViewSet, basename="api-need")
     router.register("commitments", CommitmentViewSet, basename="api-commitment")
+    router.register("plans", PlanViewSet, basename="api-plan")
     router.register(
         "offline-commitments", OfflineCommitmentViewSet, basename="api-offline-commitment"
     )

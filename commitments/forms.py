@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collaborators.models import Collaborator
-from ksbb.bounds import INTEGER_MAX
+from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
 from locations.models import Area, Need
 from programs.models import DonationForm
 from programs.units import quantity_with_unit
 
 from .offline import MADE_WITHIN_DAYS, TARGET_LEVELS, made_on_refusal
+from .plans import MAX_LINES_SENT, MAX_PLAN_LINES
 from .services import planned_delivery_refusal
 from .uploads import clean_upload
 
@@ -30,6 +31,14 @@ class AtMost:
     def __call__(self, value: int) -> None:
         if value is not None and value > self.limit:
             raise ValidationError(self.message % {"limit": self.limit})
+
+
+def form_key(key: str) -> str:
+    """A pledge form's idempotency key: a UUID minted when the form was shown."""
+    try:
+        return uuid.UUID(hex=key).hex
+    except ValueError:
+        raise ValidationError(_("This form is out of date; please submit it again.")) from None
 
 
 class PledgeForm(forms.Form):
@@ -94,11 +103,7 @@ class PledgeForm(forms.Form):
             )
 
     def clean_key(self):
-        key = self.cleaned_data["key"]
-        try:
-            return uuid.UUID(hex=key).hex
-        except ValueError:
-            raise ValidationError(_("This form is out of date; please submit it again.")) from None
+        return form_key(self.cleaned_data["key"])
 
     def clean_planned_delivery_on(self):
         value = self.cleaned_data["planned_delivery_on"]
@@ -316,3 +321,59 @@ class OfflineCommitmentForm(forms.Form):
         if refusal:
             raise ValidationError(refusal)
         return value
+
+
+class PlanForm(forms.Form):
+    """A whole plan pledged in one action (commitments.plans). The lines come as repeated
+    `need` and `quantity` fields, pairwise, in the plan's order; `key` is minted when the
+    plan is shown, so a double click or a retry pledges it once."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    collaborator = forms.ModelChoiceField(
+        label=gettext_lazy("Pledging as"), queryset=Collaborator.objects.all(), empty_label=None
+    )
+    planned_delivery_on = forms.DateField(
+        label=gettext_lazy("Planned delivery date"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note for the facilitators (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_key(self):
+        return form_key(self.cleaned_data["key"])
+
+    def clean_planned_delivery_on(self):
+        value = self.cleaned_data["planned_delivery_on"]
+        refusal = planned_delivery_refusal(value, timezone.localdate())
+        if refusal:
+            raise ValidationError(refusal)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        getlist = getattr(self.data, "getlist", None)
+        needs = getlist("need") if getlist else []
+        quantities = getlist("quantity") if getlist else []
+        if not needs or len(needs) != len(quantities):
+            raise ValidationError(_("Send the plan's lines: a need and a quantity for each."))
+        if len(needs) > MAX_LINES_SENT:
+            raise ValidationError(
+                _("A plan holds at most %(count)s lines.") % {"count": MAX_PLAN_LINES}
+            )
+        lines = []
+        for need, quantity in zip(needs, quantities, strict=True):
+            need, quantity = need.strip(), quantity.strip()
+            if not (_digits(need, BIGINT_MAX) and _digits(quantity, INTEGER_MAX)):
+                raise ValidationError(_("Each line needs a need and a whole quantity."))
+            lines.append((int(need), int(quantity)))
+        data["lines"] = lines
+        return data
+
+
+def _digits(text: str, most: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= most

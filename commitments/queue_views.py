@@ -86,6 +86,7 @@ def my_commitments(request):
             "status": status,
             "programs": programs,
             "program": program,
+            "may_ask_assistant": bool(scopes.collaborator_ids),
             "next_step": NEXT_STEP,
         },
     )

@@ -124,15 +124,7 @@ def commitment_pledge(
     whether the retry arrives later or at the same moment (the unique constraint decides).
     Must not run inside an outer transaction: it commits its own.
     """
-    roles = roles_for(
-        user,
-        collaborator_id=collaborator.pk,
-        area=need.area,
-        site=need.site,
-        program_id=need.program_id,
-    )
-    if COLLABORATOR not in roles:
-        raise PledgeRefused(_("You can only pledge for a collaborator you belong to."))
+    pledger_check(user=user, collaborator=collaborator, need=need)
     asked = {
         "need": need,
         "quantity": quantity,
@@ -144,10 +136,9 @@ def commitment_pledge(
     earlier = Commitment.objects.with_key(collaborator, idempotency_key)
     if earlier is not None:
         return PledgeResult(earlier, created=False, same_request=pledge_matches(earlier, **asked))
-    if quantity < 1:
-        raise PledgeRefused(_("Pledge at least 1."))
-    if not need.program.is_accepting_pledges():
-        raise PledgeRefused(_("This program is not taking pledges at the moment."))
+    refusal = pledge_line_refusal(need=need, quantity=quantity)
+    if refusal:
+        raise PledgeRefused(refusal)
     if aggregator is not None and (
         aggregator.pk == collaborator.pk or not aggregator.is_aggregator
     ):
@@ -158,55 +149,21 @@ def commitment_pledge(
         raise PledgeRefused(refusal)
     try:
         with transaction.atomic():
-            # Concurrent pledges of one collaborator wait here for each other, so that
-            # together they cannot exceed its limits (SQLite's IMMEDIATE transactions
-            # already serialise writers; PostgreSQL needs the row lock).
-            locked = (
-                Collaborator.objects.select_for_update()
-                .with_standing(need.program_id)
-                .get(pk=collaborator.pk)
-            )
-            limits = PledgeLimits.of(collaborator=locked, standing=locked.standing, need=need)
-            refusal = limits.refusal(quantity)
-            if refusal:
-                raise PledgeRefused(refusal)
-            if not need_claim(need_id=need.pk, quantity=quantity, today=today):
-                raise PledgeRefused(_refusal(need.pk, quantity))
-            commitment = Commitment(
-                collaborator=collaborator,
+            locked = collaborator_lock(collaborator=collaborator, program_id=need.program_id)
+            commitment = pledge_take(
+                user=user,
+                collaborator=locked,
+                standing=locked.standing,
                 need=need,
-                area=need.area,
-                site=need.site,
-                program=need.program,
-                donation_form=need.donation_form,
                 quantity=quantity,
-                value_idr=need.estimate_value_idr(quantity),
-                channel=Commitment.Channel.PLATFORM,
-                aggregator=aggregator,
+                today=today,
+                idempotency_key=idempotency_key,
                 planned_delivery_on=planned_delivery_on,
+                aggregator=aggregator,
+                statement_letter=statement_letter,
                 is_anonymous=is_anonymous,
                 note=note,
-                idempotency_key=idempotency_key,
-                created_by=user,
-                statement_letter=statement_letter.as_file() if statement_letter else "",
             )
-            try:
-                commitment.save()
-            except IntegrityError:
-                # The letter was written before the row failed: files are not transactional.
-                if commitment.statement_letter:
-                    commitment.statement_letter.storage.delete(commitment.statement_letter.name)
-                raise
-            event_record(
-                commitment=commitment,
-                actor=user,
-                actor_role=COLLABORATOR,
-                to_status=Status.PLEDGED,
-                reason=note,
-            )
-            notify_new_pledge(commitment)
-            summaries_touch(commitment)
-            transaction.on_commit(needs_changed)
     except (IntegrityError, PledgeRefused):
         # The same submission may have won the race a moment ago (taking the last units,
         # or the idempotency key): then the answer is what it created.
@@ -215,6 +172,119 @@ def commitment_pledge(
             raise
         return PledgeResult(earlier, created=False, same_request=pledge_matches(earlier, **asked))
     return PledgeResult(commitment, created=True)
+
+
+# The steps of a pledge, shared by commitment_pledge (one need) and commitments.plans
+# (a plan of several needs in one transaction), so that each rule has one home.
+
+
+class NeedUnavailable(PledgeRefused):
+    """The need no longer has the quantity asked (fully pledged, closed or expired
+    meanwhile): the conditional claim found no row to update."""
+
+    def __init__(self, need_id: int, quantity: int) -> None:
+        super().__init__(need_shortfall(Need.objects.get(pk=need_id), quantity))
+        self.need_id = need_id
+        self.quantity = quantity
+
+
+def pledger_check(*, user, collaborator: Collaborator, need: Need) -> None:
+    """Refuse unless `user` acts for `collaborator` (an approved member)."""
+    roles = roles_for(
+        user,
+        collaborator_id=collaborator.pk,
+        area=need.area,
+        site=need.site,
+        program_id=need.program_id,
+    )
+    if COLLABORATOR not in roles:
+        raise PledgeRefused(_("You can only pledge for a collaborator you belong to."))
+
+
+def pledge_line_refusal(*, need: Need, quantity: int) -> str | None:
+    """Why nobody may pledge `quantity` of this need, known before claiming (the quantity
+    itself, the program not taking pledges); None if the claim may be tried."""
+    if quantity < 1:
+        return _("Pledge at least 1.")
+    if not need.program.is_accepting_pledges():
+        return _("This program is not taking pledges at the moment.")
+    return None
+
+
+def collaborator_lock(*, collaborator: Collaborator, program_id: int) -> Collaborator:
+    """The collaborator's row, locked for the rest of the transaction, with its `standing`
+    in the program annotated. Concurrent pledges of one collaborator wait here for each
+    other, so that together they cannot exceed its limits (SQLite's IMMEDIATE transactions
+    already serialise writers; PostgreSQL needs the row lock)."""
+    return (
+        Collaborator.objects.select_for_update().with_standing(program_id).get(pk=collaborator.pk)
+    )
+
+
+def pledge_take(
+    *,
+    user,
+    collaborator: Collaborator,
+    standing: str,
+    need: Need,
+    quantity: int,
+    today: datetime.date,
+    idempotency_key: str,
+    planned_delivery_on: datetime.date | None = None,
+    aggregator: Collaborator | None = None,
+    statement_letter: CleanUpload | None = None,
+    is_anonymous: bool = False,
+    note: str = "",
+) -> Commitment:
+    """Check the collaborator's limits, claim `quantity` of the need and create the
+    commitment with its event, the facilitators' notification and the summary mark.
+
+    Call inside an open transaction, after collaborator_lock (`standing`: the
+    collaborator's standing in the need's program). Raises PledgeRefused for a limit and
+    NeedUnavailable when the need no longer has `quantity`; the caller's transaction
+    must then roll back whatever it claimed before."""
+    limits = PledgeLimits.of(collaborator=collaborator, standing=standing, need=need)
+    refusal = limits.refusal(quantity)
+    if refusal:
+        raise PledgeRefused(refusal)
+    if not need_claim(need_id=need.pk, quantity=quantity, today=today):
+        raise NeedUnavailable(need.pk, quantity)
+    commitment = Commitment(
+        collaborator=collaborator,
+        need=need,
+        area=need.area,
+        site=need.site,
+        program=need.program,
+        donation_form=need.donation_form,
+        quantity=quantity,
+        value_idr=need.estimate_value_idr(quantity),
+        channel=Commitment.Channel.PLATFORM,
+        aggregator=aggregator,
+        planned_delivery_on=planned_delivery_on,
+        is_anonymous=is_anonymous,
+        note=note,
+        idempotency_key=idempotency_key,
+        created_by=user,
+        statement_letter=statement_letter.as_file() if statement_letter else "",
+    )
+    try:
+        commitment.save()
+    except IntegrityError:
+        # The letter was written before the row failed: files are not transactional.
+        if commitment.statement_letter:
+            commitment.statement_letter.storage.delete(commitment.statement_letter.name)
+        raise
+    event_record(
+        commitment=commitment,
+        actor=user,
+        actor_role=COLLABORATOR,
+        to_status=Status.PLEDGED,
+        reason=note,
+    )
+    notify_new_pledge(commitment)
+    summaries_touch(commitment)
+    transaction.on_commit(needs_changed)
+    return commitment
 
 
 def need_claim(*, need_id: int, quantity: int, today: datetime.date) -> bool:
@@ -229,9 +299,9 @@ def need_claim(*, need_id: int, quantity: int, today: datetime.date) -> bool:
     return claimed == 1
 
 
-def _refusal(need_id: int, quantity: int) -> str:
-    need = Need.objects.get(pk=need_id)
-    if not need.is_open():
+def need_shortfall(need: Need, quantity: int, today: datetime.date | None = None) -> str:
+    """Why the need, as read now, cannot take `quantity`, in words for the person pledging."""
+    if not need.is_open(today):
         return str(_("This need is no longer open for pledges."))
     return str(
         _("Only %(remaining)s remain to be pledged for this need; you asked for %(quantity)s.")

@@ -8,11 +8,13 @@ from api import token_views as api_tokens
 from collaborators import account_views
 from collaborators import views as collaborator_views
 from commitments import action_views as act
+from commitments import assistant_views as assistant
 from commitments import dashboard_views as dashboards
 from commitments import export_views as exports
 from commitments import import_views as imports
 from commitments import need_views as needs
 from commitments import offline_views as offline
+from commitments import plan_views as plans
 from commitments import queue_views as queues
 from commitments import views as commitment_views
 from ksbb import health
@@ -40,6 +42,8 @@ urlpatterns = [
     ),
     path("wilayah/<str:code>/", commitment_views.area_detail, name="area-detail"),
     path("wilayah/<str:code>/panel/", commitment_views.area_panel, name="area-panel"),
+    path("asisten/", assistant.assistant, name="assistant"),
+    path("asisten/cara-kerja/", assistant.assistant_method, name="assistant-method"),
     path("kolaborator/", collaborator_views.gallery, name="collaborator-gallery"),
     path(
         "kolaborator/<slug:slug>/",
@@ -86,6 +90,12 @@ urlpatterns = [
         dashboards.program_dashboard,
         name="program-dashboard",
     ),
+    path(
+        "ruang-kerja/asisten/",
+        assistant.assistant_weights_programs,
+        name="assistant-weights-programs",
+    ),
+    path("ruang-kerja/asisten/<slug:slug>/", assistant.assistant_weights, name="assistant-weights"),
     path("ruang-kerja/verifikasi/", queues.verification_queue, name="verification-queue"),
     path(
         "ruang-kerja/verifikasi/<slug:slug>/",
@@ -147,6 +157,7 @@ urlpatterns = [
     path("ruang-kerja/ekspor/<int:pk>/ulangi/", exports.export_retry_view, name="export-retry"),
     path("notifikasi/", queues.notifications, name="notifications"),
     path("janji/<int:need_id>/", act.pledge_create, name="pledge-create"),
+    path("asisten/ikrar/", plans.plan_pledge_view, name="assistant-pledge"),
     path("komitmen/<int:pk>/", act.commitment_detail, name="commitment-detail"),
     path("komitmen/<int:pk>/status/", act.commitment_status, name="commitment-status"),
     path("komitmen/<int:pk>/penyaluran/", act.delivery_create, name="delivery-create"),

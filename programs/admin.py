@@ -86,6 +86,7 @@ class ProgramAdmin(admin.ModelAdmin):
             "Lifecycle limits",
             {"fields": ["confirm_within_days", "deliver_within_days", "no_news_days"]},
         ),
+        ("Donation assistant", {"fields": ["assistant_weights"]}),
         (
             "Limits for unverified collaborators",
             {

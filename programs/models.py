@@ -1,4 +1,7 @@
+import math
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -7,6 +10,41 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ksbb.text import in_language
+
+# The donation assistant's score components (commitments.assistant.Weights, which owns the
+# defaults and the formula). Kept here so a program's stored overrides are validated by the
+# model itself, in every form and in the admin: programs does not import commitments.
+ASSISTANT_WEIGHT_NAMES = ("unmet", "priority", "vulnerability", "freshness", "proximity", "equity")
+ASSISTANT_WEIGHT_MAX = 10
+
+
+def validate_assistant_weights(value) -> None:
+    """A JSON object of known weight names, each a finite number from 0 to 10."""
+    if not isinstance(value, dict):
+        raise ValidationError(_("Weights must be an object of names and numbers."))
+    errors = []
+    for name, weight in value.items():
+        if name not in ASSISTANT_WEIGHT_NAMES:
+            errors.append(
+                ValidationError(
+                    _("Unknown weight %(name)s; known: %(known)s."),
+                    params={"name": str(name)[:40], "known": ", ".join(ASSISTANT_WEIGHT_NAMES)},
+                )
+            )
+        elif (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or not 0 <= weight <= ASSISTANT_WEIGHT_MAX
+        ):
+            errors.append(
+                ValidationError(
+                    _("The weight %(name)s must be a number from 0 to %(max)s."),
+                    params={"name": name, "max": ASSISTANT_WEIGHT_MAX},
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
 
 
 class Program(models.Model):
@@ -107,6 +145,19 @@ class Program(models.Model):
     # Moves whenever the program's summary rows change (commitments.summaries): cached
     # dashboard figures are keyed by it, so a cached figure is never an outdated one.
     figures_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # Overrides of the donation assistant's default weights for this program's needs
+    # ({"proximity": 3}); set by its leads (commitments.assistant_views) or in the admin.
+    assistant_weights = models.JSONField(
+        _("donation assistant weights"),
+        default=dict,
+        blank=True,
+        validators=[validate_assistant_weights],
+        help_text=_(
+            'Only the weights that differ from the defaults, e.g. {"proximity": 3}; each '
+            "from 0 to 10. The formula and the defaults are on the public page "
+            '"How the assistant chooses".'
+        ),
+    )
 
     sort_order = models.PositiveSmallIntegerField(default=0)
 

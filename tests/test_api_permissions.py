@@ -15,7 +15,7 @@ Each entry: the objects to address (label -> URL kwargs), a valid body per role 
   Deliveries recorded by the collaborator or an administrator (403 for other viewers);
   confirmed by facilitator, lead or administrator (403 for the collaborator).
   Pledges only for a collaborator one belongs to (403 otherwise, also for administrators
-  and for a token bound to another of the user's collaborators).
+  and for a token bound to another of the user's collaborators); plans likewise.
 - needs upkeep: facilitators of the area, leads of the program, administrators; 403 for
   others (needs are public, so not a 404). Re-confirming an area: any lead, administrators
   and the area's facilitators.
@@ -245,6 +245,12 @@ def pledge_body(world, role, label):
     }
 
 
+def plan_body(world, role, label):
+    body, headers = pledge_body(world, role, label)
+    line = {"need": body.pop("need"), "quantity": body.pop("quantity")}
+    return {**body, "lines": [line]}, headers
+
+
 def transition_body(world, role, label):
     if role in (MEMBER_A, MEMBER_B, SCOPED_A):
         return {"to_status": "cancelled"}, {}
@@ -340,6 +346,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "api-commitment-list POST": Expect(
         pledges, lambda w: {"A": {}, "A2": {}, "B": {}}, pledge_body
     ),
+    "api-plan-list POST": Expect(pledges, lambda w: {"A": {}, "A2": {}, "B": {}}, plan_body),
     "api-commitment-detail GET": Expect(sees_commitment, commitments("pledged")),
     "api-commitment-transitions GET": Expect(sees_commitment, commitments("pledged")),
     "api-commitment-transitions POST": Expect(

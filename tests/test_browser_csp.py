@@ -10,6 +10,8 @@ from commitments.demo import DEMO_PASSWORD, DEMO_USERS
 from commitments.models import Commitment
 from locations.models import Need
 
+from .factories import pangan_groceries
+
 pytestmark = pytest.mark.browser
 
 # Installed before any script of the page runs, so no violation goes unheard.
@@ -83,6 +85,8 @@ def pages_for(who: str) -> tuple[str | None, list[str]]:
             f"/janji/{need.pk}/",
             donor_commitment.get_absolute_url(),
             "/notifikasi/",
+            # The assistant's plan with its small map (Leaflet markers, data as JSON).
+            f"/asisten/?form={pangan_groceries().pk}&quantity=50&start=31.73.04.1002",
         ]
     if who == "facilitator":
         return DEMO_USERS["facilitator"], [

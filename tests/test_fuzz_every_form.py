@@ -32,11 +32,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.regex_helper import normalize
 
+from api.models import ApiToken
 from collaborators.models import Collaborator, Membership, ProgramVerification
 from commitments.models import Commitment, Delivery, DeliveryProof, NeedImport, Notification
 from commitments.needs_import import need_import_check, need_import_create
 from commitments.services import delivery_record
 from commitments.uploads import CleanUpload
+from locations.indicator_import import IndicatorSpec, indicator_import_create
 from locations.models import Area, MapLayer, Need, Site
 
 from .factories import (
@@ -218,6 +220,15 @@ def build_world(tmp_path, settings) -> World:
         "lead": lead_of("pangan"),
         "admin": staff,
     }
+    # Records only the admin lists: a token of the member, an indicator upload of the lead.
+    ApiToken.issue(user=member, name="ERP", collaborator=collaborator)
+    indicator_import_create(
+        uploader=users["lead"],
+        upload=SimpleUploadedFile("uji.csv", f"area_code,nilai\n{RW_CODE},1\n".encode()),
+        spec=IndicatorSpec(
+            indicator="uji", label="Uji", unit="%", source="uji", value_column="nilai", year=2024
+        ),
+    )
     admin_objects = {
         Need: need,
         Area: need.area,
@@ -287,7 +298,9 @@ def fill(chain, world: World) -> str | None:
     member = world.users["member"]
     values = {
         "slug": (
-            "pangan" if name in ("program-detail", "program-dashboard") else world.collaborator.slug
+            "pangan"
+            if name in ("program-detail", "program-dashboard", "assistant-weights")
+            else world.collaborator.slug
         ),
         "pk": world.commitment.pk,
         "need_id": world.need.pk,
