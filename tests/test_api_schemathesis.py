@@ -278,8 +278,15 @@ def test_stateful_runs_follow_the_links(role, world, live_schema):
 
     class Machine(base):
         def call(self, case, **call_kwargs):
-            with inside_test_transaction():
-                return case.call(**call_kwargs)
+            # An exception is recorded and the step dropped, not raised: hypothesis would
+            # replay the run against a database the first run changed and report only that
+            # the replay drew differently (FlakyStrategyDefinition), hiding the cause.
+            try:
+                with inside_test_transaction():
+                    return case.call(**call_kwargs)
+            except Exception as failure:  # noqa: BLE001 - reported below
+                failures.append(f"{case.operation.label}: {failure!r}")
+                hypothesis.reject()
 
         def get_call_kwargs(self, case):
             return kwargs
@@ -287,9 +294,10 @@ def test_stateful_runs_follow_the_links(role, world, live_schema):
         def after_call(self, response, case):
             path = case.operation.path
             if response.status_code in (201, 202) and path in READS_AFTER_CREATE:
-                created.add((READS_AFTER_CREATE[path], response.json()["id"]))
-            elif case.method == "GET" and (path, (case.path_parameters or {}).get("id")) in created:
-                followed.append(f"{path} {response.status_code}")
+                try:
+                    created.add((READS_AFTER_CREATE[path], response.json()["id"]))
+                except (ValueError, KeyError, TypeError) as failure:
+                    failures.append(f"{case.operation.label}: no id in its answer: {failure!r}")
 
         def validate_response(self, response, case, additional_checks=None, **_kwargs):
             # Collected rather than raised: a replay would meet a database the first run
@@ -302,12 +310,10 @@ def test_stateful_runs_follow_the_links(role, world, live_schema):
     Machine.run(settings=STATEFUL_SETTINGS)
     assert not failures, "\n".join(failures)
     # Something was created; whether the machine's random walk also took the link after it
-    # depends on the draw, so every creation the walk did not follow is followed here, by
-    # the read the link names, and must be read as created.
+    # depends on the draw (and the walk may send generated headers), so every creation is
+    # followed here, by the read the link names, and must be read as created.
     assert created, "the stateful run created nothing"
     for path, pk in created:
-        if any(step.startswith(f"{path} ") for step in followed):
-            continue
         case = live_schema[path]["GET"].Case(path_parameters={"id": pk})
         with inside_test_transaction():
             response = case.call_and_validate(checks=CHECKS, **kwargs)

@@ -1,6 +1,9 @@
-"""The API's docs pages in a real browser: Redoc and Swagger UI render under the CSP."""
+"""The API's pages in a real browser: Redoc and Swagger UI render under the CSP; the token
+page works on a phone. Apart from the API's other tests, which hold a transaction."""
 
 import pytest
+
+from .test_api_tokens import PAGE
 
 
 @pytest.mark.browser
@@ -28,3 +31,38 @@ def test_redoc_and_swagger_render_without_breaking_the_csp(chromium, live_portal
     assert page.evaluate("() => window.cspViolations") == []
     assert logged == []
     context.close()
+
+
+@pytest.mark.browser
+def test_token_page_on_a_phone(chromium, live_portal, django_db_blocker, settings):
+    from commitments.demo import DEMO_USERS
+
+    from .test_browser_csp import sign_in, watch_csp
+    from .test_browser_phone import HEIGHT, WIDTH
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    context = chromium.new_context(
+        viewport={"width": WIDTH, "height": HEIGHT}, is_mobile=True, locale="id-ID"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        logged = watch_csp(page)
+        with django_db_blocker.unblock():
+            sign_in(page, live_portal, DEMO_USERS["donor"])
+            page.goto(f"{live_portal}{PAGE}")
+            page.fill("#id_name", "Telepon")
+            page.click("main button.primary")
+            key = page.get_by_test_id("new-key").input_value()
+            assert key.startswith("ksbb_")
+            assert page.evaluate("() => document.scrollingElement.scrollWidth") <= WIDTH
+            page.locator("main table button").first.click()
+            page.wait_for_load_state()
+            assert page.locator("main table .badge").first.is_visible()
+            assert page.evaluate("() => window.cspViolations") == []
+            assert logged == []
+    finally:
+        context.close()
