@@ -274,6 +274,30 @@ INDICATOR_TITLES = {
 }
 
 
+# Whole-population values: no breakdown, or a breakdown by sex that counts everyone (the
+# education table's "sex=all").
+WHOLE_AREA = ("", "sex=all")
+
+
+def _kota_rows_by_kecamatan(indicator: str) -> list[tuple]:
+    """A kota-level indicator (the education table) on the map's coarsest level: each
+    kecamatan shows its kota's value; the legend's source says so."""
+    kota_rows = AreaIndicator.objects.filter(
+        indicator=indicator, breakdown__in=WHOLE_AREA, area__level=Area.Level.KOTA
+    ).values_list("area__code", "period", "value", "label", "unit", "source")
+    by_kota: dict[str, list[tuple]] = {}
+    for code, *rest in kota_rows:
+        by_kota.setdefault(code, []).append(tuple(rest))
+    by_kota_note = gettext("by kota")
+    return sorted(
+        (code, period, value, label, unit, f"{source} ({by_kota_note})")
+        for code, kota in Area.objects.filter(level=Area.Level.KECAMATAN).values_list(
+            "code", "parent__code"
+        )
+        for period, value, label, unit, source in by_kota.get(kota, [])
+    )
+
+
 def indicators_changed() -> None:
     """Call after indicators are written (after commit): the map's layers are rebuilt."""
     try:
@@ -301,12 +325,15 @@ def indicator_layers() -> list[dict]:
     one entry per indicator, level and period. One GROUP BY over a few thousand rows: not
     cached, so the map page costs the same queries whatever the cache holds."""
     rows = (
-        AreaIndicator.objects.filter(breakdown="", area__level__in=MAP_LEVELS)
+        AreaIndicator.objects.filter(
+            breakdown__in=WHOLE_AREA, area__level__in=[*MAP_LEVELS, Area.Level.KOTA]
+        )
         .values_list("indicator", "area__level", "period", "label")
         .annotate(count=Count("pk"))
     )
     grouped: dict[tuple, dict] = {}
     for indicator, level, period, label, count in rows:
+        level = Area.Level.KECAMATAN if level == Area.Level.KOTA else level  # drawn by kecamatan
         entry = grouped.setdefault((indicator, level), {"periods": set(), "labels": Counter()})
         entry["periods"].add(period)
         entry["labels"][label] += count
@@ -329,10 +356,14 @@ def indicator_state(level: str, indicator: str) -> dict | None:
     """Per area of `level`: the indicator's value in each period (null where the source has
     none), with what a legend needs (title, unit, source, classes). None if there is none."""
     rows = list(
-        AreaIndicator.objects.filter(indicator=indicator, breakdown="", area__level=level)
+        AreaIndicator.objects.filter(
+            indicator=indicator, breakdown__in=WHOLE_AREA, area__level=level
+        )
         .order_by("area__code", "period")
         .values_list("area__code", "period", "value", "label", "unit", "source")
     )
+    if not rows and level == Area.Level.KECAMATAN:
+        rows = _kota_rows_by_kecamatan(indicator)
     if not rows:
         return None
     periods = sorted({row[1] for row in rows})

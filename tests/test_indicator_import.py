@@ -526,3 +526,24 @@ def test_the_map_page_offers_each_indicator_as_a_layer(client):
     assert 'id="f-layer"' in page
     assert "Population density per kelurahan, 2024" in page
     assert "Flood state (PetaJakarta) per RW, 2017-02-21" in page
+
+
+def test_a_kota_indicator_is_drawn_by_kecamatan_with_its_kotas_value(client):
+    never = AreaIndicator.objects.get(
+        area__code="31.71", indicator="education-never-attended", breakdown="sex=all"
+    )
+    url = reverse(
+        "map-indicator-state",
+        kwargs={"level": "kecamatan", "indicator": "education-never-attended"},
+    )
+    data = json.loads(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content)
+    central = Area.objects.filter(level="kecamatan", parent__code="31.71")
+    assert central.count() == 8
+    assert {code for code in data["areas"] if code.startswith("31.71.")} == {
+        area.code for area in central
+    }
+    assert all(data["areas"][area.code] == [float(never.value)] for area in central)
+    assert len(data["areas"]) == 44 and data["unit"] == "%"
+    assert data["source"].endswith("(by kota)")
+    page = client.get(reverse("needs-map"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "education-never-attended" in page
