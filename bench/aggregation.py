@@ -27,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+from common import ADMIN_URL, database_create, database_drop, progress  # noqa: E402
 
 # Shares of the generated commitments by status, and of deliveries confirmed.
 STATUS_SHARES = [
@@ -41,26 +42,6 @@ STATUS_SHARES = [
 ]
 OFFLINE_SHARE = 0.15
 NEEDS_PER_RW = 3
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", file=sys.stderr, flush=True)
-
-
-def database_create() -> str:
-    import psycopg
-
-    name = f"ksbb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def database_drop(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup(name: str) -> None:

@@ -47,12 +47,12 @@ import shutil
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+from common import ADMIN_URL, database_create, database_drop, progress  # noqa: E402
 
 SEED = 11
 # The demo has about 650 RW with needs, a third of them stale, and a few dozen needs outside
@@ -68,27 +68,7 @@ FEW_SHARE = 0.3
 BUDGET_SHARE = 0.2
 
 
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", file=sys.stderr, flush=True)
-
-
 # --- database --------------------------------------------------------------------------------
-
-
-def database_create() -> str:
-    import psycopg
-
-    name = f"ksbb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def database_drop(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup() -> None:

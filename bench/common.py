@@ -12,10 +12,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Where the benches create (and drop) their throw-away PostgreSQL databases.
+ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 
 
 def setup_django(sqlite_path: str | None = None) -> str:
@@ -122,3 +125,38 @@ def wrk(url: str, seconds: int, connections: int, *headers: str) -> float:
     if errors:
         raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", file=sys.stderr, flush=True)
+
+
+def database_create() -> str:
+    import psycopg
+
+    name = f"ksbb_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def database_drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wrk_arguments():
+    """The options of a wrk bench (--seconds, --connections, --workers), with wrk present."""
+    import argparse
+    import shutil
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    return args

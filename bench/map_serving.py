@@ -14,23 +14,15 @@ Ends with one line: need_state_ratio=... geometry_ratio=... (endpoint rps / stat
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import os
-import shutil
 import tempfile
 
-from common import load_data, serve, setup_django, wrk
+from common import load_data, serve, setup_django, wrk, wrk_arguments
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    args = wrk_arguments()
 
     database = setup_django()
     load_data()

@@ -41,7 +41,22 @@ def form_key(key: str) -> str:
         raise ValidationError(_("This form is out of date; please submit it again.")) from None
 
 
-class PledgeForm(forms.Form):
+class PledgeChecks:
+    """The checks a single pledge and a whole plan share: their submission key and the
+    planned delivery date (commitments.services.planned_delivery_refusal)."""
+
+    def clean_key(self):
+        return form_key(self.cleaned_data["key"])
+
+    def clean_planned_delivery_on(self):
+        value = self.cleaned_data["planned_delivery_on"]
+        refusal = planned_delivery_refusal(value, timezone.localdate())
+        if refusal:
+            raise ValidationError(refusal)
+        return value
+
+
+class PledgeForm(PledgeChecks, forms.Form):
     """One pledge to one need. `key` is minted per form render, so a double click or a
     retry after a timeout submits the same key and finds the same commitment."""
 
@@ -101,16 +116,6 @@ class PledgeForm(forms.Form):
             self.initial.setdefault(
                 "planned_delivery_on", (today + datetime.timedelta(days=14)).isoformat()
             )
-
-    def clean_key(self):
-        return form_key(self.cleaned_data["key"])
-
-    def clean_planned_delivery_on(self):
-        value = self.cleaned_data["planned_delivery_on"]
-        refusal = planned_delivery_refusal(value, timezone.localdate())
-        if refusal:
-            raise ValidationError(refusal)
-        return value
 
     def clean_statement_letter(self):
         upload = self.cleaned_data.get("statement_letter")
@@ -323,7 +328,7 @@ class OfflineCommitmentForm(forms.Form):
         return value
 
 
-class PlanForm(forms.Form):
+class PlanForm(PledgeChecks, forms.Form):
     """A whole plan pledged in one action (commitments.plans). The lines come as repeated
     `need` and `quantity` fields, pairwise, in the plan's order; `key` is minted when the
     plan is shown, so a double click or a retry pledges it once."""
@@ -343,16 +348,6 @@ class PlanForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def clean_key(self):
-        return form_key(self.cleaned_data["key"])
-
-    def clean_planned_delivery_on(self):
-        value = self.cleaned_data["planned_delivery_on"]
-        refusal = planned_delivery_refusal(value, timezone.localdate())
-        if refusal:
-            raise ValidationError(refusal)
-        return value
 
     def clean(self):
         data = super().clean()
