@@ -16,17 +16,26 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 
+from locations.models import Area
 from programs.models import Program
 
-from .models import Commitment, CommitmentSummary, SummaryDirtyKey, SummaryKey
-from .rollups import rollup_recompute, rollups_rebuild, rollups_repair
+from .models import (
+    Commitment,
+    CommitmentRollup,
+    CommitmentSummary,
+    SummaryDirtyKey,
+    SummaryKey,
+)
+from .rollups import rollup_recompute, rollups_rebuild
 from .totals import key_figures, program_totals_apply, programs_mark_computed
 
 logger = logging.getLogger(__name__)
@@ -88,13 +97,16 @@ def summary_key_recompute(*, key: Key) -> bool:
     that read keeps its own row and is recomputed again. Returns whether it recomputed.
     """
     program_id, donation_form_id, area_id, month, channel = key
+    kecamatan_id = kecamatan_of(area_id)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                # Wait for a running rebuild first (before reading anything): the lock
-                # this DELETE would take anyway, which recomputes do not take from each other.
+                # Wait for a running rebuild first (before reading anything): a bulk reload
+                # holds the table, a comparison its part of the areas or kecamatan.
+                # Recomputes share both with each other and take turns per key.
                 table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")
+                _recompute_locks(cursor, area_id=area_id, kecamatan_id=kecamatan_id)
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
         dirty = SummaryDirtyKey.objects.filter(
             program_id=program_id,
@@ -126,11 +138,12 @@ def summary_key_recompute(*, key: Key) -> bool:
                 connection.ops.adapt_datetimefield_value(start),
                 connection.ops.adapt_datetimefield_value(end),
             ],
+            few_keys=True,
         )
         rollup_recompute(
             program_id=program_id,
             donation_form_id=donation_form_id,
-            area_id=area_id,
+            kecamatan_id=kecamatan_id,
             month=month,
             channel=channel,
         )
@@ -142,16 +155,27 @@ def summary_key_recompute(*, key: Key) -> bool:
 
 
 def summaries_rebuild() -> int:
-    """Recompute all summaries from all commitments in one transaction. Clears the stale
+    """Recompute all summaries and their roll-up from all commitments. Clears the stale
     marks it covers. Returns the row count.
 
-    On PostgreSQL the GROUP BY over all commitments is compared with the table in the same
-    statement and only the rows that differ are written (see _apply_difference): the nightly
-    run, which normally finds nothing to repair, then costs about the GROUP BY alone, and
-    readers keep reading the table meanwhile. When most rows are missing (a first run, a
-    bulk import) the table is reloaded in bulk instead (_reload_in_bulk; readers wait).
-    Elsewhere (SQLite: development, small data) the table is emptied and filled again.
+    On PostgreSQL the GROUP BY over the commitments is compared with the table and only
+    the rows that differ are written (_compare_summaries, then _compare_rollups): the
+    nightly run, which normally finds nothing to repair, then costs about the GROUP BY
+    alone, and readers keep reading meanwhile. The areas (then the kecamatan, for the
+    roll-up) are split into SUMMARY_REBUILD_PARTITIONS ranges compared at once on their own
+    connections, each in its own transaction: a statement that writes runs on one core
+    only, and each part is exact on its own (a run killed half-way leaves every part old
+    or new, and the next run repairs the rest).
+    When most rows are missing (a first run, a bulk import) the table is reloaded in bulk
+    in one transaction instead (_reload_in_bulk; readers wait). Elsewhere (SQLite:
+    development, small data) the table is emptied and filled again.
     """
+    if connection.vendor == "postgresql" and not _mostly_missing():
+        touched = _compare_partitions()
+        with transaction.atomic():
+            figures_moved(touched)
+            programs_mark_computed()
+        return CommitmentSummary.objects.count()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Recomputes of single keys wait for the rebuild, and the rebuild for them.
@@ -159,18 +183,13 @@ def summaries_rebuild() -> int:
                 table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         claimed = list(SummaryDirtyKey.objects.values_list("pk", flat=True))
-        if connection.vendor == "postgresql" and not _mostly_missing():
-            touched = _apply_difference()
-            figures_moved({*touched, *rollups_repair()})
-        elif connection.vendor == "postgresql" and _owns_summary_table():
+        if connection.vendor == "postgresql" and _owns_summary_table():
             _reload_in_bulk()
-            rollups_rebuild()
-            figures_moved(None)
         else:
             CommitmentSummary.objects.all().delete()
             _insert_summaries("1 = 1", [])
-            rollups_rebuild()
-            figures_moved(None)
+        rollups_rebuild()
+        figures_moved(None)
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
         programs_mark_computed()
         return CommitmentSummary.objects.count()
@@ -187,7 +206,24 @@ def figures_moved(program_ids) -> None:
 
 def _mostly_missing() -> bool:
     """Whether the summaries miss a large share of the commitments (a first run, a bulk
-    import): then writing every row in bulk beats comparing (two counts, no GROUP BY)."""
+    import): then writing every row in bulk beats comparing. From the planner's row
+    estimates where the tables are large (no scan), else from two counts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+            [Commitment._meta.db_table],
+        )
+        estimate = cursor.fetchone()[0]
+    if estimate > 100_000:
+        commitments = estimate
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                [CommitmentSummary._meta.db_table],
+            )
+            rows = cursor.fetchone()[0]
+        # A summary row holds a few commitments; an empty or tiny table is a first run.
+        return rows < commitments / 20
     commitments = Commitment.objects.count()
     summarised = CommitmentSummary.objects.aggregate(n=Sum("count"))["n"] or 0
     return abs(commitments - summarised) > max(1000, commitments // 5)
@@ -253,25 +289,183 @@ def _reload_in_bulk() -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def _apply_difference() -> list[int]:
-    """Make the summary table equal to the GROUP BY over all commitments, in one statement:
-    the GROUP BY is joined (FULL JOIN on the key) to the table, and only rows that are
-    missing, surplus or different are inserted, deleted or updated. Returns the programs of
-    the rows written."""
+# Recomputes and the rebuild's parts exclude each other by block of area ids (summary
+# rows) and of kecamatan ids (roll-up rows): each part of a rebuild owns whole blocks, so
+# any number of parts maps onto the same locks.
+AREA_BLOCK = 128
+KECAMATAN_BLOCK = 4
+
+
+def _block_lock_id(kind: str, block: int) -> int:
+    return _lock_id((kind, block))
+
+
+def kecamatan_of(area_id: int) -> int | None:
+    """The kecamatan of an area as the summary rows record it (kecamatan_id)."""
+    level, parent_id, grandparent_id = Area.objects.values_list(
+        "level", "parent_id", "parent__parent_id"
+    ).get(pk=area_id)
+    return grandparent_id if level == Area.Level.RW else parent_id
+
+
+def _recompute_locks(cursor, *, area_id: int, kecamatan_id: int | None) -> None:
+    """A key's recompute waits for the rebuild's part holding its area or its kecamatan
+    (and the part for it); recomputes share these with each other."""
+    cursor.execute(
+        "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s)",
+        [
+            _block_lock_id("summary", area_id // AREA_BLOCK),
+            _block_lock_id("rollup", (kecamatan_id or 0) // KECAMATAN_BLOCK),
+        ],
+    )
+
+
+def _compare_partitions() -> set[int]:
+    """Compare the summary rows part by part of the areas, then the roll-up rows part by
+    part of the kecamatan (_compare_summaries, _compare_rollups): the parts of each phase
+    at once on their own connections; inside a caller's transaction, whose rows other
+    connections cannot see, one after the other on this one. Returns the programs of the
+    rows written."""
+    count = settings.SUMMARY_REBUILD_PARTITIONS
+    phases = [
+        (_compare_summaries, _parts(_area_blocks(), count)),
+        (_compare_rollups, _parts(_kecamatan_blocks(), count)),
+    ]
+    touched: set[int] = set()
+    if connection.in_atomic_block or count == 1:
+        for compare, parts in phases:
+            for part in parts:
+                touched.update(compare(*part))
+        return touched
+
+    def on_own_connection(work) -> list[int]:
+        compare, part = work
+        try:
+            return compare(*part)
+        finally:
+            connection.close()  # this thread's own
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        for compare, parts in phases:
+            for programs in pool.map(on_own_connection, [(compare, part) for part in parts]):
+                touched.update(programs)
+    return touched
+
+
+def _area_blocks() -> dict[int, int]:
+    """Blocks of area ids, weighted by their RW (where nearly all commitments are)."""
+    weights: dict[int, int] = {}
+    for area_id, level in Area.objects.values_list("pk", "level"):
+        block = area_id // AREA_BLOCK
+        weights[block] = weights.get(block, 0) + (1 if level == Area.Level.RW else 0)
+    return weights
+
+
+def _kecamatan_blocks() -> dict[int, int]:
+    """Blocks of kecamatan ids, weighted by their RW."""
+    weights: dict[int, int] = {}
+    for level, parent_id, grandparent_id in Area.objects.values_list(
+        "level", "parent_id", "parent__parent_id"
+    ):
+        kecamatan_id = grandparent_id if level == Area.Level.RW else parent_id
+        block = (kecamatan_id or 0) // KECAMATAN_BLOCK
+        weights[block] = weights.get(block, 0) + (1 if level == Area.Level.RW else 0)
+    return weights
+
+
+def _parts(weights: dict[int, int], count: int) -> list[tuple[int, int]]:
+    """Contiguous runs of blocks (first, last) of about equal weight, covering them all."""
+    blocks = sorted(weights)
+    total = sum(weights.values())
+    parts, first, running = [], None, 0
+    for block in blocks:
+        first = block if first is None else first
+        running += weights[block]
+        if len(parts) < count - 1 and running * count >= total * (len(parts) + 1):
+            parts.append((first, block))
+            first = None
+    if first is not None:
+        parts.append((first, blocks[-1]))
+    return parts
+
+
+def _compare_summaries(first: int, last: int) -> list[int]:
+    """Make the summary rows of the areas in blocks first..last equal to the GROUP BY over
+    their commitments, in one transaction and one statement: the GROUP BY is joined (FULL
+    JOIN on the key) to the table, and only rows that are missing, surplus or different
+    are inserted, deleted or updated. Returns the programs of the rows written."""
     table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
-    select, arguments = _summaries_select("1 = 1", [])
+    low, high = first * AREA_BLOCK, (last + 1) * AREA_BLOCK
+    select, arguments = _summaries_select(
+        "c.area_id >= %s AND c.area_id < %s", [low, high], few_keys=False
+    )
     key = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
-    parents = ("kelurahan_id", "kecamatan_id", "kota_id")
-    figures = ("count", "quantity", "value_idr", "households", "persons")
+    values = ("kelurahan_id", "kecamatan_id", "kota_id", "count", "quantity", "value_idr")
+    values = (*values, "households", "persons")
+    sql = _difference_sql(
+        f"({select})",
+        f"(SELECT * FROM {table} WHERE area_id >= %s AND area_id < %s)",
+        table,
+        key,
+        values,
+    )
+    with transaction.atomic():
+        _lock_blocks("summary", first, last)
+        dirty = SummaryDirtyKey.objects.filter(area_id__gte=low, area_id__lt=high)
+        claimed = list(dirty.values_list("pk", flat=True))
+        programs = _run_difference(sql, [*arguments, low, high])
+        SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
+    return programs
+
+
+def _compare_rollups(first: int, last: int) -> list[int]:
+    """Make the roll-up rows of the kecamatan in blocks first..last equal to the GROUP BY
+    of their summary rows, the same way."""
+    summaries = connection.ops.quote_name(CommitmentSummary._meta.db_table)
+    rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
+    low, high = first * KECAMATAN_BLOCK, (last + 1) * KECAMATAN_BLOCK
+    fresh = f"""(
+        SELECT s.program_id, s.donation_form_id, s.kecamatan_id, s.month, s.channel,
+            s.status, MIN(s.kota_id) AS kota_id, SUM(s.count) AS count,
+            SUM(s.quantity) AS quantity, SUM(s.value_idr) AS value_idr,
+            SUM(s.households) AS households, SUM(s.persons) AS persons,
+            %s::timestamptz AS computed_at
+        FROM {summaries} s WHERE s.kecamatan_id >= %s AND s.kecamatan_id < %s
+        GROUP BY 1, 2, 3, 4, 5, 6
+    )"""  # noqa: S608 - table names come from the models, values are parameters
+    key = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status")
+    values = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
+    sql = _difference_sql(
+        fresh,
+        f"(SELECT * FROM {rollups} WHERE kecamatan_id >= %s AND kecamatan_id < %s)",
+        rollups,
+        key,
+        values,
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic():
+        _lock_blocks("rollup", first, last)
+        return _run_difference(sql, [now, low, high, low, high])
+
+
+def _lock_blocks(kind: str, first: int, last: int) -> None:
+    with connection.cursor() as cursor:
+        for lock_id in sorted(_block_lock_id(kind, b) for b in range(first, last + 1)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def _difference_sql(fresh: str, current: str, table: str, key: tuple, values: tuple) -> str:
+    """One statement making `table` (its rows in `current`) equal to the rows of `fresh`:
+    FULL JOIN on the key, then UPDATE, DELETE and INSERT of only the rows that differ.
+    Returns the programs of the rows written."""
     joined = " AND ".join(f"s.{c} = f.{c}" for c in key)
-    compared = ", ".join(f"{{0}}.{c}" for c in (*parents, *figures))
-    columns = ", ".join((*key, *parents, *figures, "computed_at"))
-    updates = ", ".join(f"{c} = d.{c}" for c in (*parents, *figures, "computed_at"))
-    sql = f"""
-        WITH fresh AS ({select}),
-        diff AS MATERIALIZED (
+    compared = ", ".join(f"{{0}}.{c}" for c in values)
+    columns = ", ".join((*key, *values, "computed_at"))
+    updates = ", ".join(f"{c} = d.{c}" for c in (*values, "computed_at"))
+    return f"""
+        WITH diff AS MATERIALIZED (
             SELECT f.*, s.id AS old_id, s.program_id AS old_program_id
-            FROM fresh f FULL JOIN {table} s ON {joined}
+            FROM {fresh} f FULL JOIN {current} s ON {joined}
             WHERE s.id IS NULL OR f.program_id IS NULL
                 OR ({compared.format("f")}) IS DISTINCT FROM ({compared.format("s")})
         ),
@@ -289,10 +483,10 @@ def _apply_difference() -> list[int]:
         )
         SELECT DISTINCT COALESCE(program_id, old_program_id) FROM diff
     """  # noqa: S608 - table and column names come from the models, values are parameters
+
+
+def _run_difference(sql: str, arguments: list) -> list[int]:
     with connection.cursor() as cursor:
-        # The GROUP BY and the join each hold up to a few hundred thousand rows at a
-        # million commitments: in memory rather than in batches on disk.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
         # Compiling this statement's expressions (JIT) costs more than it saves.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, arguments)
@@ -326,7 +520,7 @@ def _month_sql() -> str:
     return "date(c.created_at, '+7 hours', 'start of month')"
 
 
-def _summaries_select(where: str, params: list) -> tuple[str, list]:
+def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str, list]:
     """SELECT ... GROUP BY over the commitments matching `where` (alias c): the summary
     rows, in the table's column order, and the query's arguments.
 
@@ -338,10 +532,9 @@ def _summaries_select(where: str, params: list) -> tuple[str, list]:
     deliveries = Commitment.deliveries.rel.related_model._meta.db_table
     areas = Commitment.area.field.related_model._meta.db_table
     month = _month_sql()
-    everything = where == "1 = 1"
     of_these = (
         ""
-        if everything
+        if not few_keys
         else f"AND d.commitment_id IN (SELECT c.id FROM {commitments} c WHERE {where})"
     )
     select = f"""
@@ -374,10 +567,10 @@ def _summaries_select(where: str, params: list) -> tuple[str, list]:
         LEFT JOIN {areas} pp ON pp.id = p.parent_id
     """  # noqa: S608 - table names come from the models, values are parameters
     computed_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    return select, [computed_at, *([] if everything else params), *params]
+    return select, [computed_at, *(params if few_keys else []), *params]
 
 
-def _insert_summaries(where: str, params: list) -> None:
+def _insert_summaries(where: str, params: list, *, few_keys: bool = False) -> None:
     """INSERT the GROUP BY of _summaries_select into the summary table."""
     table = CommitmentSummary._meta.db_table
     columns = """
@@ -385,6 +578,6 @@ def _insert_summaries(where: str, params: list) -> None:
         kelurahan_id, kecamatan_id, kota_id,
         count, quantity, value_idr, households, persons, computed_at
     """
-    select, arguments = _summaries_select(where, params)
+    select, arguments = _summaries_select(where, params, few_keys=few_keys)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {select}", arguments)
