@@ -54,15 +54,31 @@ class CommitmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["collaborator", "need", "area", "site", "aggregator", "created_by"]
     list_select_related = ["collaborator", "program", "donation_form", "area"]
     date_hierarchy = "created_at"
-    # Status changes go through the workflow (commitments.services) so they are audited.
-    readonly_fields = ["status", "quantity_delivered", "status_changed_at", "idempotency_key"]
+    # Every change that moves a figure (status, quantity, value, area, program, channel,
+    # month, collaborator, need) goes through commitments.services or commitments.offline,
+    # which audit it, keep the need's claims and mark the summaries to recompute; here only
+    # what no figure depends on can be edited, and nothing added or deleted.
+    editable = ("planned_delivery_on", "is_anonymous", "note")
     inlines = [DeliveryInline, EventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Commitment._meta.fields if f.name not in self.editable]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ProofInline(admin.TabularInline):
     model = DeliveryProof
     extra = 0
+    can_delete = False
     readonly_fields = ["file", "kind", "content_type", "size_bytes", "uploaded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Delivery)
@@ -77,6 +93,17 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["commitment", "commitment__collaborator"]
     raw_id_fields = ["commitment", "recorded_by", "confirmed_by"]
     inlines = [ProofInline]
+    # Quantities, recipients and confirmation move the summaries: commitments.services only.
+    editable = ("note",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Delivery._meta.fields if f.name not in self.editable]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(CommitmentEvent)

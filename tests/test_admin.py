@@ -4,7 +4,11 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from commitments.models import Commitment, CommitmentSummary, Delivery
+from commitments.summaries import summaries_rebuild
+
 from .factories import CommitmentFactory, UserFactory
+from .test_summaries import direct_group_by, summaries
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +44,74 @@ def test_staff_assign_facilitators_and_leads_in_the_admin(client):
     )
     assert response.status_code == 302
     assert Facilitator.objects.get(user=lurah).area == kali_anyar
+
+
+def test_the_admin_edits_no_figure_of_a_commitment_or_delivery(client):
+    """Figures move only through the services, which keep needs, summaries and totals:
+    the admin edits the note, the planned date and anonymity, and adds or deletes
+    neither commitments nor deliveries."""
+    commitment = CommitmentFactory(quantity=5, value_idr=500_000)
+    delivery = Delivery.objects.create(
+        commitment=commitment, quantity=2, delivered_on="2026-11-20", recipients_persons=8
+    )
+    summaries_rebuild()
+    before = summaries()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    page = client.get(url)
+    assert 'name="note"' in page.text and 'name="quantity"' not in page.text
+    response = client.post(
+        url,
+        {
+            "note": "Dicek admin",
+            "is_anonymous": "on",
+            "planned_delivery_on": "2026-12-01",
+            "quantity": "900",
+            "value_idr": "1",
+            "status": "completed",
+            # The inlines' management forms, as the page sends them.
+            "deliveries-TOTAL_FORMS": "1",
+            "deliveries-INITIAL_FORMS": "1",
+            "deliveries-MIN_NUM_FORMS": "0",
+            "deliveries-MAX_NUM_FORMS": "1000",
+            "deliveries-0-id": delivery.pk,
+            "deliveries-0-commitment": commitment.pk,
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "events-MIN_NUM_FORMS": "0",
+            "events-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.text[:2000]
+    commitment.refresh_from_db()
+    assert commitment.note == "Dicek admin" and commitment.is_anonymous
+    assert (commitment.quantity, commitment.value_idr, commitment.status) == (5, 500_000, "pledged")
+    assert summaries() == before == direct_group_by()
+    assert CommitmentSummary.objects.exists()
+
+    delivery_url = reverse("admin:commitments_delivery_change", args=[delivery.pk])
+    response = client.post(
+        delivery_url,
+        {
+            "note": "Foto buram",
+            "quantity": "50",
+            "recipients_persons": "999",
+            "proofs-TOTAL_FORMS": "0",
+            "proofs-INITIAL_FORMS": "0",
+            "proofs-MIN_NUM_FORMS": "0",
+            "proofs-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.text[:2000]
+    delivery.refresh_from_db()
+    assert (delivery.note, delivery.quantity, delivery.recipients_persons) == ("Foto buram", 2, 8)
+
+    for name in ("commitment", "delivery"):
+        assert client.get(reverse(f"admin:commitments_{name}_add")).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:commitments_commitment_delete", args=[commitment.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Commitment.objects.filter(pk=commitment.pk).exists()
