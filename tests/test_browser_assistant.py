@@ -135,6 +135,22 @@ def test_a_donor_plans_500_food_packages_pledges_them_and_the_map_shows_it(
     assert_fits_a_thumb(phone, "assistant-plan")
     phone.locator("#plan-map").scroll_into_view_if_needed()
     screenshot(phone, "phone-assistant-plan-map")
+    # A tap on the map (away from the markers and the zoom buttons) starts from there.
+    again = phone.get_by_role("button", name="Susun ulang rencana dari tempat yang Anda ketuk")
+    assert not again.is_visible()
+    box = phone.locator("#plan-map").bounding_box()
+    phone.locator("#plan-map").tap(position={"x": box["width"] - 20, "y": 20})
+    again.wait_for(state="visible")
+    lon, lat = phone.eval_on_selector(
+        "#assistant-form", "f => [f.elements.lon.value, f.elements.lat.value]"
+    )
+    assert 106.5 < float(lon) < 107.2 and -6.5 < float(lat) < -6.0
+    with phone.expect_navigation():
+        again.click()
+    phone.wait_for_function("() => document.getElementById('plan-map')?.dataset.ready")
+    assert f"lon={lon}" in phone.url and f"lat={lat}" in phone.url and "start=&" in phone.url
+    assert phone.locator("#plan-map").get_attribute("data-start") == "1"
+    assert phone.locator("#plan-map .plan-start").count() == 1
     phone_context.close()
     assert phone_errors == [], phone_errors
 

@@ -38,8 +38,13 @@
     marker.addTo(map);
     bounds.extend(marker.getLatLng());
   });
-  if (data.start) {
-    var start = L.marker([data.start[1], data.start[0]], {
+  var start = null;
+  function startAt(latlng) {
+    if (start) {
+      start.setLatLng(latlng);
+      return;
+    }
+    start = L.marker(latlng, {
       icon: L.divIcon({ className: "plan-start", iconSize: [20, 20] }),
       title: data.startLabel,
       alt: data.startLabel,
@@ -47,7 +52,24 @@
       zIndexOffset: -100,
     });
     start.bindTooltip(data.startLabel).addTo(map);
+  }
+  if (data.start) {
+    startAt([data.start[1], data.start[0]]);
     bounds.extend(start.getLatLng());
+  }
+  // A tap elsewhere on the map moves the starting point there: the ask form (collapsed
+  // above the plan) gets its coordinates instead of a kelurahan, and a button asks again.
+  var form = document.getElementById("assistant-form");
+  var again = document.getElementById("plan-from-here");
+  if (form && again) {
+    map.on("click", function (event) {
+      form.elements.lon.value = event.latlng.lng.toFixed(5);
+      form.elements.lat.value = event.latlng.lat.toFixed(5);
+      if (form.elements.start) form.elements.start.value = "";
+      startAt(event.latlng);
+      again.hidden = false;
+      element.dataset.start = "1";
+    });
   }
   if (bounds.isValid()) {
     map.fitBounds(bounds, { padding: [28, 28], maxZoom: 15 });
