@@ -10,6 +10,7 @@ from celery import shared_task
 from .digest import digests_send
 from .need_freshness import needs_freshen
 from .notifications import notifications_send
+from .retention import stored_files_forget
 from .services import commitments_expire
 from .summaries import summaries_rebuild, summaries_refresh
 from .totals import (
@@ -71,6 +72,11 @@ def rebuild_summaries() -> int:
 @shared_task(ignore_result=True, acks_late=True)
 def freshen_needs() -> None:
     needs_freshen()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def forget_stored_files() -> int:
+    return stored_files_forget()
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Expired needs leave the map within the hour; reminders go out once per need anyway.
     "freshen-needs": {"task": "commitments.tasks.freshen_needs", "schedule": 3600},
+    "forget-stored-files": {
+        "task": "commitments.tasks.forget_stored_files",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Monday 07:00 in Jakarta (CELERY_TIMEZONE). Idempotent per ISO week, so a rerun or an
     # hourly schedule would send nothing twice.
     "send-weekly-digests": {
@@ -266,6 +270,9 @@ PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 # Uploads: proofs of delivery and statement letters.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(8 * 1024 * 1024)))
 UPLOAD_MAX_FILES = 5
+# How long files are kept (commitments.retention): a written export's, an import's.
+EXPORT_FILE_DAYS = int(os.environ.get("EXPORT_FILE_DAYS", "7"))
+IMPORT_FILE_DAYS = int(os.environ.get("IMPORT_FILE_DAYS", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
