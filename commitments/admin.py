@@ -34,8 +34,26 @@ class DeliveryInline(admin.TabularInline):
         return False
 
 
+class FiguresThroughServices:
+    """Every change that moves a figure (status, quantity, value, area, program, channel,
+    month, collaborator, need, recipients, confirmation) goes through commitments.services
+    or commitments.offline, which audit it, keep the need's claims and mark the summaries to
+    recompute: the admin edits only the fields in `editable`, and adds or deletes nothing."""
+
+    editable: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.editable]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(FiguresThroughServices, admin.ModelAdmin):
     list_display = [
         "pk",
         "collaborator",
@@ -54,21 +72,8 @@ class CommitmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["collaborator", "need", "area", "site", "aggregator", "created_by"]
     list_select_related = ["collaborator", "program", "donation_form", "area"]
     date_hierarchy = "created_at"
-    # Every change that moves a figure (status, quantity, value, area, program, channel,
-    # month, collaborator, need) goes through commitments.services or commitments.offline,
-    # which audit it, keep the need's claims and mark the summaries to recompute; here only
-    # what no figure depends on can be edited, and nothing added or deleted.
     editable = ("planned_delivery_on", "is_anonymous", "note")
     inlines = [DeliveryInline, EventInline]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Commitment._meta.fields if f.name not in self.editable]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProofInline(admin.TabularInline):
@@ -82,7 +87,7 @@ class ProofInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(FiguresThroughServices, admin.ModelAdmin):
     list_display = [
         "commitment",
         "quantity",
@@ -93,17 +98,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["commitment", "commitment__collaborator"]
     raw_id_fields = ["commitment", "recorded_by", "confirmed_by"]
     inlines = [ProofInline]
-    # Quantities, recipients and confirmation move the summaries: commitments.services only.
     editable = ("note",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Delivery._meta.fields if f.name not in self.editable]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CommitmentEvent)
