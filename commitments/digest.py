@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from collaborators.models import Collaborator, Membership
+from ksbb.after_commit import on_commit_once
 from locations.models import area_geometry_deferred
 from programs.models import Program
 from programs.units import quantity_with_unit
 
 from .models import UNDER_WAY_STATUSES, CollaboratorDigest, Commitment, Notification
-from .notifications import enqueue_emails
+from .notifications import enqueue_pending_emails
 from .workflow import waiting_on
 
 # Collaborator ids read per query; each collaborator is then sent in its own transaction.
@@ -120,14 +121,13 @@ def digest_send(
                 collaborator=collaborator_id, since=now - CHANGED_WITHIN
             ).count()
         subject, body = _compose(commitments, total=total, now=now)
-        rows = Notification.objects.bulk_create(
+        Notification.objects.bulk_create(
             Notification(user=user, subject=subject, body=body, url=reverse("my-commitments"))
             for user in users
         )
         digest.commitments = total
         digest.save(update_fields=["commitments"])
-        ids = [row.pk for row in rows]
-        transaction.on_commit(lambda: enqueue_emails(ids))
+        on_commit_once(enqueue_pending_emails)
     return 1
 
 

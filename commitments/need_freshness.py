@@ -15,11 +15,12 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ksbb.after_commit import on_commit_once
 from locations.mapdata import needs_changed
 from locations.models import Facilitator, Need, NeedChange
 
 from .models import Notification
-from .notifications import enqueue_emails
+from .notifications import enqueue_pending_emails
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def needs_expire(*, today: datetime.date) -> int:
             )
             expired += 1
     if expired:
-        transaction.on_commit(needs_changed)
+        on_commit_once(needs_changed)
     return expired
 
 
@@ -90,7 +91,7 @@ def needs_remind(*, today: datetime.date) -> int:
                 needs_of[facilitation.user_id].append(need)
         ids = [_write_reminder(by_user[user_id], needs).pk for user_id, needs in needs_of.items()]
         if ids:
-            transaction.on_commit(lambda: enqueue_emails(ids))
+            on_commit_once(enqueue_pending_emails)
     return len(ids)
 
 

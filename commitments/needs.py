@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collaborators.roles import scopes_for
+from ksbb.after_commit import on_commit_once
 from locations.mapdata import needs_changed
 from locations.models import Area, Facilitator, Need, NeedChange, Site
 from programs.models import DonationForm, Program
@@ -147,7 +148,7 @@ def need_create(
             action=NeedChange.Action.IMPORTED if source == "import" else NeedChange.Action.CREATED,
             changes={name: [None, history_value(getattr(need, name))] for name in CREATED_FIELDS},
         )
-        transaction.on_commit(needs_changed)
+        on_commit_once(needs_changed)
     return need
 
 
@@ -213,7 +214,7 @@ def need_update(*, actor, need_id: int, expected_version: int, **changes) -> Nee
         NeedChange.objects.create(
             need=need, actor=actor, action=NeedChange.Action.UPDATED, changes=diff
         )
-        transaction.on_commit(needs_changed)
+        on_commit_once(needs_changed)
     need.refresh_from_db()
     return need
 
@@ -297,7 +298,7 @@ def need_close(*, actor, need_id: int, expected_version: int, reason: str) -> Ne
             },
             reason=reason[:1000],
         )
-        transaction.on_commit(needs_changed)
+        on_commit_once(needs_changed)
     need.refresh_from_db()
     return need
 
@@ -347,5 +348,5 @@ def needs_reconfirm(*, actor, area: Area, site: Site | None = None) -> int:
             )
             count += 1
         if count:
-            transaction.on_commit(needs_changed)
+            on_commit_once(needs_changed)
     return count

@@ -9,12 +9,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collaborators.models import Membership
+from ksbb.after_commit import on_commit_once
 from locations.models import Facilitator
 
 from .models import Commitment, Notification
@@ -30,19 +30,18 @@ def _write(users: Iterable, commitment: Commitment, subject: str, body: str) -> 
     )
     ids = [row.pk for row in rows]
     if ids:
-        transaction.on_commit(lambda: enqueue_emails(ids))
+        on_commit_once(enqueue_pending_emails)
     return ids
 
 
-def enqueue_emails(ids: list[int]) -> None:
-    from .tasks import send_notifications
+def enqueue_pending_emails() -> None:
+    """After commit (once per transaction): queue the job that emails what is pending."""
+    from .tasks import send_pending_notifications
 
     try:
-        send_notifications.delay(ids)
+        send_pending_notifications.delay()
     except Exception:  # noqa: BLE001 - any broker failure: the periodic task retries
-        logger.warning(
-            "Broker unavailable; %d notification(s) stay pending", len(ids), exc_info=True
-        )
+        logger.warning("Broker unavailable; notification(s) stay pending", exc_info=True)
 
 
 def _facilitators_of(commitment: Commitment):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from collaborators.models import Collaborator
 from collaborators.roles import ADMIN, FACILITATOR, LEAD, Scopes, scopes_for
+from ksbb.after_commit import on_commit_once
 from locations.mapdata import needs_changed
 from locations.models import Area, Need, Site
 from programs.models import DonationForm
@@ -160,7 +161,7 @@ def commitment_record_offline(
             notify_offline_commitment(commitment, exclude=actor)
             summaries_touch(commitment)
             if need is not None:
-                transaction.on_commit(needs_changed)
+                on_commit_once(needs_changed)
             _refresh_totals_on_commit(commitment)
     except (IntegrityError, TransitionRefused):
         # The same submission may have won the race a moment ago: then the answer is what

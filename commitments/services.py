@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from collaborators.models import Collaborator
 from collaborators.roles import ADMIN, COLLABORATOR, FACILITATOR, LEAD, SYSTEM, roles_for
+from ksbb.after_commit import on_commit_once
 from locations.mapdata import needs_changed
 from locations.models import Need
 from programs.models import Program
@@ -283,7 +284,7 @@ def pledge_take(
     )
     notify_new_pledge(commitment)
     summaries_touch(commitment)
-    transaction.on_commit(needs_changed)
+    on_commit_once(needs_changed)
     return commitment
 
 
@@ -384,7 +385,7 @@ def commitment_transition(
                 quantity_claimed=F("quantity_claimed") - commitment.quantity,
                 updated_at=timezone.now(),
             )
-            transaction.on_commit(needs_changed)
+            on_commit_once(needs_changed)
     return commitment
 
 
@@ -493,7 +494,7 @@ def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
                 quantity_delivered=F("quantity_delivered") + delivery.quantity,
                 updated_at=timezone.now(),
             )
-            transaction.on_commit(needs_changed)
+            on_commit_once(needs_changed)
         total = Delivery.objects.filter(
             commitment=commitment, confirmed_at__isnull=False
         ).aggregate(total=Sum("quantity"))["total"]

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 
+from ksbb.after_commit import on_commit_once
 from locations.models import Area
 from programs.models import Program
 
@@ -67,7 +68,7 @@ def summaries_touch(commitment: Commitment) -> None:
         month=month_of(commitment.created_at),
         channel=commitment.channel,
     )
-    transaction.on_commit(_refresh_summaries_later)
+    on_commit_once(_refresh_summaries_later)
 
 
 def _refresh_summaries_later() -> None:

@@ -21,6 +21,7 @@ from .totals import (
 )
 
 
+# Kept for messages queued by earlier versions; changes now queue send_pending_notifications.
 @shared_task(ignore_result=True)
 def send_notifications(ids: list[int]) -> int:
     return notifications_send(ids)

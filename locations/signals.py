@@ -10,13 +10,15 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from ksbb.after_commit import on_commit_once
+
 from .mapdata import needs_changed
 from .models import Need, Site
 
 
 @receiver([post_save, post_delete], sender=Need)
 def need_saved(sender, **kwargs):
-    transaction.on_commit(needs_changed)
+    on_commit_once(needs_changed)
 
 
 def sites_cache_key(language: str | None) -> str:
