@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     Min,
     OuterRef,
@@ -431,16 +432,14 @@ class _SummarySource:
     kecamatan = "kecamatan"
 
     def served_rw_codes(self) -> frozenset[str]:
-        # An RW's row carries its parent as kelurahan; a kelurahan's row carries itself.
-        served = (
-            self.filter.summaries()
-            .filter(status__in=CONFIRMED_STATUSES)
-            .exclude(area=F("kelurahan"))
-            .values("area_id")
-            .order_by()
-            .distinct()
+        # Asked per RW (a few index probes on summary_served each): at a million
+        # commitments several times faster than the distinct areas of all the rows.
+        served = self.filter.summaries().filter(status__in=CONFIRMED_STATUSES, area=OuterRef("pk"))
+        return frozenset(
+            Area.objects.filter(level=Area.Level.RW)
+            .filter(Exists(served))
+            .values_list("code", flat=True)
         )
-        return frozenset(Area.objects.filter(pk__in=served).values_list("code", flat=True))
 
 
 class _LiveSource(_SummarySource):
