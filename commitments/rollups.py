@@ -59,23 +59,30 @@ def rollups_rebuild() -> None:
     _insert_rollups("1 = 1", [])
 
 
-def _insert_rollups(where: str, params: list) -> None:
-    rollups = CommitmentRollup._meta.db_table
+def rollups_select(where: str) -> str:
+    """SELECT ... GROUP BY of the summary rows matching `where` (alias s) into roll-up
+    rows, in the column order of ROLLUP_COLUMNS; its first argument is computed_at."""
     summaries = CommitmentSummary._meta.db_table
-    sql = f"""
-        INSERT INTO {rollups} (
-            program_id, donation_form_id, kecamatan_id, kota_id, month, channel, status,
-            count, quantity, value_idr, households, persons, computed_at
-        )
+    return f"""
         SELECT
-            s.program_id, s.donation_form_id, s.kecamatan_id, MIN(s.kota_id), s.month,
-            s.channel, s.status, SUM(s.count), SUM(s.quantity), SUM(s.value_idr),
-            SUM(s.households), SUM(s.persons), %s
+            s.program_id, s.donation_form_id, s.kecamatan_id, s.month, s.channel, s.status,
+            MIN(s.kota_id) AS kota_id, SUM(s.count) AS count, SUM(s.quantity) AS quantity,
+            SUM(s.value_idr) AS value_idr, SUM(s.households) AS households,
+            SUM(s.persons) AS persons, %s AS computed_at
         FROM {summaries} s
         WHERE s.kecamatan_id IS NOT NULL AND {where}
         GROUP BY s.program_id, s.donation_form_id, s.kecamatan_id, s.month, s.channel,
             s.status
     """  # noqa: S608 - table names come from the models, values are parameters
+
+
+ROLLUP_COLUMNS = """program_id, donation_form_id, kecamatan_id, month, channel, status,
+    kota_id, count, quantity, value_idr, households, persons, computed_at"""
+
+
+def _insert_rollups(where: str, params: list) -> None:
+    rollups = CommitmentRollup._meta.db_table
+    sql = f"INSERT INTO {rollups} ({ROLLUP_COLUMNS}) {rollups_select(where)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(timezone.now()), *params])
 

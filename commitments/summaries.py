@@ -36,7 +36,7 @@ from .models import (
     SummaryDirtyKey,
     SummaryKey,
 )
-from .rollups import rollup_recompute, rollups_rebuild
+from .rollups import rollup_recompute, rollups_rebuild, rollups_select
 from .totals import key_figures, program_totals_apply, programs_mark_computed
 
 logger = logging.getLogger(__name__)
@@ -209,22 +209,17 @@ def _mostly_missing() -> bool:
     """Whether the summaries miss a large share of the commitments (a first run, a bulk
     import): then writing every row in bulk beats comparing. From the planner's row
     estimates where the tables are large (no scan), else from two counts."""
+    commitments, summaries = Commitment._meta.db_table, CommitmentSummary._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
-            [Commitment._meta.db_table],
+            "SELECT %s::regclass::oid = oid, reltuples FROM pg_class"
+            " WHERE oid IN (%s::regclass, %s::regclass)",
+            [commitments, commitments, summaries],
         )
-        estimate = cursor.fetchone()[0]
-    if estimate > 100_000:
-        commitments = estimate
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
-                [CommitmentSummary._meta.db_table],
-            )
-            rows = cursor.fetchone()[0]
+        estimates = dict(cursor.fetchall())  # True: commitments, False: summary rows
+    if estimates[True] > 100_000:
         # A summary row holds a few commitments; an empty or tiny table is a first run.
-        return rows < commitments / 20
+        return estimates[False] < estimates[True] / 20
     commitments = Commitment.objects.count()
     summarised = CommitmentSummary.objects.aggregate(n=Sum("count"))["n"] or 0
     return abs(commitments - summarised) > max(1000, commitments // 5)
@@ -303,9 +298,13 @@ def _block_lock_id(kind: str, block: int) -> int:
 
 def kecamatan_of(area_id: int) -> int | None:
     """The kecamatan of an area as the summary rows record it (kecamatan_id)."""
-    level, parent_id, grandparent_id = Area.objects.values_list(
-        "level", "parent_id", "parent__parent_id"
-    ).get(pk=area_id)
+    return _kecamatan(
+        *Area.objects.values_list("level", "parent_id", "parent__parent_id").get(pk=area_id)
+    )
+
+
+def _kecamatan(level: str, parent_id: int | None, grandparent_id: int | None) -> int | None:
+    # The same as the kecamatan_id of _summaries_select.
     return grandparent_id if level == Area.Level.RW else parent_id
 
 
@@ -328,9 +327,10 @@ def _compare_partitions() -> set[int]:
     connections cannot see, one after the other on this one. Returns the programs of the
     rows written."""
     count = settings.SUMMARY_REBUILD_PARTITIONS
+    areas, kecamatan = _block_weights()
     phases = [
-        (_compare_summaries, _parts(_area_blocks(), count)),
-        (_compare_rollups, _parts(_kecamatan_blocks(), count)),
+        (_compare_summaries, _parts(areas, count)),
+        (_compare_rollups, _parts(kecamatan, count)),
     ]
     touched: set[int] = set()
     if connection.in_atomic_block or count == 1:
@@ -353,25 +353,20 @@ def _compare_partitions() -> set[int]:
     return touched
 
 
-def _area_blocks() -> dict[int, int]:
-    """Blocks of area ids, weighted by their RW (where nearly all commitments are)."""
-    weights: dict[int, int] = {}
-    for area_id, level in Area.objects.values_list("pk", "level"):
-        block = area_id // AREA_BLOCK
-        weights[block] = weights.get(block, 0) + (1 if level == Area.Level.RW else 0)
-    return weights
-
-
-def _kecamatan_blocks() -> dict[int, int]:
-    """Blocks of kecamatan ids, weighted by their RW."""
-    weights: dict[int, int] = {}
-    for level, parent_id, grandparent_id in Area.objects.values_list(
-        "level", "parent_id", "parent__parent_id"
+def _block_weights() -> tuple[dict[int, int], dict[int, int]]:
+    """Blocks of area ids and blocks of kecamatan ids, each weighted by its RW (where
+    nearly all commitments are)."""
+    areas: dict[int, int] = {}
+    kecamatan: dict[int, int] = {}
+    for area_id, level, parent_id, grandparent_id in Area.objects.values_list(
+        "pk", "level", "parent_id", "parent__parent_id"
     ):
-        kecamatan_id = grandparent_id if level == Area.Level.RW else parent_id
-        block = (kecamatan_id or 0) // KECAMATAN_BLOCK
-        weights[block] = weights.get(block, 0) + (1 if level == Area.Level.RW else 0)
-    return weights
+        rw = 1 if level == Area.Level.RW else 0
+        block = area_id // AREA_BLOCK
+        areas[block] = areas.get(block, 0) + rw
+        block = (_kecamatan(level, parent_id, grandparent_id) or 0) // KECAMATAN_BLOCK
+        kecamatan[block] = kecamatan.get(block, 0) + rw
+    return areas, kecamatan
 
 
 def _parts(weights: dict[int, int], count: int) -> list[tuple[int, int]]:
@@ -422,18 +417,9 @@ def _compare_summaries(first: int, last: int) -> list[int]:
 def _compare_rollups(first: int, last: int) -> list[int]:
     """Make the roll-up rows of the kecamatan in blocks first..last equal to the GROUP BY
     of their summary rows, the same way."""
-    summaries = connection.ops.quote_name(CommitmentSummary._meta.db_table)
     rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
     low, high = first * KECAMATAN_BLOCK, (last + 1) * KECAMATAN_BLOCK
-    fresh = f"""(
-        SELECT s.program_id, s.donation_form_id, s.kecamatan_id, s.month, s.channel,
-            s.status, MIN(s.kota_id) AS kota_id, SUM(s.count) AS count,
-            SUM(s.quantity) AS quantity, SUM(s.value_idr) AS value_idr,
-            SUM(s.households) AS households, SUM(s.persons) AS persons,
-            %s::timestamptz AS computed_at
-        FROM {summaries} s WHERE s.kecamatan_id >= %s AND s.kecamatan_id < %s
-        GROUP BY 1, 2, 3, 4, 5, 6
-    )"""  # noqa: S608 - table names come from the models, values are parameters
+    fresh = f"({rollups_select('s.kecamatan_id >= %s AND s.kecamatan_id < %s')})"
     key = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status")
     values = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
     sql = _difference_sql(

@@ -66,7 +66,7 @@ def test_a_rebuild_in_parts_repairs_every_part_and_the_roll_up(parts):
             pledge(need, collaborator, member, quantity)
     expected = direct_group_by()
     assert summaries() == expected
-    area_parts = _parts(summaries_module._area_blocks(), 2)
+    area_parts = _parts(summaries_module._block_weights()[0], 2)
     assert len(area_parts) == 2  # the areas fall in both parts
     # Drift in every part: a wrong row, a missing row, a surplus row, a wrong roll-up.
     rows = {row.area_id: row for row in CommitmentSummary.objects.order_by("area_id")}
