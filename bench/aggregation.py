@@ -7,11 +7,10 @@ the same figures computed live.
 Creates its own database on postgres://postgres@127.0.0.1:5432 (BENCH_POSTGRES), loads the
 programs and the Jakarta areas, and generates collaborators, needs, commitments and
 deliveries with set-based SQL. Celery runs eagerly, as under `make run`, so a pledge
-includes its summary recompute. The rebuild compares SUMMARY_REBUILD_PARTITIONS ranges at
-once (default: the CPUs, at most 4); the raw GROUP BY may use the database's own parallel
-plans. Timings of the rebuild and the raw GROUP BY are the best
-of --repeat warm runs; pledge and dashboard timings are medians. Progress goes to stderr;
-stdout ends with one line:
+includes its summary recompute. The rebuild (as the nightly job runs it) and the raw GROUP
+BY may both use the database's own parallel plans. Timings of the rebuild and the raw GROUP
+BY are the best of --repeat warm runs; pledge and dashboard timings are medians. Progress
+goes to stderr; stdout ends with one line:
 rows=... full_rebuild_s=... raw_group_by_s=... ratio=... pledge_ms_10k=... pledge_ms_1m=...
 dashboard_ms=... dashboard_live_ms=... speedup=...
 """

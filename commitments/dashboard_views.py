@@ -133,8 +133,9 @@ def _figures(filter, *, reveal_anonymous: bool, by_kecamatan: bool) -> dict:  # 
     the figures version of its programs (which moves in every transaction that changes
     their summary rows, commitments.summaries.figures_moved): a cached entry is never an
     outdated one, and a change recomputes only the dashboards of its program. The pipeline,
-    the quiet commitments and the stale needs depend on the clock and the needs: never
-    cached. With the cache down everything is computed (django-redis ignores the error)."""
+    the quiet commitments and the stale needs depend on the clock and the needs: read
+    live (but for a long list's count of quiet ones, dashboard.quiet_commitments). With the
+    cache down everything is computed (django-redis ignores the error)."""
     programs = Program.objects.filter(pk__in=filter.program_ids).order_by("pk")
     versions = list(programs.values_list("pk", "figures_version", "live_updated_at"))
     key = (

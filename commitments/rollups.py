@@ -2,12 +2,10 @@
 
 Written only from commitments.summaries, inside the transaction that rewrites the summary
 rows they come from: a key's recompute rolls up its kecamatan again (from the summary
-table, a few hundred rows at most). The full rebuild rolls up everything after the summary
-rows: on PostgreSQL by comparing, range of kecamatan by range, with the same lock a
-recompute of that kecamatan takes (commitments.summaries._compare_rollups); elsewhere by
-rollups_rebuild in its transaction. So the roll-up is exactly the GROUP BY of the
-summaries whenever they commit (except, on PostgreSQL, between a rebuild's two phases,
-for rows that rebuild repaired), and inherits their idempotence.
+table, a few hundred rows at most); the full rebuild rolls up again the kecamatan whose
+summary rows it changed, or everything (rollups_rebuild after a bulk reload; a compared
+`whole_rollup`). So the roll-up is exactly the GROUP BY of the summaries whenever they
+commit, and inherits their idempotence.
 """
 
 from __future__ import annotations

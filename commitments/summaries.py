@@ -5,7 +5,7 @@ Every commitment change writes a SummaryDirtyKey row in its own transaction
 dirty key with one INSERT ... SELECT ... GROUP BY over that key's commitments only. If the
 broker is down the dirty rows wait (the summaries are stale) and the periodic run drains
 them. `summaries_rebuild` recomputes everything with the same GROUP BY over all
-commitments (on PostgreSQL reloading the table in bulk).
+commitments (on PostgreSQL writing only the rows that differ).
 
 Both paths recompute from scratch inside one transaction, so a job run twice, or killed
 half-way and run again, leaves exact rows.
@@ -16,11 +16,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
@@ -36,7 +34,7 @@ from .models import (
     SummaryDirtyKey,
     SummaryKey,
 )
-from .rollups import rollup_recompute, rollups_rebuild, rollups_select
+from .rollups import ROLLUP_COLUMNS, rollup_recompute, rollups_rebuild, rollups_select
 from .totals import key_figures, program_totals_apply, programs_mark_computed
 
 logger = logging.getLogger(__name__)
@@ -102,12 +100,11 @@ def summary_key_recompute(*, key: Key) -> bool:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                # Wait for a running rebuild first (before reading anything): a bulk reload
-                # holds the table, a comparison its part of the areas or kecamatan.
-                # Recomputes share both with each other and take turns per key.
+                # Wait for a running rebuild first (before reading anything), which holds
+                # the table in SHARE ROW EXCLUSIVE mode; recomputes share the table with
+                # each other and take turns per key.
                 table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")
-                _recompute_locks(cursor, area_id=area_id, kecamatan_id=kecamatan_id)
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
         dirty = SummaryDirtyKey.objects.filter(
             program_id=program_id,
@@ -155,42 +152,39 @@ def summary_key_recompute(*, key: Key) -> bool:
     return True
 
 
-def summaries_rebuild() -> int:
-    """Recompute all summaries and their roll-up from all commitments. Clears the stale
-    marks it covers. Returns the row count.
+def summaries_rebuild(*, whole_rollup: bool = False) -> int:
+    """Recompute all summaries and their roll-up from all commitments, in one transaction.
+    Clears the stale marks it covers. Returns the row count.
 
     On PostgreSQL the GROUP BY over the commitments is compared with the table and only
-    the rows that differ are written (_compare_summaries, then _compare_rollups): the
-    nightly run, which normally finds nothing to repair, then costs about the GROUP BY
-    alone, and readers keep reading meanwhile. The areas (then the kecamatan, for the
-    roll-up) are split into SUMMARY_REBUILD_PARTITIONS ranges compared at once on their own
-    connections, each in its own transaction: a statement that writes runs on one core
-    only, and each part is exact on its own (a run killed half-way leaves every part old
-    or new, and the next run repairs the rest).
+    the rows that differ are written (_summaries_repair): the nightly run, which normally
+    finds nothing to repair, then costs about the GROUP BY alone, and readers keep reading
+    meanwhile (recomputes of single keys wait). The roll-up rows of the kecamatan whose
+    summary rows changed are rolled up again; `whole_rollup` compares every roll-up row
+    with the GROUP BY of the summaries too (they are written only together, in one
+    transaction, so the nightly run does not need to).
     When most rows are missing (a first run, a bulk import) the table is reloaded in bulk
-    in one transaction instead (_reload_in_bulk; readers wait). Elsewhere (SQLite:
-    development, small data) the table is emptied and filled again.
+    instead (_reload_in_bulk; readers wait). Elsewhere (SQLite: development, small data)
+    the table is emptied and filled again.
     """
-    if connection.vendor == "postgresql" and not _mostly_missing():
-        touched = _compare_partitions()
-        with transaction.atomic():
-            figures_moved(touched)
-            programs_mark_computed()
-        return CommitmentSummary.objects.count()
+    postgresql = connection.vendor == "postgresql"
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if postgresql:
             # Recomputes of single keys wait for the rebuild, and the rebuild for them.
             with connection.cursor() as cursor:
                 table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         claimed = list(SummaryDirtyKey.objects.values_list("pk", flat=True))
-        if connection.vendor == "postgresql" and _owns_summary_table():
-            _reload_in_bulk()
+        if postgresql and not _mostly_missing():
+            figures_moved(_summaries_repair(whole_rollup=whole_rollup))
         else:
-            CommitmentSummary.objects.all().delete()
-            _insert_summaries("1 = 1", [])
-        rollups_rebuild()
-        figures_moved(None)
+            if postgresql and _owns_summary_table():
+                _reload_in_bulk()
+            else:
+                CommitmentSummary.objects.all().delete()
+                _insert_summaries("1 = 1", [])
+            rollups_rebuild()
+            figures_moved(None)
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
         programs_mark_computed()
         return CommitmentSummary.objects.count()
@@ -274,7 +268,9 @@ def _reload_in_bulk() -> None:
             )
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")  # already quoted by regclass::text
-        _insert_summaries("1 = 1", [])
+        # In key order: the rebuild's comparison then reads the table along its key index
+        # without jumping about (_summaries_repair).
+        _insert_summaries("1 = 1", [], in_key_order=True)
         for _name, definition in indexes:
             cursor.execute(definition)
         for name, definition in constraints:
@@ -285,199 +281,127 @@ def _reload_in_bulk() -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-# Recomputes and the rebuild's parts exclude each other by block of area ids (summary
-# rows) and of kecamatan ids (roll-up rows): each part of a rebuild owns whole blocks, so
-# any number of parts maps onto the same locks.
-AREA_BLOCK = 128
-KECAMATAN_BLOCK = 4
-
-
-def _block_lock_id(kind: str, block: int) -> int:
-    return _lock_id((kind, block))
-
-
 def kecamatan_of(area_id: int) -> int | None:
     """The kecamatan of an area as the summary rows record it (kecamatan_id)."""
-    return _kecamatan(
-        *Area.objects.values_list("level", "parent_id", "parent__parent_id").get(pk=area_id)
-    )
-
-
-def _kecamatan(level: str, parent_id: int | None, grandparent_id: int | None) -> int | None:
-    # The same as the kecamatan_id of _summaries_select.
+    level, parent_id, grandparent_id = Area.objects.values_list(
+        "level", "parent_id", "parent__parent_id"
+    ).get(pk=area_id)
     return grandparent_id if level == Area.Level.RW else parent_id
 
 
-def _recompute_locks(cursor, *, area_id: int, kecamatan_id: int | None) -> None:
-    """A key's recompute waits for the rebuild's part holding its area or its kecamatan
-    (and the part for it); recomputes share these with each other."""
-    cursor.execute(
-        "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s)",
-        [
-            _block_lock_id("summary", area_id // AREA_BLOCK),
-            _block_lock_id("rollup", (kecamatan_id or 0) // KECAMATAN_BLOCK),
-        ],
-    )
+SUMMARY_KEY = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
+SUMMARY_VALUES = ("kelurahan_id", "kecamatan_id", "kota_id", "count", "quantity", "value_idr")
+SUMMARY_VALUES = (*SUMMARY_VALUES, "households", "persons")
+ROLLUP_KEY = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status")
+ROLLUP_VALUES = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
 
 
-def _compare_partitions() -> set[int]:
-    """Compare the summary rows part by part of the areas, then the roll-up rows part by
-    part of the kecamatan (_compare_summaries, _compare_rollups): the parts of each phase
-    at once on their own connections; inside a caller's transaction, whose rows other
-    connections cannot see, one after the other on this one. Returns the programs of the
-    rows written."""
-    count = settings.SUMMARY_REBUILD_PARTITIONS
-    areas, kecamatan = _block_weights()
-    phases = [
-        (_compare_summaries, _parts(areas, count)),
-        (_compare_rollups, _parts(kecamatan, count)),
-    ]
-    touched: set[int] = set()
-    if connection.in_atomic_block or count == 1:
-        for compare, parts in phases:
-            for part in parts:
-                touched.update(compare(*part))
-        return touched
+def _summaries_repair(*, whole_rollup: bool) -> set[int]:
+    """Make the summary table equal to the GROUP BY over all commitments, then the roll-up
+    (see summaries_rebuild); inside the rebuild's transaction. Returns the programs of the
+    rows written.
 
-    def on_own_connection(work) -> list[int]:
-        compare, part = work
-        try:
-            return compare(*part)
-        finally:
-            connection.close()  # this thread's own
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        for compare, parts in phases:
-            for programs in pool.map(on_own_connection, [(compare, part) for part in parts]):
-                touched.update(programs)
-    return touched
-
-
-def _block_weights() -> tuple[dict[int, int], dict[int, int]]:
-    """Blocks of area ids and blocks of kecamatan ids, each weighted by its RW (where
-    nearly all commitments are)."""
-    areas: dict[int, int] = {}
-    kecamatan: dict[int, int] = {}
-    for area_id, level, parent_id, grandparent_id in Area.objects.values_list(
-        "pk", "level", "parent_id", "parent__parent_id"
-    ):
-        rw = 1 if level == Area.Level.RW else 0
-        block = area_id // AREA_BLOCK
-        areas[block] = areas.get(block, 0) + rw
-        block = (_kecamatan(level, parent_id, grandparent_id) or 0) // KECAMATAN_BLOCK
-        kecamatan[block] = kecamatan.get(block, 0) + rw
-    return areas, kecamatan
-
-
-def _parts(weights: dict[int, int], count: int) -> list[tuple[int, int]]:
-    """Contiguous runs of blocks (first, last) of about equal weight, covering them all."""
-    blocks = sorted(weights)
-    total = sum(weights.values())
-    parts, first, running = [], None, 0
-    for block in blocks:
-        first = block if first is None else first
-        running += weights[block]
-        if len(parts) < count - 1 and running * count >= total * (len(parts) + 1):
-            parts.append((first, block))
-            first = None
-    if first is not None:
-        parts.append((first, blocks[-1]))
-    return parts
-
-
-def _compare_summaries(first: int, last: int) -> list[int]:
-    """Make the summary rows of the areas in blocks first..last equal to the GROUP BY over
-    their commitments, in one transaction and one statement: the GROUP BY is joined (FULL
-    JOIN on the key) to the table, and only rows that are missing, surplus or different
-    are inserted, deleted or updated. Returns the programs of the rows written."""
-    table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
-    low, high = first * AREA_BLOCK, (last + 1) * AREA_BLOCK
-    select, arguments = _summaries_select(
-        "c.area_id >= %s AND c.area_id < %s", [low, high], few_keys=False
-    )
-    key = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
-    values = ("kelurahan_id", "kecamatan_id", "kota_id", "count", "quantity", "value_idr")
-    values = (*values, "households", "persons")
-    sql = _difference_sql(
-        f"({select})",
-        f"(SELECT * FROM {table} WHERE area_id >= %s AND area_id < %s)",
-        table,
-        key,
-        values,
-    )
-    with transaction.atomic():
-        _lock_blocks("summary", first, last)
-        dirty = SummaryDirtyKey.objects.filter(area_id__gte=low, area_id__lt=high)
-        claimed = list(dirty.values_list("pk", flat=True))
-        programs = _run_difference(sql, [*arguments, low, high])
-        SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
+    The difference is found by one read-only statement, which PostgreSQL runs in parallel
+    like a plain GROUP BY (a statement that writes runs on one core only): the GROUP BY
+    sorted on the summary key (no hash aggregate), merged with the table's key index."""
+    summaries = connection.ops.quote_name(CommitmentSummary._meta.db_table)
+    rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
+    select, arguments = _summaries_select("1 = 1", [], few_keys=False)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        # Compiling the expressions (JIT) costs more than it saves here.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        changed = _difference_find(
+            cursor,
+            "summary_difference",
+            f"({select})",
+            summaries,
+            SUMMARY_KEY,
+            SUMMARY_VALUES,
+            arguments,
+        )
+        cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
+        programs = set()
+        if changed:
+            programs = _difference_apply(
+                cursor, "summary_difference", summaries, SUMMARY_KEY, SUMMARY_VALUES
+            )
+            if not whole_rollup:
+                _rollups_of_difference(cursor, "summary_difference", now)
+        if whole_rollup:
+            fresh = f"({rollups_select('1 = 1')})"
+            if _difference_find(
+                cursor, "rollup_difference", fresh, rollups, ROLLUP_KEY, ROLLUP_VALUES, [now]
+            ):
+                programs |= _difference_apply(
+                    cursor, "rollup_difference", rollups, ROLLUP_KEY, ROLLUP_VALUES
+                )
+            cursor.execute("DROP TABLE rollup_difference")
+        cursor.execute("DROP TABLE summary_difference")
+        cursor.execute("SET LOCAL jit TO DEFAULT")
     return programs
 
 
-def _compare_rollups(first: int, last: int) -> list[int]:
-    """Make the roll-up rows of the kecamatan in blocks first..last equal to the GROUP BY
-    of their summary rows, the same way."""
-    rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
-    low, high = first * KECAMATAN_BLOCK, (last + 1) * KECAMATAN_BLOCK
-    fresh = f"({rollups_select('s.kecamatan_id >= %s AND s.kecamatan_id < %s')})"
-    key = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status")
-    values = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
-    sql = _difference_sql(
-        fresh,
-        f"(SELECT * FROM {rollups} WHERE kecamatan_id >= %s AND kecamatan_id < %s)",
-        rollups,
-        key,
-        values,
-    )
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with transaction.atomic():
-        _lock_blocks("rollup", first, last)
-        return _run_difference(sql, [now, low, high, low, high])
-
-
-def _lock_blocks(kind: str, first: int, last: int) -> None:
-    with connection.cursor() as cursor:
-        for lock_id in sorted(_block_lock_id(kind, b) for b in range(first, last + 1)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
-
-
-def _difference_sql(fresh: str, current: str, table: str, key: tuple, values: tuple) -> str:
-    """One statement making `table` (its rows in `current`) equal to the rows of `fresh`:
-    FULL JOIN on the key, then UPDATE, DELETE and INSERT of only the rows that differ.
-    Returns the programs of the rows written."""
+def _difference_find(cursor, name, fresh, table, key, values, arguments) -> int:
+    """Write the rows where `fresh` and `table` differ into the temporary table `name`:
+    FULL JOIN on the key, keeping the fresh row's columns, the old row's id (old_id) and
+    its key and kecamatan (old_...). Returns their number."""
     joined = " AND ".join(f"s.{c} = f.{c}" for c in key)
     compared = ", ".join(f"{{0}}.{c}" for c in values)
+    old = ", ".join(f"s.{c} AS old_{c}" for c in dict.fromkeys((*key, "kecamatan_id")))
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS
+        SELECT f.*, s.id AS old_id, {old}
+        FROM {fresh} f FULL JOIN {table} s ON {joined}
+        WHERE s.id IS NULL OR f.program_id IS NULL
+            OR ({compared.format("f")}) IS DISTINCT FROM ({compared.format("s")})""",
+        arguments,
+    )
+    count = cursor.rowcount
+    if count:
+        cursor.execute(f"ANALYZE {name}")
+    return count
+
+
+def _difference_apply(cursor, name, table, key, values) -> set[int]:
+    """UPDATE, DELETE and INSERT the rows of the difference `name` in `table`, in one
+    statement. Returns their programs."""
     columns = ", ".join((*key, *values, "computed_at"))
     updates = ", ".join(f"{c} = d.{c}" for c in (*values, "computed_at"))
-    return f"""
-        WITH diff AS MATERIALIZED (
-            SELECT f.*, s.id AS old_id, s.program_id AS old_program_id
-            FROM {fresh} f FULL JOIN {current} s ON {joined}
-            WHERE s.id IS NULL OR f.program_id IS NULL
-                OR ({compared.format("f")}) IS DISTINCT FROM ({compared.format("s")})
-        ),
-        updated AS (
-            UPDATE {table} t SET {updates} FROM diff d
+    cursor.execute(
+        f"""WITH updated AS (
+            UPDATE {table} t SET {updates} FROM {name} d
             WHERE t.id = d.old_id AND d.program_id IS NOT NULL RETURNING t.id
         ),
         deleted AS (
-            DELETE FROM {table} t USING diff d
+            DELETE FROM {table} t USING {name} d
             WHERE t.id = d.old_id AND d.program_id IS NULL RETURNING t.id
         ),
         inserted AS (
-            INSERT INTO {table} ({columns}) SELECT {columns} FROM diff d
+            INSERT INTO {table} ({columns}) SELECT {columns} FROM {name} d
             WHERE d.old_id IS NULL RETURNING id
         )
-        SELECT DISTINCT COALESCE(program_id, old_program_id) FROM diff
-    """  # noqa: S608 - table and column names come from the models, values are parameters
+        SELECT DISTINCT COALESCE(program_id, old_program_id) FROM {name}"""
+    )
+    return {program_id for (program_id,) in cursor.fetchall()}
 
 
-def _run_difference(sql: str, arguments: list) -> list[int]:
-    with connection.cursor() as cursor:
-        # Compiling this statement's expressions (JIT) costs more than it saves.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, arguments)
-        return [program_id for (program_id,) in cursor.fetchall()]
+def _rollups_of_difference(cursor, name: str, now) -> None:
+    """Roll up again the program, form, kecamatan, month and channel of every summary row
+    in the difference `name`, before and after."""
+    rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
+    key = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel")
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE rollup_keys ON COMMIT DROP AS
+        SELECT {", ".join(key)} FROM {name} WHERE program_id IS NOT NULL
+        UNION SELECT {", ".join(f"old_{c}" for c in key)} FROM {name} WHERE old_id IS NOT NULL"""
+    )
+    joined = " AND ".join(f"r.{c} = k.{c}" for c in key)
+    cursor.execute(f"DELETE FROM {rollups} r USING rollup_keys k WHERE {joined}")
+    where = f"({', '.join(f's.{c}' for c in key)}) IN (SELECT * FROM rollup_keys)"
+    cursor.execute(f"INSERT INTO {rollups} ({ROLLUP_COLUMNS}) {rollups_select(where)}", [now])
+    cursor.execute("DROP TABLE rollup_keys")
 
 
 class Freshness(NamedTuple):
@@ -513,12 +437,11 @@ def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str,
 
     Confirmed deliveries are summed per commitment first (one GROUP BY, joined by
     commitment id), so they do not multiply its counts; for a few keys only those of the
-    matching commitments are read. Commitments are grouped by their own key first and the
-    area's kelurahan, kecamatan and kota joined to the groups, not to every commitment."""
+    matching commitments are read. The groups start with the summary key, so a sorted
+    GROUP BY yields them in the order of the table's key index (_summaries_repair)."""
     commitments = Commitment._meta.db_table
     deliveries = Commitment.deliveries.rel.related_model._meta.db_table
     areas = Commitment.area.field.related_model._meta.db_table
-    month = _month_sql()
     of_these = (
         ""
         if not few_keys
@@ -526,45 +449,41 @@ def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str,
     )
     select = f"""
         SELECT
-            s.program_id, s.donation_form_id, s.area_id, s.month, s.channel, s.status,
+            c.program_id, c.donation_form_id, c.area_id, {_month_sql()} AS month, c.channel,
+            c.status,
             CASE WHEN a.level = 'rw' THEN a.parent_id ELSE a.id END AS kelurahan_id,
             CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END AS kecamatan_id,
             CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END AS kota_id,
-            s.count, s.quantity, s.value_idr, s.households, s.persons, %s AS computed_at
-        FROM (
-            SELECT
-                c.program_id, c.donation_form_id, c.area_id, {month} AS month, c.channel,
-                c.status, COUNT(*) AS count, SUM(c.quantity) AS quantity,
-                COALESCE(SUM(c.value_idr), 0) AS value_idr,
-                COALESCE(SUM(d.households), 0) AS households,
-                COALESCE(SUM(d.persons), 0) AS persons
-            FROM {commitments} c
-            LEFT JOIN (
-                SELECT d.commitment_id, SUM(d.recipients_households) AS households,
-                    SUM(d.recipients_persons) AS persons
-                FROM {deliveries} d
-                WHERE d.confirmed_at IS NOT NULL {of_these}
-                GROUP BY d.commitment_id
-            ) d ON d.commitment_id = c.id
-            WHERE {where}
-            GROUP BY 1, 2, 3, 4, 5, 6
-        ) s
-        JOIN {areas} a ON a.id = s.area_id
+            COUNT(*) AS count, SUM(c.quantity) AS quantity,
+            COALESCE(SUM(c.value_idr), 0) AS value_idr,
+            COALESCE(SUM(d.households), 0) AS households,
+            COALESCE(SUM(d.persons), 0) AS persons, %s AS computed_at
+        FROM {commitments} c
+        JOIN {areas} a ON a.id = c.area_id
         LEFT JOIN {areas} p ON p.id = a.parent_id
         LEFT JOIN {areas} pp ON pp.id = p.parent_id
+        LEFT JOIN (
+            SELECT d.commitment_id, SUM(d.recipients_households) AS households,
+                SUM(d.recipients_persons) AS persons
+            FROM {deliveries} d
+            WHERE d.confirmed_at IS NOT NULL {of_these}
+            GROUP BY d.commitment_id
+        ) d ON d.commitment_id = c.id
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
     """  # noqa: S608 - table names come from the models, values are parameters
     computed_at = connection.ops.adapt_datetimefield_value(timezone.now())
     return select, [computed_at, *(params if few_keys else []), *params]
 
 
-def _insert_summaries(where: str, params: list, *, few_keys: bool = False) -> None:
-    """INSERT the GROUP BY of _summaries_select into the summary table."""
+def _insert_summaries(
+    where: str, params: list, *, few_keys: bool = False, in_key_order: bool = False
+) -> None:
+    """INSERT the GROUP BY of _summaries_select into the summary table; `in_key_order`
+    writes the rows in the order of the key index."""
     table = CommitmentSummary._meta.db_table
-    columns = """
-        program_id, donation_form_id, area_id, month, channel, status,
-        kelurahan_id, kecamatan_id, kota_id,
-        count, quantity, value_idr, households, persons, computed_at
-    """
+    columns = ", ".join((*SUMMARY_KEY, *SUMMARY_VALUES, "computed_at"))
     select, arguments = _summaries_select(where, params, few_keys=few_keys)
+    order = f"ORDER BY {', '.join(SUMMARY_KEY)}" if in_key_order else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select}", arguments)
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select} {order}", arguments)

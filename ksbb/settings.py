@@ -233,11 +233,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # The health endpoint reports "degraded" once a change has waited this long for its
 # summary (the periodic catch-up runs every minute).
 SUMMARY_MAX_AGE_SECONDS = int(os.environ.get("SUMMARY_MAX_AGE_SECONDS", "600"))
-# The full summary rebuild on PostgreSQL compares this many parts of the areas at once, each
-# on its own connection (one statement that writes cannot use more than one core).
-SUMMARY_REBUILD_PARTITIONS = max(
-    1, int(os.environ.get("SUMMARY_REBUILD_PARTITIONS", str(min(4, os.cpu_count() or 1))))
-)
 # The reporting organisation in IATI-style exports: set the city's registered IATI
 # organisation identifier; the default only names the program.
 IATI_REPORTING_ORG_REF = os.environ.get("IATI_REPORTING_ORG_REF", "ID-JK-KSBB")

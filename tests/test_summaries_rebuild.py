@@ -1,32 +1,26 @@
-"""The full summary rebuild as the nightly job runs it: on PostgreSQL in parts of the areas
-and of the kecamatan, each compared on its own connection at once. Every part is repaired,
-and pledges (with their eager recomputes) made while it runs are neither lost nor
-deadlocked; SQLite takes its one-transaction path and must give the same rows."""
+"""The full summary rebuild as the nightly job runs it: on PostgreSQL it compares the GROUP BY
+over the commitments with the table and writes only the rows that differ, then rolls up
+again the kecamatan whose rows changed (or, asked for the whole roll-up, compares every
+roll-up row). Pledges (with their eager recomputes) made while it runs are neither lost nor
+deadlocked; SQLite takes its emptying path and must give the same rows."""
 
+import io
 import threading
 import uuid
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
-from commitments import summaries as summaries_module
 from commitments.models import CommitmentRollup, CommitmentSummary, SummaryDirtyKey
 from commitments.services import commitment_pledge
-from commitments.summaries import _parts, summaries_rebuild, summaries_refresh
+from commitments.summaries import summaries_rebuild, summaries_refresh
 
 from .factories import CollaboratorFactory, member_of
 from .test_summaries import _summary_rows, direct_group_by, summaries
 from .world import run_in_threads, small_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def parts(settings, monkeypatch):
-    """Two parts, and blocks of one id each, so that every test area can fall in either."""
-    settings.SUMMARY_REBUILD_PARTITIONS = 2
-    monkeypatch.setattr(summaries_module, "AREA_BLOCK", 1)
-    monkeypatch.setattr(summaries_module, "KECAMATAN_BLOCK", 1)
 
 
 def pledger():
@@ -44,21 +38,7 @@ def pledge(need, collaborator, member, quantity=1):
     )
 
 
-def test_parts_are_contiguous_cover_every_block_and_balance_the_weight():
-    weights = {0: 0, 1: 5, 2: 5, 3: 5, 4: 5, 7: 10, 9: 0}
-    assert _parts(weights, 1) == [(0, 9)]
-    two = _parts(weights, 2)
-    assert two == [(0, 3), (4, 9)]
-    assert _parts(weights, 3) == [(0, 2), (3, 4), (7, 9)]
-    for count in range(1, 9):
-        runs = _parts(weights, count)
-        assert len(runs) <= count
-        assert runs[0][0] == 0 and runs[-1][1] == 9
-        assert all(a[1] < b[0] for a, b in zip(runs, runs[1:], strict=False))
-    assert _parts({}, 2) == []
-
-
-def test_a_rebuild_in_parts_repairs_every_part_and_the_roll_up(parts):
+def pledged_in_four_kecamatan():
     needs = [small_world(quantity_needed=100) for _ in range(4)]
     collaborator, member = pledger()
     for n, need in enumerate(needs):
@@ -66,36 +46,72 @@ def test_a_rebuild_in_parts_repairs_every_part_and_the_roll_up(parts):
             pledge(need, collaborator, member, quantity)
     expected = direct_group_by()
     assert summaries() == expected
-    area_parts = _parts(summaries_module._block_weights()[0], 2)
-    assert len(area_parts) == 2  # the areas fall in both parts
-    # Drift in every part: a wrong row, a missing row, a surplus row, a wrong roll-up.
-    rows = {row.area_id: row for row in CommitmentSummary.objects.order_by("area_id")}
-    first, *_, last = rows.values()
+    return needs, expected
+
+
+def rollups_as_rows() -> set:
+    return set(
+        CommitmentRollup.objects.values_list(
+            "program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status",
+            "kota_id", "count", "quantity", "value_idr", "households", "persons",
+        )
+    )  # fmt: skip
+
+
+def test_a_rebuild_repairs_every_kind_of_drift_and_the_roll_up_of_what_it_changed():
+    needs, expected = pledged_in_four_kecamatan()
+    rolled_up = rollups_as_rows()
+    rows = list(CommitmentSummary.objects.order_by("area_id", "status", "count"))
+    first, second, *_, last = rows
+    # A wrong row, a missing row, a surplus row, a row filed under another kecamatan, all
+    # written by hand with their roll-up rows left as they were.
     CommitmentSummary.objects.filter(pk=first.pk).update(count=99, value_idr=1)
     CommitmentSummary.objects.filter(pk=last.pk).delete()
-    surplus = list(rows.values())[1]
+    surplus = second
     surplus.pk, surplus.status = None, "expired"
     surplus.save()
-    CommitmentRollup.objects.all().update(persons=12345)
+    CommitmentSummary.objects.filter(pk=rows[2].pk).update(kecamatan_id=last.kecamatan_id)
     assert _summary_rows() != expected
 
     assert summaries_rebuild() == len(expected)
 
-    assert summaries() == expected
+    assert summaries() == expected  # the roll-up too, every kecamatan
+    assert rollups_as_rows() == rolled_up
     # Nothing left to repair: a second run writes no row (SQLite writes them all again).
     if connection.vendor == "postgresql":
         written = {r.pk: r.computed_at for r in CommitmentSummary.objects.all()}
+        rolled = {r.pk: r.computed_at for r in CommitmentRollup.objects.all()}
         summaries_rebuild()
         assert {r.pk: r.computed_at for r in CommitmentSummary.objects.all()} == written
+        assert {r.pk: r.computed_at for r in CommitmentRollup.objects.all()} == rolled
 
 
-def test_pledges_while_a_rebuild_runs_are_kept_exact(parts):
+def test_the_whole_roll_up_is_compared_on_request():
+    _needs, expected = pledged_in_four_kecamatan()
+    rolled_up = rollups_as_rows()
+    # Roll-up rows wrong, missing and surplus while their summary rows are right: written
+    # by hand, since the services write both in one transaction.
+    one, two, *_ = CommitmentRollup.objects.order_by("kecamatan_id", "status")
+    CommitmentRollup.objects.filter(pk=one.pk).update(persons=12345)
+    CommitmentRollup.objects.filter(pk=two.pk).delete()
+    one.pk, one.status = None, "rejected"
+    one.save()
+
+    out = io.StringIO()
+    call_command("rebuild_summaries", "--whole-rollup", stdout=out)
+    assert f"{len(expected)} summary rows rebuilt." in out.getvalue()
+
+    assert rollups_as_rows() == rolled_up
+    assert summaries() == expected
+
+
+def test_pledges_while_a_rebuild_runs_are_kept_exact():
     needs = [small_world(quantity_needed=1000) for _ in range(4)]
     collaborator, member = pledger()
     for need in needs:
         pledge(need, collaborator, member)
     summaries_rebuild()
-    # Drift, so that the rebuild's parts have rows to write while the pledges recompute.
+    # Drift, so that the rebuild has rows to write while the pledges recompute.
     CommitmentSummary.objects.update(persons=7)
 
     started = threading.Event()
@@ -117,7 +133,7 @@ def test_pledges_while_a_rebuild_runs_are_kept_exact(parts):
     results = run_in_threads([rebuild, rebuild, *(pledges(need) for need in needs)])
 
     assert [r for r in results if isinstance(r, Exception)] == []
-    # A mark committed after a part read its marks waits for the next refresh.
+    # A mark committed after the rebuild read its marks waits for the next refresh.
     summaries_refresh()
     assert not SummaryDirtyKey.objects.exists()
     assert summaries() == direct_group_by()

@@ -9,6 +9,14 @@ class Command(BaseCommand):
         "(the nightly job does the same). Safe to run at any time, and twice."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--whole-rollup",
+            action="store_true",
+            help="Also compare every kecamatan roll-up row with the summaries (the nightly "
+            "job rolls up again only the kecamatan whose summary rows changed).",
+        )
+
     def handle(self, *args, **options):
-        rows = summaries_rebuild()
+        rows = summaries_rebuild(whole_rollup=options["whole_rollup"])
         self.stdout.write(f"{rows} summary rows rebuilt.")
