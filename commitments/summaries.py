@@ -154,7 +154,8 @@ def summary_key_recompute(*, key: Key) -> bool:
 
 def summaries_rebuild(*, whole_rollup: bool = False) -> int:
     """Recompute all summaries and their roll-up from all commitments, in one transaction.
-    Clears the stale marks it covers. Returns the row count.
+    Clears the stale marks it covers. Returns the number of summary rows written (on
+    PostgreSQL normally 0: a nightly number above that means something drifted).
 
     On PostgreSQL the GROUP BY over the commitments is compared with the table and only
     the rows that differ are written (_summaries_repair): the nightly run, which normally
@@ -176,18 +177,19 @@ def summaries_rebuild(*, whole_rollup: bool = False) -> int:
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         claimed = list(SummaryDirtyKey.objects.values_list("pk", flat=True))
         if postgresql and not _mostly_missing():
-            figures_moved(_summaries_repair(whole_rollup=whole_rollup))
+            written, programs = _summaries_repair(whole_rollup=whole_rollup)
+            figures_moved(programs)
         else:
             if postgresql and _owns_summary_table():
-                _reload_in_bulk()
+                written = _reload_in_bulk()
             else:
                 CommitmentSummary.objects.all().delete()
-                _insert_summaries("1 = 1", [])
+                written = _insert_summaries("1 = 1", [])
             rollups_rebuild()
             figures_moved(None)
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
         programs_mark_computed()
-        return CommitmentSummary.objects.count()
+        return written
 
 
 def figures_moved(program_ids) -> None:
@@ -228,7 +230,7 @@ def _owns_summary_table() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _reload_in_bulk() -> None:
+def _reload_in_bulk() -> int:
     """Empty the summary table and fill it with its secondary indexes and its foreign-key
     and unique constraints dropped, then create them again from their own definitions.
 
@@ -270,7 +272,7 @@ def _reload_in_bulk() -> None:
             cursor.execute(f"DROP INDEX {name}")  # already quoted by regclass::text
         # In key order: the rebuild's comparison then reads the table along its key index
         # without jumping about (_summaries_repair).
-        _insert_summaries("1 = 1", [], in_key_order=True)
+        written = _insert_summaries("1 = 1", [], in_key_order=True)
         for _name, definition in indexes:
             cursor.execute(definition)
         for name, definition in constraints:
@@ -279,6 +281,7 @@ def _reload_in_bulk() -> None:
                 f"{definition}"
             )
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return written
 
 
 def kecamatan_of(area_id: int) -> int | None:
@@ -296,10 +299,10 @@ ROLLUP_KEY = ("program_id", "donation_form_id", "kecamatan_id", "month", "channe
 ROLLUP_VALUES = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
 
 
-def _summaries_repair(*, whole_rollup: bool) -> set[int]:
+def _summaries_repair(*, whole_rollup: bool) -> tuple[int, set[int]]:
     """Make the summary table equal to the GROUP BY over all commitments, then the roll-up
-    (see summaries_rebuild); inside the rebuild's transaction. Returns the programs of the
-    rows written.
+    (see summaries_rebuild); inside the rebuild's transaction. Returns the number of
+    summary rows written and the programs of all rows written.
 
     The difference is found by one read-only statement, which PostgreSQL runs in parallel
     like a plain GROUP BY (a statement that writes runs on one core only): the GROUP BY
@@ -340,7 +343,7 @@ def _summaries_repair(*, whole_rollup: bool) -> set[int]:
             cursor.execute("DROP TABLE rollup_difference")
         cursor.execute("DROP TABLE summary_difference")
         cursor.execute("SET LOCAL jit TO DEFAULT")
-    return programs
+    return changed, programs
 
 
 def _difference_find(cursor, name, fresh, table, key, values, arguments) -> int:
@@ -408,14 +411,18 @@ class Freshness(NamedTuple):
     newest_computed_at: datetime.datetime | None
     stale_keys: int
     oldest_stale_at: datetime.datetime | None
+    complete_until: datetime.datetime | None
 
 
 def summaries_freshness() -> Freshness:
     """How far behind the summaries are, for the health endpoint: when the newest row was
-    computed, and how many stale marks wait since when."""
+    computed, how many stale marks wait since when, and up to when every program's
+    summaries were last known complete (a rebuild that finds nothing to repair writes no
+    row, but moves this)."""
     newest = CommitmentSummary.objects.aggregate(newest=Max("computed_at"))["newest"]
     stale = SummaryDirtyKey.objects.aggregate(count=Count("pk"), oldest=Min("created_at"))
-    return Freshness(newest, stale["count"], stale["oldest"])
+    complete = Program.objects.aggregate(at=Min("live_updated_at"))["at"]
+    return Freshness(newest, stale["count"], stale["oldest"], complete)
 
 
 def _lock_id(key: Key) -> int:
@@ -478,12 +485,13 @@ def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str,
 
 def _insert_summaries(
     where: str, params: list, *, few_keys: bool = False, in_key_order: bool = False
-) -> None:
+) -> int:
     """INSERT the GROUP BY of _summaries_select into the summary table; `in_key_order`
-    writes the rows in the order of the key index."""
+    writes the rows in the order of the key index. Returns the number of rows."""
     table = CommitmentSummary._meta.db_table
     columns = ", ".join((*SUMMARY_KEY, *SUMMARY_VALUES, "computed_at"))
     select, arguments = _summaries_select(where, params, few_keys=few_keys)
     order = f"ORDER BY {', '.join(SUMMARY_KEY)}" if in_key_order else ""
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {select} {order}", arguments)
+        return cursor.rowcount

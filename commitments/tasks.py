@@ -5,6 +5,8 @@ recomputes from scratch or skips what is done, except sending emails, acknowledg
 receipt: a rerun could email twice, and the outbox's periodic run sends what a lost run
 left."""
 
+import logging
+
 from celery import shared_task
 
 from .digest import digests_send
@@ -19,6 +21,8 @@ from .totals import (
     programs_mark_computed,
     totals_refresh,
 )
+
+logger = logging.getLogger(__name__)
 
 
 # Kept for messages queued by earlier versions; changes now queue send_pending_notifications.
@@ -65,9 +69,11 @@ def refresh_summaries() -> int:
 
 @shared_task(ignore_result=True, acks_late=True)
 def rebuild_summaries() -> int:
-    rows = summaries_rebuild()
+    written = summaries_rebuild()
+    # Above 0 only for changes the minute's refresh had not taken in yet, or after drift.
+    logger.info("Summaries rebuilt: %s rows written", written)
     program_totals_from_summaries()
-    return rows
+    return written
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -73,6 +73,7 @@ def summaries_check() -> dict:
     return {
         "status": "degraded" if stale_for is not None and stale_for > limit else "ok",
         "age_seconds": seconds_since(freshness.newest_computed_at),
+        "complete_seconds": seconds_since(freshness.complete_until),
         "stale_keys": freshness.stale_keys,
         "stale_for_seconds": stale_for,
         "max_age_seconds": limit,

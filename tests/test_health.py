@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import CommitmentSummary, SummaryDirtyKey
+from commitments.summaries import summaries_rebuild
+from programs.models import Program
 
 from .conftest import celery_broker
 from .test_broker_down import silent_port  # noqa: F401 - a fixture used below
@@ -112,3 +114,21 @@ def test_summaries_waiting_too_long_are_reported_with_their_age(
     assert 3 * 3600 <= summaries["age_seconds"] < 3 * 3600 + 60
     assert 2 * 3600 <= summaries["stale_for_seconds"] < 2 * 3600 + 60
     assert summaries["max_age_seconds"] == 600
+
+
+def test_a_rebuild_with_nothing_to_repair_moves_the_time_the_summaries_were_complete(client):
+    world = World()
+    world.pledge(0)
+    summaries_rebuild()
+    hours_ago = timezone.now() - datetime.timedelta(hours=3)
+    CommitmentSummary.objects.update(computed_at=hours_ago)
+    Program.objects.update(live_updated_at=hours_ago)
+    summaries = client.get(URL).json()["summaries"]
+    assert summaries["complete_seconds"] >= 3 * 3600
+
+    summaries_rebuild()
+
+    summaries = client.get(URL).json()["summaries"]
+    assert 0 <= summaries["complete_seconds"] < 60
+    if connection.vendor == "postgresql":  # no row was written (SQLite writes them all)
+        assert summaries["age_seconds"] >= 3 * 3600

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from commitments.models import CommitmentSummary
 from commitments.summaries import summaries_rebuild
 
 
@@ -18,5 +19,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        rows = summaries_rebuild(whole_rollup=options["whole_rollup"])
-        self.stdout.write(f"{rows} summary rows rebuilt.")
+        written = summaries_rebuild(whole_rollup=options["whole_rollup"])
+        rows = CommitmentSummary.objects.count()
+        self.stdout.write(f"Summaries rebuilt: {rows} rows, {written} of them written.")
