@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Commitment, CommitmentEvent, Delivery, DeliveryProof, Notification
+from .models import (
+    Commitment,
+    CommitmentEvent,
+    CommitmentRollup,
+    CommitmentSummary,
+    Delivery,
+    DeliveryProof,
+    NeedImport,
+    Notification,
+)
 
 
 class EventInline(admin.TabularInline):
@@ -38,7 +47,9 @@ class FiguresThroughServices:
     """Every change that moves a figure (status, quantity, value, area, program, channel,
     month, collaborator, need, recipients, confirmation) goes through commitments.services
     or commitments.offline, which audit it, keep the need's claims and mark the summaries to
-    recompute: the admin edits only the fields in `editable`, and adds or deletes nothing."""
+    recompute: the admin edits only the fields in `editable`, and adds or deletes nothing.
+    With nothing editable, for rows only services and jobs write (summaries, imports, a
+    need's history), the admin shows them for inspection."""
 
     editable: tuple[str, ...] = ()
 
@@ -118,3 +129,49 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "subject"]
     raw_id_fields = ["user", "commitment"]
     list_select_related = ["user"]
+
+
+class SummaryAdmin(FiguresThroughServices, admin.ModelAdmin):
+    """Summary rows, written only by commitments.summaries: for inspection (a wrong row is
+    repaired by `manage.py rebuild_summaries`, never by hand)."""
+
+    list_filter = ["program", "status", "channel", "month"]
+    search_fields = ["kecamatan__name", "kecamatan__code"]
+    list_select_related = ["program", "donation_form", "kecamatan"]
+    show_full_result_count = False  # hundreds of thousands of rows at a million commitments
+
+
+@admin.register(CommitmentSummary)
+class CommitmentSummaryAdmin(SummaryAdmin):
+    list_display = [
+        "program", "donation_form", "area", "month", "channel", "status",
+        "count", "quantity", "value_idr", "computed_at",
+    ]  # fmt: skip
+    search_fields = ["area__name", "area__code", *SummaryAdmin.search_fields]
+    list_select_related = ["area", *SummaryAdmin.list_select_related]
+
+
+@admin.register(CommitmentRollup)
+class CommitmentRollupAdmin(SummaryAdmin):
+    list_display = [
+        "program", "donation_form", "kecamatan", "month", "channel", "status",
+        "count", "quantity", "value_idr", "computed_at",
+    ]  # fmt: skip
+
+
+@admin.register(NeedImport)
+class NeedImportAdmin(FiguresThroughServices, admin.ModelAdmin):
+    """Needs imports go through the facilitator's preview -> apply flow
+    (commitments.import_views); here for inspection. The file itself is private."""
+
+    list_display = [
+        "file_name", "uploaded_by", "status", "rows_total", "created_count",
+        "problem_count", "created_at", "applied_at",
+    ]  # fmt: skip
+    list_filter = ["status", "format"]
+    search_fields = ["file_name", "uploaded_by__username", "uploaded_by__email"]
+    list_select_related = ["uploaded_by"]
+    exclude = ["file"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for f in super().get_readonly_fields(request, obj) if f != "file"]

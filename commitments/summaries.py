@@ -154,8 +154,9 @@ def summary_key_recompute(*, key: Key) -> bool:
 
 def summaries_rebuild(*, whole_rollup: bool = False) -> int:
     """Recompute all summaries and their roll-up from all commitments, in one transaction.
-    Clears the stale marks it covers. Returns the number of summary rows written (on
-    PostgreSQL normally 0: a nightly number above that means something drifted).
+    Clears the stale marks it covers. Returns the number of summary rows written: on
+    PostgreSQL normally 0, or the changes the minute's refresh had not taken in yet; more
+    means something drifted.
 
     On PostgreSQL the GROUP BY over the commitments is compared with the table and only
     the rows that differ are written (_summaries_repair): the nightly run, which normally

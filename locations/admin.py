@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import Area, AreaIndicator, Facilitator, IndicatorImport, MapLayer, Need, Site
+from commitments.admin import FiguresThroughServices
+
+from .models import (
+    Area,
+    AreaIndicator,
+    Facilitator,
+    IndicatorImport,
+    MapLayer,
+    Need,
+    NeedChange,
+    Site,
+)
 
 
 class ChildInline(admin.TabularInline):
@@ -100,6 +111,17 @@ class NeedAdmin(admin.ModelAdmin):
     list_select_related = ["area", "program", "donation_form"]
     readonly_fields = ["quantity_claimed", "quantity_delivered"]
     date_hierarchy = "assessed_at"
+
+
+@admin.register(NeedChange)
+class NeedChangeAdmin(FiguresThroughServices, admin.ModelAdmin):
+    """A need's history, written by the services that change needs: for inspection."""
+
+    list_display = ["need", "action", "actor", "created_at", "reason"]
+    list_filter = ["action"]
+    search_fields = ["need__area__name", "need__area__code", "reason"]
+    list_select_related = ["need__area", "need__program", "need__donation_form", "actor"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(AreaIndicator)

@@ -4,7 +4,13 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from commitments.models import Commitment, CommitmentSummary, Delivery
+from commitments.models import (
+    Commitment,
+    CommitmentRollup,
+    CommitmentSummary,
+    Delivery,
+    NeedImport,
+)
 from commitments.summaries import summaries_rebuild
 
 from .factories import CommitmentFactory, UserFactory
@@ -115,3 +121,46 @@ def test_the_admin_edits_no_figure_of_a_commitment_or_delivery(client):
         == 403
     )
     assert Commitment.objects.filter(pk=commitment.pk).exists()
+
+
+def test_summaries_imports_and_need_history_are_shown_for_inspection_only(client):
+    """Rows only services and jobs write: listed and opened, never added, changed or
+    deleted through the admin."""
+    from locations.models import NeedChange
+
+    from .factories import NeedFactory
+
+    commitment = CommitmentFactory()
+    summaries_rebuild()
+    need = NeedFactory()
+    NeedChange.objects.create(need=need, action=NeedChange.Action.UPDATED, reason="dicek")
+    uploaded = NeedImport.objects.create(
+        uploaded_by=UserFactory(), file="imports/kebutuhan.csv", file_name="kebutuhan.csv",
+        format="csv", rows_total=3,
+    )  # fmt: skip
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    summary = CommitmentSummary.objects.get(area=commitment.area)
+    for prefix, obj in (
+        ("commitments_commitmentsummary", summary),
+        (
+            "commitments_commitmentrollup",
+            CommitmentRollup.objects.filter(program=summary.program).first(),
+        ),
+        ("locations_needchange", NeedChange.objects.get(need=need)),
+        ("commitments_needimport", uploaded),
+    ):
+        assert obj is not None, prefix
+        assert client.get(reverse(f"admin:{prefix}_add")).status_code == 403
+        url = reverse(f"admin:{prefix}_change", args=[obj.pk])
+        page = client.get(url)
+        assert page.status_code == 200 and 'name="count"' not in page.text
+        client.post(url, {"count": 999, "reason": "diubah", "quantity": 999, "rows_total": 9})
+        delete = reverse(f"admin:{prefix}_delete", args=[obj.pk])
+        assert client.post(delete, {"post": "yes"}).status_code == 403
+        assert type(obj).objects.filter(pk=obj.pk).exists()
+    summary.refresh_from_db()
+    assert summary.count == 1
+    assert NeedChange.objects.get(need=need).reason == "dicek"
+    uploaded.refresh_from_db()
+    assert uploaded.rows_total == 3
+    assert summaries() == direct_group_by()
