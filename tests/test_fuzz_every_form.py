@@ -37,9 +37,10 @@ from collaborators.models import Collaborator, Membership, ProgramVerification
 from commitments.models import Commitment, Delivery, DeliveryProof, NeedImport, Notification
 from commitments.needs_import import need_import_check, need_import_create
 from commitments.services import delivery_record
+from commitments.summaries import summaries_rebuild
 from commitments.uploads import CleanUpload
 from locations.indicator_import import IndicatorSpec, indicator_import_create
-from locations.models import Area, MapLayer, Need, Site
+from locations.models import Area, MapLayer, Need, NeedChange, Site
 
 from .factories import (
     CollaboratorFactory,
@@ -229,6 +230,9 @@ def build_world(tmp_path, settings) -> World:
             indicator="uji", label="Uji", unit="%", source="uji", value_column="nilai", year=2024
         ),
     )
+    # And what only the services and jobs write, shown in the admin for inspection.
+    NeedChange.objects.create(need=need, action=NeedChange.Action.UPDATED, reason="Uji")
+    summaries_rebuild()
     admin_objects = {
         Need: need,
         Area: need.area,
