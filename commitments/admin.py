@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from locations.models import NeedChange
+
 from .models import (
     Commitment,
     CommitmentEvent,
@@ -54,7 +56,8 @@ class FiguresThroughServices:
     editable: tuple[str, ...] = ()
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.editable]
+        hidden = (*self.editable, *(self.exclude or ()))
+        return [f.name for f in self.model._meta.fields if f.name not in hidden]
 
     def has_add_permission(self, request):
         return False
@@ -133,30 +136,42 @@ class NotificationAdmin(admin.ModelAdmin):
 
 class SummaryAdmin(FiguresThroughServices, admin.ModelAdmin):
     """Summary rows, written only by commitments.summaries: for inspection (a wrong row is
-    repaired by `manage.py rebuild_summaries`, never by hand)."""
+    repaired by `manage.py rebuild_summaries`, never by hand). `place`: the area column."""
 
+    place = "kecamatan"
     list_filter = ["program", "status", "channel", "month"]
-    search_fields = ["kecamatan__name", "kecamatan__code"]
-    list_select_related = ["program", "donation_form", "kecamatan"]
     show_full_result_count = False  # hundreds of thousands of rows at a million commitments
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.list_display = [
+            "program", "donation_form", self.place, "month", "channel", "status",
+            "count", "quantity", "value_idr", "computed_at",
+        ]  # fmt: skip
+        self.search_fields = [f"{self.place}__name", f"{self.place}__code"]
+        self.list_select_related = ["program", "donation_form", self.place]
 
 
 @admin.register(CommitmentSummary)
 class CommitmentSummaryAdmin(SummaryAdmin):
-    list_display = [
-        "program", "donation_form", "area", "month", "channel", "status",
-        "count", "quantity", "value_idr", "computed_at",
-    ]  # fmt: skip
-    search_fields = ["area__name", "area__code", *SummaryAdmin.search_fields]
-    list_select_related = ["area", *SummaryAdmin.list_select_related]
+    place = "area"
 
 
 @admin.register(CommitmentRollup)
 class CommitmentRollupAdmin(SummaryAdmin):
-    list_display = [
-        "program", "donation_form", "kecamatan", "month", "channel", "status",
-        "count", "quantity", "value_idr", "computed_at",
-    ]  # fmt: skip
+    place = "kecamatan"
+
+
+@admin.register(NeedChange)
+class NeedChangeAdmin(FiguresThroughServices, admin.ModelAdmin):
+    """A need's history, written by the services that change needs (commitments.needs):
+    for inspection."""
+
+    list_display = ["need", "action", "actor", "created_at", "reason"]
+    list_filter = ["action"]
+    search_fields = ["need__area__name", "need__area__code", "reason"]
+    list_select_related = ["need__area", "need__program", "need__donation_form", "actor"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(NeedImport)
@@ -172,6 +187,3 @@ class NeedImportAdmin(FiguresThroughServices, admin.ModelAdmin):
     search_fields = ["file_name", "uploaded_by__username", "uploaded_by__email"]
     list_select_related = ["uploaded_by"]
     exclude = ["file"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f for f in super().get_readonly_fields(request, obj) if f != "file"]

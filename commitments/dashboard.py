@@ -187,6 +187,12 @@ class DashboardFilter:
             rows = rows.filter(channel=self.channel)
         return rows
 
+    def cache_key(self, kind: str, *extra) -> str:
+        """A cache key for `kind` of figures under this filter (and whatever else they
+        depend on, in `extra`)."""
+        parts = (sorted(self.as_query().items()), self.program_ids, *extra)
+        return f"dashboard:{kind}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
     def as_query(self) -> dict[str, str]:
         """The filter as query parameters (for links, exports and the Export row)."""
         query = {}
@@ -620,12 +626,7 @@ def quiet_commitments(
     rows = _oldest_first(quiet, filter, UNDER_WAY_STATUSES, limit)
     if len(rows) < limit:
         return rows, len(rows)
-    key = (
-        "dashboard:quiet:"
-        + hashlib.sha256(
-            repr((sorted(filter.as_query().items()), filter.program_ids)).encode()
-        ).hexdigest()
-    )
+    key = filter.cache_key("quiet")
     total = cache.get(key)
     if total is None or total < len(rows):
         total = quiet.count()

@@ -3,7 +3,6 @@ decided by commitments.dashboard (dashboard_filter), the figures by dashboard_da
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 from django.contrib.auth.decorators import login_required
@@ -138,19 +137,8 @@ def _figures(filter, *, reveal_anonymous: bool, by_kecamatan: bool) -> dict:  # 
     cache down everything is computed (django-redis ignores the error)."""
     programs = Program.objects.filter(pk__in=filter.program_ids).order_by("pk")
     versions = list(programs.values_list("pk", "figures_version", "live_updated_at"))
-    key = (
-        "dashboard:"
-        + hashlib.sha256(
-            repr(
-                (
-                    sorted(filter.as_query().items()),
-                    [v[:2] for v in versions],
-                    get_language(),
-                    reveal_anonymous,
-                    by_kecamatan,
-                )
-            ).encode()
-        ).hexdigest()
+    key = filter.cache_key(
+        "figures", [v[:2] for v in versions], get_language(), reveal_anonymous, by_kecamatan
     )
     figures = cache.get(key)
     if figures is None:

@@ -1,7 +1,5 @@
 from django.contrib import admin
 
-from commitments.admin import FiguresThroughServices
-
 from .models import (
     Area,
     AreaIndicator,
@@ -9,7 +7,6 @@ from .models import (
     IndicatorImport,
     MapLayer,
     Need,
-    NeedChange,
     Site,
 )
 
@@ -111,17 +108,6 @@ class NeedAdmin(admin.ModelAdmin):
     list_select_related = ["area", "program", "donation_form"]
     readonly_fields = ["quantity_claimed", "quantity_delivered"]
     date_hierarchy = "assessed_at"
-
-
-@admin.register(NeedChange)
-class NeedChangeAdmin(FiguresThroughServices, admin.ModelAdmin):
-    """A need's history, written by the services that change needs: for inspection."""
-
-    list_display = ["need", "action", "actor", "created_at", "reason"]
-    list_filter = ["action"]
-    search_fields = ["need__area__name", "need__area__code", "reason"]
-    list_select_related = ["need__area", "need__program", "need__donation_form", "actor"]
-    date_hierarchy = "created_at"
 
 
 @admin.register(AreaIndicator)
