@@ -29,6 +29,7 @@ from rest_framework.response import Response
 
 from collaborators.models import Collaborator
 from collaborators.roles import scopes_for
+from commitments.figures.totals import _SUMMARY_COLUMN
 from commitments.models import (
     CONFIRMED_STATUSES,
     Commitment,
@@ -37,7 +38,6 @@ from commitments.models import (
     Notification,
     Status,
 )
-from commitments.totals import _SUMMARY_COLUMN
 from ksbb.bounds import BIGINT_MAX
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program

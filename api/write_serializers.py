@@ -18,12 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from collaborators.models import Collaborator
+from commitments.assistant.plans import MAX_LINES_SENT, MAX_PLAN_LINES
+from commitments.lifecycle.offline import made_on_refusal
+from commitments.lifecycle.pledges import planned_delivery_refusal
+from commitments.lifecycle.uploads import clean_upload
 from commitments.models import Commitment, Delivery, Export, Status
-from commitments.need_forms import MAX_VALID_DAYS
-from commitments.offline import made_on_refusal
-from commitments.plans import MAX_LINES_SENT, MAX_PLAN_LINES
-from commitments.services import planned_delivery_refusal
-from commitments.uploads import clean_upload
+from commitments.web.need_forms import MAX_VALID_DAYS
 from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program

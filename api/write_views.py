@@ -34,24 +34,29 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from collaborators.roles import scopes_for
-from commitments.exports import (
+from commitments.assistant.plans import PlanChanged, plan_pledge
+from commitments.lifecycle.offline import commitment_record_offline, offline_roles
+from commitments.lifecycle.pledges import PledgeRefused, commitment_pledge
+from commitments.lifecycle.transitions import (
+    commitment_transition,
+    delivery_confirm,
+    delivery_record,
+)
+from commitments.models import Delivery, Export
+from commitments.needs.upkeep import (
+    NeedChanged,
+    need_close,
+    need_create,
+    need_update,
+    needs_reconfirm,
+)
+from commitments.reporting.exports import (
     CONTENT_TYPES,
     ExportRefused,
     export_enqueue,
     export_may_download,
     export_request,
     exports_visible_to,
-)
-from commitments.models import Delivery, Export
-from commitments.needs import NeedChanged, need_close, need_create, need_update, needs_reconfirm
-from commitments.offline import commitment_record_offline, offline_roles
-from commitments.plans import PlanChanged, plan_pledge
-from commitments.services import (
-    PledgeRefused,
-    commitment_pledge,
-    commitment_transition,
-    delivery_confirm,
-    delivery_record,
 )
 from commitments.workflow import TransitionRefused, available, commitment_roles
 from commitments.workflow import record_delivery_roles as delivery_roles

@@ -293,7 +293,7 @@ class Pledger:
         Facilitator.objects.create(user=facilitator, area=self.need.area)
 
     def median_ms(self, count: int) -> float:
-        from commitments.services import commitment_pledge
+        from commitments.lifecycle.pledges import commitment_pledge
 
         timings = []
         for _ in range(count + 3):  # the first few warm the caches
@@ -318,7 +318,7 @@ def dashboard_measure(repeat: int) -> tuple[float, float]:
     from django.urls import reverse
 
     from collaborators.roles import scopes_for
-    from commitments.dashboard import dashboard_data, dashboard_filter
+    from commitments.reporting.dashboard import dashboard_data, dashboard_filter
     from programs.models import Program, ProgramLead
 
     program = max(Program.objects.all(), key=lambda p: p.commitments.count())
@@ -386,7 +386,7 @@ def run(args, name: str) -> dict:
     progress("programs and Jakarta areas loaded")
     from django.urls import NoReverseMatch
 
-    from commitments.summaries import summaries_rebuild
+    from commitments.figures.summaries import summaries_rebuild
 
     collaborators_generate(args.collaborators)
     needs_generate()

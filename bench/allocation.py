@@ -92,7 +92,7 @@ def needs_generate(rng: random.Random) -> int:
 
     from django.utils import timezone
 
-    from commitments.demo import UNIT_VALUES
+    from commitments.housekeeping.demo import UNIT_VALUES
     from locations.models import Area, Need
     from programs.models import DonationForm
 
@@ -207,7 +207,7 @@ def give(allocation: list[tuple[int, int, tuple]], start, record: dict) -> None:
     from django.db import transaction
     from django.db.models import F
 
-    from commitments.assistant import distance_km
+    from commitments.assistant.engine import distance_km
     from locations.models import Need
 
     with transaction.atomic():
@@ -266,7 +266,7 @@ def lp_optimum(problem) -> float:
 def run_donors(donors: list[dict], *, assistant: bool, samples: int) -> dict:
     from dataclasses import replace
 
-    from commitments.assistant import AssistantRequest, allocate, plan_problem, plan_propose
+    from commitments.assistant.engine import AssistantRequest, allocate, plan_problem, plan_propose
 
     record = {"units": {}, "km_units": 0.0, "total": 0, "plan_ms": [], "ratios": [], "few": []}
     every = max(1, len(donors) // samples) if samples else 0

@@ -9,18 +9,18 @@ import logging
 
 from celery import shared_task
 
-from .digest import digests_send
-from .need_freshness import needs_freshen
-from .notifications import notifications_send
-from .retention import stored_files_forget
-from .services import commitments_expire
-from .summaries import summaries_rebuild, summaries_refresh
-from .totals import (
+from .figures.summaries import summaries_rebuild, summaries_refresh
+from .figures.totals import (
     collaborator_totals_refresh,
     program_totals_from_summaries,
     programs_mark_computed,
     totals_refresh,
 )
+from .housekeeping.retention import stored_files_forget
+from .lifecycle.transitions import commitments_expire
+from .needs.freshness import needs_freshen
+from .notify.digest import digests_send
+from .notify.notifications import notifications_send
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +88,14 @@ def forget_stored_files() -> int:
 
 @shared_task(ignore_result=True, acks_late=True)
 def check_need_import(import_id: int) -> None:
-    from .needs_import import need_import_check
+    from .needs.bulk_import import need_import_check
 
     need_import_check(import_id=import_id)
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def apply_need_import(import_id: int) -> None:
-    from .needs_import import need_import_apply
+    from .needs.bulk_import import need_import_apply
 
     need_import_apply(import_id=import_id)
 
@@ -104,6 +104,6 @@ def apply_need_import(import_id: int) -> None:
 # run killed half-way and redelivered writes the same file again.
 @shared_task(ignore_result=True, acks_late=True)
 def build_export(export_id: int) -> None:
-    from .exports import export_build
+    from .reporting.exports import export_build
 
     export_build(export_id=export_id)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from commitments.summaries import summaries_freshness
+from commitments.figures.summaries import summaries_freshness
 from ksbb.celery import app as celery_app
 
 logger = logging.getLogger(__name__)

@@ -105,7 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "commitments.context_processors.notifications",
+                "commitments.web.context_processors.notifications",
             ],
         },
     },

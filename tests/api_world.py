@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from collaborators.models import Collaborator, Membership
-from commitments.exports import export_enqueue, export_request
 from commitments.models import Commitment, Delivery, Export, Notification, Status
+from commitments.reporting.exports import export_enqueue, export_request
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
 

@@ -100,7 +100,7 @@ def live_portal(django_db_setup, django_db_blocker):
     from django.test.testcases import LiveServerThread
 
     from collaborators.models import Collaborator
-    from commitments.demo import seed_demo
+    from commitments.housekeeping.demo import seed_demo
     from ksbb.settings import content_security_policy
 
     if not os.path.exists(CHROMIUM):

@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from commitments.figures.summaries import summaries_rebuild
 from commitments.models import (
     Commitment,
     CommitmentRollup,
@@ -11,7 +12,6 @@ from commitments.models import (
     Delivery,
     NeedImport,
 )
-from commitments.summaries import summaries_rebuild
 
 from .factories import CommitmentFactory, UserFactory
 from .test_summaries import direct_group_by, summaries

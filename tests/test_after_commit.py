@@ -8,10 +8,9 @@ import uuid
 import pytest
 from django.db import transaction
 
+from commitments.assistant.plans import plan_pledge
+from commitments.jobs import REFRESH_SUMMARIES, SEND_PENDING_NOTIFICATIONS, requester
 from commitments.models import Commitment, Notification
-from commitments.notifications import enqueue_pending_emails
-from commitments.plans import plan_pledge
-from commitments.summaries import _refresh_summaries_later
 from ksbb.after_commit import on_commit_once
 from locations.mapdata import needs_changed
 
@@ -40,11 +39,12 @@ def test_a_plan_of_six_lines_queues_each_job_once():
     waiting = [
         func for _savepoints, func, _robust in transaction.get_connection().run_on_commit[before:]
     ]
-    for job in (_refresh_summaries_later, needs_changed, enqueue_pending_emails):
+    send_emails = requester(SEND_PENDING_NOTIFICATIONS)
+    for job in (requester(REFRESH_SUMMARIES), needs_changed, send_emails):
         assert waiting.count(job) == 1, job
     # The one email job sends the facilitator's six notifications.
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 6
-    enqueue_pending_emails()
+    assert send_emails() is True
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
 
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from collaborators.models import Collaborator, CollaboratorContact
+from commitments.figures.summaries import summaries_rebuild
 from commitments.models import Notification
-from commitments.summaries import summaries_rebuild
 from ksbb.settings import redis_cache
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commitments.assistant import (
+from commitments.assistant.engine import (
     FEW_MAX_LINES,
     AssistantRequest,
     RequestInvalid,

@@ -12,9 +12,9 @@ import pytest
 from django.urls import reverse
 
 from collaborators.models import Collaborator
-from commitments.assistant import AssistantRequest, plan_propose, start_of
+from commitments.assistant.engine import AssistantRequest, plan_propose, start_of
+from commitments.assistant.plans import MAX_PLAN_LINES
 from commitments.models import Commitment
-from commitments.plans import MAX_PLAN_LINES
 from locations.models import Area, Need
 from programs.models import DonationForm
 

@@ -127,7 +127,7 @@ def test_with_redis_down_changes_are_saved_the_map_serves_and_emails_go_later(
         [facilitator.email, owner.email]
     )
     assert mail.outbox == []
-    assert "notification(s) stay pending" in caplog.text
+    assert "Broker unavailable; job commitments.tasks.send_pending_notifications" in caplog.text
     assert "Exception ignored" in caplog.text  # the cache's failures
 
 

@@ -35,7 +35,7 @@ def test_redoc_and_swagger_render_without_breaking_the_csp(chromium, live_portal
 
 @pytest.mark.browser
 def test_token_page_on_a_phone(chromium, live_portal, django_db_blocker, settings):
-    from commitments.demo import DEMO_USERS
+    from commitments.housekeeping.demo import DEMO_USERS
 
     from .test_browser_csp import sign_in, watch_csp
     from .test_browser_phone import HEIGHT, WIDTH

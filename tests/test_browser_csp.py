@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from collaborators.models import Collaborator
-from commitments.demo import DEMO_PASSWORD, DEMO_USERS
+from commitments.housekeeping.demo import DEMO_PASSWORD, DEMO_USERS
 from commitments.models import Commitment
 from locations.models import Need
 

@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import Count
 
+from commitments.figures.summaries import summaries_rebuild
 from commitments.models import Commitment, Export
-from commitments.summaries import summaries_rebuild
 from locations.models import Area
 from programs.models import Program, ProgramLead
 

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 
-from commitments.demo import DEMO_PASSWORD
+from commitments.housekeeping.demo import DEMO_PASSWORD
 from commitments.models import Export
 
 from .a11y import accessibility_problems

@@ -10,7 +10,7 @@ import pytest
 import tablib
 from django.contrib.auth import get_user_model
 
-from commitments.demo import DEMO_PASSWORD
+from commitments.housekeeping.demo import DEMO_PASSWORD
 from locations.models import AreaIndicator
 
 from .a11y import accessibility_problems

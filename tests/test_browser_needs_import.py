@@ -12,9 +12,9 @@ import tablib
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from commitments.demo import DEMO_PASSWORD
-from commitments.import_files import COLUMNS
+from commitments.housekeeping.demo import DEMO_PASSWORD
 from commitments.models import NeedImport
+from commitments.needs.import_files import COLUMNS
 from locations.models import Area, Need, NeedChange
 from programs.models import DonationForm
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from commitments.demo import DEMO_PASSWORD
+from commitments.housekeeping.demo import DEMO_PASSWORD
 from locations.models import Area, Need
 from programs.models import DonationForm
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from commitments.demo import DEMO_PASSWORD, DEMO_USERS
+from commitments.housekeeping.demo import DEMO_PASSWORD, DEMO_USERS
 from commitments.models import Delivery
 from locations.models import Area, Need
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from collaborators.models import Membership
-from commitments.demo import DEMO_USERS
+from commitments.housekeeping.demo import DEMO_USERS
 from commitments.models import Commitment
 from locations.models import Area, Need
 

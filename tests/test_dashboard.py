@@ -16,7 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collaborators.roles import scopes_for
-from commitments.dashboard import (
+from commitments.figures.summaries import JAKARTA, summaries_rebuild
+from commitments.models import CONFIRMED_STATUSES, Commitment, Delivery, Status
+from commitments.reporting.dashboard import (
     Figures,
     dashboard_data,
     dashboard_filter,
@@ -25,8 +27,6 @@ from commitments.dashboard import (
     stale_needs,
     top_collaborators,
 )
-from commitments.models import CONFIRMED_STATUSES, Commitment, Delivery, Status
-from commitments.summaries import JAKARTA, summaries_rebuild
 from locations.models import Area, Need
 from programs.models import DonationForm
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from commitments.totals import totals_refresh
+from commitments.figures.totals import totals_refresh
 from programs.models import DonationForm
 from programs.units import quantity_with_unit
 
@@ -116,7 +116,7 @@ def test_map_strings_come_in_singular_and_plural(client):
 
 
 def test_demo_history_never_lies_in_the_future():
-    from commitments.demo import seed_demo
+    from commitments.housekeeping.demo import seed_demo
     from commitments.models import CommitmentEvent, Delivery
 
     seed_demo(force=True)

@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from collaborators.models import Membership
-from commitments.digest import digests_send
 from commitments.models import CollaboratorDigest, Commitment, Notification
+from commitments.notify.digest import digests_send
 from commitments.tasks import send_weekly_digests
 from commitments.workflow import waiting_on
 from programs.models import DonationForm, Program
@@ -184,7 +184,7 @@ def test_nobody_hears_when_there_is_nothing_to_say_or_nobody_to_tell(
 
 @pytest.mark.django_db
 def test_a_long_list_is_cut_and_counted(donor, django_capture_on_commit_callbacks):
-    from commitments.digest import LINES_PER_DIGEST
+    from commitments.notify.digest import LINES_PER_DIGEST
 
     for days in range(LINES_PER_DIGEST + 3):
         made("committed", collaborator=donor["collaborator"], news_days_ago=days)

@@ -23,10 +23,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from collaborators.models import Collaborator
-from commitments import exports as exports_module
-from commitments.exports import HASHTAGS, HEADER, export_build
+from commitments.figures.summaries import JAKARTA, summaries_rebuild
 from commitments.models import CONFIRMED_STATUSES, Commitment, CommitmentEvent, Delivery, Export
-from commitments.summaries import JAKARTA, summaries_rebuild
+from commitments.reporting import exports as exports_module
+from commitments.reporting.exports import HASHTAGS, HEADER, export_build
 from locations.models import Area
 from programs.models import DonationForm, ProgramLead
 

@@ -34,11 +34,11 @@ from django.utils.regex_helper import normalize
 
 from api.models import ApiToken
 from collaborators.models import Collaborator, Membership, ProgramVerification
+from commitments.figures.summaries import summaries_rebuild
+from commitments.lifecycle.transitions import delivery_record
+from commitments.lifecycle.uploads import CleanUpload
 from commitments.models import Commitment, Delivery, DeliveryProof, NeedImport, Notification
-from commitments.needs_import import need_import_check, need_import_create
-from commitments.services import delivery_record
-from commitments.summaries import summaries_rebuild
-from commitments.uploads import CleanUpload
+from commitments.needs.bulk_import import need_import_check, need_import_create
 from locations.indicator_import import IndicatorSpec, indicator_import_create
 from locations.models import Area, MapLayer, Need, NeedChange, Site
 

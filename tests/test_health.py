@@ -11,8 +11,8 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
+from commitments.figures.summaries import summaries_rebuild
 from commitments.models import CommitmentSummary, SummaryDirtyKey
-from commitments.summaries import summaries_rebuild
 from programs.models import Program
 
 from .conftest import celery_broker

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from commitments.lifecycle.transitions import commitments_expire
 from commitments.models import Commitment, CommitmentEvent, Status
-from commitments.services import commitments_expire
 from commitments.workflow import TRANSITIONS
 from locations.models import Area, Need
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import Notification
-from commitments.needs import NeedChanged, need_update
+from commitments.needs.upkeep import NeedChanged, need_update
 from commitments.tasks import freshen_needs
 from locations.models import Area, Facilitator, Need
 

@@ -16,9 +16,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from commitments.import_files import COLUMNS
 from commitments.models import NeedImport
-from commitments.needs_import import need_import_apply, need_import_check
+from commitments.needs.bulk_import import need_import_apply, need_import_check
+from commitments.needs.import_files import COLUMNS
 from locations.models import Area, Need, NeedChange, Site
 from programs.models import DonationForm
 

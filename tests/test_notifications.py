@@ -58,7 +58,7 @@ def test_notifications_travel_through_redis_to_a_worker():
     from celery.contrib.testing.worker import start_worker
 
     from collaborators.models import Membership
-    from commitments.services import commitment_pledge
+    from commitments.lifecycle.pledges import commitment_pledge
     from locations.models import Facilitator
 
     from .factories import UserFactory

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collaborators.models import Collaborator, Membership
+from commitments.lifecycle.offline import commitment_record_offline
 from commitments.models import Commitment, CommitmentEvent, Delivery, Notification
-from commitments.offline import commitment_record_offline
 from commitments.workflow import TransitionRefused
 from locations.models import Area, Need
 from programs.models import DonationForm, Program, ProgramLead

@@ -14,15 +14,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from commitments.models import Commitment, CommitmentEvent, Notification
-from commitments.plans import (
+from commitments.assistant.plans import (
     MAX_PLAN_LINES,
     LineReview,
     PlanChanged,
     plan_line_key,
     plan_pledge,
 )
-from commitments.services import PledgeRefused, commitment_pledge
+from commitments.lifecycle.pledges import PledgeRefused, commitment_pledge
+from commitments.models import Commitment, CommitmentEvent, Notification
 from locations.models import Need
 from programs.models import DonationForm, Program
 

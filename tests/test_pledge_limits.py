@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collaborators.models import ProgramVerification
+from commitments.lifecycle.pledges import PledgeRefused, commitment_pledge
+from commitments.lifecycle.transitions import commitments_expire
 from commitments.models import Commitment
-from commitments.services import PledgeRefused, commitment_pledge, commitments_expire
 from locations.models import Need
 
 from .factories import CollaboratorFactory, NeedFactory, UserFactory, member_of, program

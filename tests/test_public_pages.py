@@ -97,8 +97,8 @@ def test_program_page_indonesian_numbers(client):
 
 
 def test_program_live_figures_follow_commitments(client):
-    from commitments.summaries import summaries_rebuild
-    from commitments.totals import totals_refresh
+    from commitments.figures.summaries import summaries_rebuild
+    from commitments.figures.totals import totals_refresh
 
     need = NeedFactory(quantity_needed=50)
     CommitmentFactory(need=need, quantity=40, value_idr=12_000_000, status="committed")
@@ -126,7 +126,7 @@ def test_gallery_shows_verified_collaborators_and_never_contacts(client):
     hidden = CollaboratorFactory(name="Belum Terverifikasi", verification_status="unverified")
     need = NeedFactory()
     CommitmentFactory(need=need, collaborator=verified[0], status="committed")
-    from commitments.totals import totals_refresh
+    from commitments.figures.totals import totals_refresh
 
     totals_refresh()
     html = client.get("/kolaborator/").content.decode()

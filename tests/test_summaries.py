@@ -16,6 +16,16 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commitments.figures.summaries import month_of, summaries_rebuild, summary_key_recompute
+from commitments.lifecycle.offline import commitment_record_offline
+from commitments.lifecycle.pledges import PledgeRefused, commitment_pledge
+from commitments.lifecycle.transitions import (
+    commitment_transition,
+    commitments_expire,
+    delivery_confirm,
+    delivery_record,
+)
+from commitments.lifecycle.uploads import CleanUpload
 from commitments.models import (
     Commitment,
     CommitmentRollup,
@@ -24,18 +34,7 @@ from commitments.models import (
     Status,
     SummaryDirtyKey,
 )
-from commitments.offline import commitment_record_offline
-from commitments.services import (
-    PledgeRefused,
-    commitment_pledge,
-    commitment_transition,
-    commitments_expire,
-    delivery_confirm,
-    delivery_record,
-)
-from commitments.summaries import month_of, summaries_rebuild, summary_key_recompute
 from commitments.tasks import rebuild_summaries, refresh_summaries
-from commitments.uploads import CleanUpload
 from commitments.workflow import TransitionRefused
 from locations.models import Area
 from programs.models import DonationForm

@@ -12,9 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from commitments.figures.summaries import summaries_rebuild, summaries_refresh
+from commitments.lifecycle.pledges import commitment_pledge
 from commitments.models import CommitmentRollup, CommitmentSummary, SummaryDirtyKey
-from commitments.services import commitment_pledge
-from commitments.summaries import summaries_rebuild, summaries_refresh
 
 from .factories import CollaboratorFactory, member_of
 from .test_summaries import _summary_rows, direct_group_by, summaries

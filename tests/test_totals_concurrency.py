@@ -8,10 +8,10 @@ import pytest
 from django.db.models import Sum
 
 from collaborators.models import Collaborator
+from commitments.figures.summaries import summaries_rebuild
+from commitments.figures.totals import totals_refresh
+from commitments.lifecycle.transitions import commitment_transition
 from commitments.models import CONFIRMED_STATUSES, Commitment
-from commitments.services import commitment_transition
-from commitments.summaries import summaries_rebuild
-from commitments.totals import totals_refresh
 from programs.models import DonationForm, Program
 
 from .factories import CollaboratorFactory, UserFactory

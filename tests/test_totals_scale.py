@@ -16,20 +16,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collaborators.models import Collaborator, CollaboratorContact
-from commitments.models import CONFIRMED_STATUSES, Commitment, Delivery, Status
-from commitments.services import (
-    commitment_pledge,
-    commitment_transition,
-    delivery_confirm,
-    delivery_record,
-)
-from commitments.summaries import summaries_rebuild
-from commitments.totals import (
+from commitments.figures.summaries import summaries_rebuild
+from commitments.figures.totals import (
     collaborator_totals_refresh,
     program_totals_from_summaries,
     totals_refresh,
 )
-from commitments.uploads import CleanUpload
+from commitments.lifecycle.pledges import commitment_pledge
+from commitments.lifecycle.transitions import (
+    commitment_transition,
+    delivery_confirm,
+    delivery_record,
+)
+from commitments.lifecycle.uploads import CleanUpload
+from commitments.models import CONFIRMED_STATUSES, Commitment, Delivery, Status
 from locations.models import Area
 from programs.models import DonationForm, Program
 
@@ -296,7 +296,7 @@ def test_figures_equal_a_direct_count_after_pledges_and_transitions(
 
 
 def test_area_figures_roll_up_by_level(scale):
-    from commitments.totals import area_figures
+    from commitments.figures.totals import area_figures
 
     scale.add(N)
     for code in (RW, KELURAHAN, KOTA, "31.73.04"):

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from commitments.figures.summaries import summaries_rebuild
 from commitments.models import Commitment, CommitmentSummary, SummaryDirtyKey
-from commitments.summaries import summaries_rebuild
 from commitments.tasks import refresh_summaries
 from programs.models import ProgramLead
 

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from commitments.models import CommitmentSummary
-from commitments.summaries import summaries_rebuild
+
+from ...figures.summaries import summaries_rebuild
 
 
 class Command(BaseCommand):

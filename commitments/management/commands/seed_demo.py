@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from commitments.demo import DemoRefused, non_demo_counts, seed_demo
+from ...housekeeping.demo import DemoRefused, non_demo_counts, seed_demo
 
 
 class Command(BaseCommand):

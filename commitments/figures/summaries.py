@@ -1,0 +1,481 @@
+"""Summary tables of commitments (CommitmentSummary), kept by Celery jobs.
+
+Every commitment change writes a SummaryDirtyKey row in its own transaction
+(`summaries_touch`) and enqueues `refresh_summaries` after commit. The job recomputes each
+dirty key with one INSERT ... SELECT ... GROUP BY over that key's commitments only. If the
+broker is down the dirty rows wait (the summaries are stale) and the periodic run drains
+them. `summaries_rebuild` recomputes everything with the same GROUP BY over all
+commitments (on PostgreSQL writing only the rows that differ).
+
+Both paths recompute from scratch inside one transaction, so a job run twice, or killed
+half-way and run again, leaves exact rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, Sum
+from django.utils import timezone
+
+from locations.models import Area
+from programs.models import Program
+
+from ..jobs import REFRESH_SUMMARIES, job_after_commit
+from ..models import Commitment, CommitmentRollup, CommitmentSummary, SummaryDirtyKey, SummaryKey
+from .rollups import ROLLUP_COLUMNS, rollup_recompute, rollups_rebuild, rollups_select
+from .totals import key_figures, program_totals_apply, programs_mark_computed
+
+logger = logging.getLogger(__name__)
+
+# Months are counted in Jakarta, whatever the server's time zone.
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+Key = tuple[int, int, int, datetime.date, str]  # program, donation form, area, month, channel
+
+
+def month_of(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(JAKARTA).date().replace(day=1)
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = datetime.datetime(month.year, month.month, 1, tzinfo=JAKARTA)
+    following = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    end = datetime.datetime(following.year, following.month, 1, tzinfo=JAKARTA)
+    return start, end
+
+
+def summaries_touch(commitment: Commitment) -> None:
+    """Mark the commitment's summary key stale and ask for a recompute after commit. Call
+    inside the transaction that changes the commitment, so the mark commits with it."""
+    SummaryDirtyKey.objects.create(
+        program_id=commitment.program_id,
+        donation_form_id=commitment.donation_form_id,
+        area_id=commitment.area_id,
+        month=month_of(commitment.created_at),
+        channel=commitment.channel,
+    )
+    job_after_commit(REFRESH_SUMMARIES)
+
+
+def summaries_refresh() -> int:
+    """Recompute every summary key marked stale, each in its own transaction. Returns the
+    number of keys recomputed."""
+    keys = list(SummaryDirtyKey.objects.values_list(*SummaryKey.KEY_FIELDS).distinct())
+    return sum(summary_key_recompute(key=key) for key in keys)
+
+
+def summary_key_recompute(*, key: Key) -> bool:
+    """Recompute the summary rows of one key from its commitments, if it is still stale.
+
+    Concurrent recomputes of one key take turns on a lock (PostgreSQL: an advisory lock
+    on a hash of the key; SQLite's IMMEDIATE transactions serialise writers). The dirty
+    rows are read after the lock and deleted by id at the end: a change committed after
+    that read keeps its own row and is recomputed again. Returns whether it recomputed.
+    """
+    program_id, donation_form_id, area_id, month, channel = key
+    kecamatan_id = kecamatan_of(area_id)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Wait for a running rebuild first (before reading anything), which holds
+                # the table in SHARE ROW EXCLUSIVE mode; recomputes share the table with
+                # each other and take turns per key.
+                table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
+                cursor.execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
+        dirty = SummaryDirtyKey.objects.filter(
+            program_id=program_id,
+            donation_form_id=donation_form_id,
+            area_id=area_id,
+            month=month,
+            channel=channel,
+        )
+        claimed = list(dirty.values_list("pk", flat=True))
+        if not claimed:
+            return False  # another run recomputed it meanwhile
+        before = key_figures(key=key)
+        CommitmentSummary.objects.filter(
+            program_id=program_id,
+            donation_form_id=donation_form_id,
+            area_id=area_id,
+            month=month,
+            channel=channel,
+        ).delete()
+        start, end = month_bounds(month)
+        _insert_summaries(
+            "c.program_id = %s AND c.donation_form_id = %s AND c.area_id = %s"
+            " AND c.channel = %s AND c.created_at >= %s AND c.created_at < %s",
+            [
+                program_id,
+                donation_form_id,
+                area_id,
+                channel,
+                connection.ops.adapt_datetimefield_value(start),
+                connection.ops.adapt_datetimefield_value(end),
+            ],
+            few_keys=True,
+        )
+        rollup_recompute(
+            program_id=program_id,
+            donation_form_id=donation_form_id,
+            kecamatan_id=kecamatan_id,
+            month=month,
+            channel=channel,
+        )
+        # In the same transaction, so the program figures move exactly once per recompute.
+        program_totals_apply(key=key, before=before)
+        figures_moved([program_id])
+        SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
+    return True
+
+
+def summaries_rebuild(*, whole_rollup: bool = False) -> int:
+    """Recompute all summaries and their roll-up from all commitments, in one transaction.
+    Clears the stale marks it covers. Returns the number of summary rows written: on
+    PostgreSQL normally 0, or the changes the minute's refresh had not taken in yet; more
+    means something drifted.
+
+    On PostgreSQL the GROUP BY over the commitments is compared with the table and only
+    the rows that differ are written (_summaries_repair): the nightly run, which normally
+    finds nothing to repair, then costs about the GROUP BY alone, and readers keep reading
+    meanwhile (recomputes of single keys wait). The roll-up rows of the kecamatan whose
+    summary rows changed are rolled up again; `whole_rollup` compares every roll-up row
+    with the GROUP BY of the summaries too (they are written only together, in one
+    transaction, so the nightly run does not need to).
+    When most rows are missing (a first run, a bulk import) the table is reloaded in bulk
+    instead (_reload_in_bulk; readers wait). Elsewhere (SQLite: development, small data)
+    the table is emptied and filled again.
+    """
+    postgresql = connection.vendor == "postgresql"
+    with transaction.atomic():
+        if postgresql:
+            # Recomputes of single keys wait for the rebuild, and the rebuild for them.
+            with connection.cursor() as cursor:
+                table = connection.ops.quote_name(CommitmentSummary._meta.db_table)
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        claimed = list(SummaryDirtyKey.objects.values_list("pk", flat=True))
+        if postgresql and not _mostly_missing():
+            written, programs = _summaries_repair(whole_rollup=whole_rollup)
+            figures_moved(programs)
+        else:
+            if postgresql and _owns_summary_table():
+                written = _reload_in_bulk()
+            else:
+                CommitmentSummary.objects.all().delete()
+                written = _insert_summaries("1 = 1", [])
+            rollups_rebuild()
+            figures_moved(None)
+        SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
+        programs_mark_computed()
+        return written
+
+
+def figures_moved(program_ids) -> None:
+    """Move the figures version of these programs (None: all), in the transaction that
+    changed their summary rows."""
+    programs = (
+        Program.objects.all() if program_ids is None else Program.objects.filter(pk__in=program_ids)
+    )
+    programs.update(figures_version=F("figures_version") + 1)
+
+
+def _mostly_missing() -> bool:
+    """Whether the summaries miss a large share of the commitments (a first run, a bulk
+    import): then writing every row in bulk beats comparing. From the planner's row
+    estimates where the tables are large (no scan), else from two counts."""
+    commitments, summaries = Commitment._meta.db_table, CommitmentSummary._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::regclass::oid = oid, reltuples FROM pg_class"
+            " WHERE oid IN (%s::regclass, %s::regclass)",
+            [commitments, commitments, summaries],
+        )
+        estimates = dict(cursor.fetchall())  # True: commitments, False: summary rows
+    if estimates[True] > 100_000:
+        # A summary row holds a few commitments; an empty or tiny table is a first run.
+        return estimates[False] < estimates[True] / 20
+    commitments = Commitment.objects.count()
+    summarised = CommitmentSummary.objects.aggregate(n=Sum("count"))["n"] or 0
+    return abs(commitments - summarised) > max(1000, commitments // 5)
+
+
+def _owns_summary_table() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
+            [CommitmentSummary._meta.db_table],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _reload_in_bulk() -> int:
+    """Empty the summary table and fill it with its secondary indexes and its foreign-key
+    and unique constraints dropped, then create them again from their own definitions.
+
+    PostgreSQL's advice for populating a table: at a million commitments the summary has
+    hundreds of thousands of rows, and keeping nine indexes up to date row by row (plus a
+    deferred foreign-key check per row and constraint at commit) costs several times the
+    GROUP BY itself; building each index once, and checking each constraint with one
+    join, does not. All of it is transactional: a failure leaves the old rows, indexes and
+    constraints. TRUNCATE and the DDL take an ACCESS EXCLUSIVE lock until commit.
+    """
+    table = CommitmentSummary._meta.db_table
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        # TRUNCATE and ALTER TABLE refuse a table with pending deferred checks (rows this
+        # transaction wrote earlier): run them now, and defer again at the end.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
+        cursor.execute(
+            """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = %s::regclass AND contype IN ('f', 'u')""",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(f"TRUNCATE {quoted}")
+        for name, _definition in constraints:
+            cursor.execute(
+                f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
+            )
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")  # already quoted by regclass::text
+        # In key order: the rebuild's comparison then reads the table along its key index
+        # without jumping about (_summaries_repair).
+        written = _insert_summaries("1 = 1", [], in_key_order=True)
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in constraints:
+            cursor.execute(
+                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} "
+                f"{definition}"
+            )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return written
+
+
+def kecamatan_of(area_id: int) -> int | None:
+    """The kecamatan of an area as the summary rows record it (kecamatan_id)."""
+    level, parent_id, grandparent_id = Area.objects.values_list(
+        "level", "parent_id", "parent__parent_id"
+    ).get(pk=area_id)
+    return grandparent_id if level == Area.Level.RW else parent_id
+
+
+SUMMARY_KEY = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
+SUMMARY_VALUES = ("kelurahan_id", "kecamatan_id", "kota_id", "count", "quantity", "value_idr")
+SUMMARY_VALUES = (*SUMMARY_VALUES, "households", "persons")
+ROLLUP_KEY = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status")
+ROLLUP_VALUES = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
+
+
+def _summaries_repair(*, whole_rollup: bool) -> tuple[int, set[int]]:
+    """Make the summary table equal to the GROUP BY over all commitments, then the roll-up
+    (see summaries_rebuild); inside the rebuild's transaction. Returns the number of
+    summary rows written and the programs of all rows written.
+
+    The difference is found by one read-only statement, which PostgreSQL runs in parallel
+    like a plain GROUP BY (a statement that writes runs on one core only): the GROUP BY
+    sorted on the summary key (no hash aggregate), merged with the table's key index."""
+    summaries = connection.ops.quote_name(CommitmentSummary._meta.db_table)
+    rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
+    select, arguments = _summaries_select("1 = 1", [], few_keys=False)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        # Compiling the expressions (JIT) costs more than it saves here.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        changed = _difference_find(
+            cursor,
+            "summary_difference",
+            f"({select})",
+            summaries,
+            SUMMARY_KEY,
+            SUMMARY_VALUES,
+            arguments,
+        )
+        cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
+        programs = set()
+        if changed:
+            programs = _difference_apply(
+                cursor, "summary_difference", summaries, SUMMARY_KEY, SUMMARY_VALUES
+            )
+            if not whole_rollup:
+                _rollups_of_difference(cursor, "summary_difference", now)
+        if whole_rollup:
+            fresh = f"({rollups_select('1 = 1')})"
+            if _difference_find(
+                cursor, "rollup_difference", fresh, rollups, ROLLUP_KEY, ROLLUP_VALUES, [now]
+            ):
+                programs |= _difference_apply(
+                    cursor, "rollup_difference", rollups, ROLLUP_KEY, ROLLUP_VALUES
+                )
+            cursor.execute("DROP TABLE rollup_difference")
+        cursor.execute("DROP TABLE summary_difference")
+        cursor.execute("SET LOCAL jit TO DEFAULT")
+    return changed, programs
+
+
+def _difference_find(cursor, name, fresh, table, key, values, arguments) -> int:
+    """Write the rows where `fresh` and `table` differ into the temporary table `name`:
+    FULL JOIN on the key, keeping the fresh row's columns, the old row's id (old_id) and
+    its key and kecamatan (old_...). Returns their number."""
+    joined = " AND ".join(f"s.{c} = f.{c}" for c in key)
+    compared = ", ".join(f"{{0}}.{c}" for c in values)
+    old = ", ".join(f"s.{c} AS old_{c}" for c in dict.fromkeys((*key, "kecamatan_id")))
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS
+        SELECT f.*, s.id AS old_id, {old}
+        FROM {fresh} f FULL JOIN {table} s ON {joined}
+        WHERE s.id IS NULL OR f.program_id IS NULL
+            OR ({compared.format("f")}) IS DISTINCT FROM ({compared.format("s")})""",
+        arguments,
+    )
+    count = cursor.rowcount
+    if count:
+        cursor.execute(f"ANALYZE {name}")
+    return count
+
+
+def _difference_apply(cursor, name, table, key, values) -> set[int]:
+    """UPDATE, DELETE and INSERT the rows of the difference `name` in `table`, in one
+    statement. Returns their programs."""
+    columns = ", ".join((*key, *values, "computed_at"))
+    updates = ", ".join(f"{c} = d.{c}" for c in (*values, "computed_at"))
+    cursor.execute(
+        f"""WITH updated AS (
+            UPDATE {table} t SET {updates} FROM {name} d
+            WHERE t.id = d.old_id AND d.program_id IS NOT NULL RETURNING t.id
+        ),
+        deleted AS (
+            DELETE FROM {table} t USING {name} d
+            WHERE t.id = d.old_id AND d.program_id IS NULL RETURNING t.id
+        ),
+        inserted AS (
+            INSERT INTO {table} ({columns}) SELECT {columns} FROM {name} d
+            WHERE d.old_id IS NULL RETURNING id
+        )
+        SELECT DISTINCT COALESCE(program_id, old_program_id) FROM {name}"""
+    )
+    return {program_id for (program_id,) in cursor.fetchall()}
+
+
+def _rollups_of_difference(cursor, name: str, now) -> None:
+    """Roll up again the program, form, kecamatan, month and channel of every summary row
+    in the difference `name`, before and after."""
+    rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
+    key = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel")
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE rollup_keys ON COMMIT DROP AS
+        SELECT {", ".join(key)} FROM {name} WHERE program_id IS NOT NULL
+        UNION SELECT {", ".join(f"old_{c}" for c in key)} FROM {name} WHERE old_id IS NOT NULL"""
+    )
+    joined = " AND ".join(f"r.{c} = k.{c}" for c in key)
+    cursor.execute(f"DELETE FROM {rollups} r USING rollup_keys k WHERE {joined}")
+    where = f"({', '.join(f's.{c}' for c in key)}) IN (SELECT * FROM rollup_keys)"
+    cursor.execute(f"INSERT INTO {rollups} ({ROLLUP_COLUMNS}) {rollups_select(where)}", [now])
+    cursor.execute("DROP TABLE rollup_keys")
+
+
+class Freshness(NamedTuple):
+    newest_computed_at: datetime.datetime | None
+    stale_keys: int
+    oldest_stale_at: datetime.datetime | None
+    complete_until: datetime.datetime | None
+
+
+def summaries_freshness() -> Freshness:
+    """How far behind the summaries are, for the health endpoint: when the newest row was
+    computed, how many stale marks wait since when, and up to when every program's
+    summaries were last known complete (a rebuild that finds nothing to repair writes no
+    row, but moves this)."""
+    newest = CommitmentSummary.objects.aggregate(newest=Max("computed_at"))["newest"]
+    stale = SummaryDirtyKey.objects.aggregate(count=Count("pk"), oldest=Min("created_at"))
+    complete = Program.objects.aggregate(at=Min("live_updated_at"))["at"]
+    return Freshness(newest, stale["count"], stale["oldest"], complete)
+
+
+def _lock_id(key: Key) -> int:
+    """A stable signed 64-bit number for the key (Python's hash() changes per process)."""
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _month_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "CAST(date_trunc('month', c.created_at AT TIME ZONE 'Asia/Jakarta') AS date)"
+    # SQLite keeps datetimes as UTC text; Jakarta is UTC+7 all year (no daylight saving).
+    return "date(c.created_at, '+7 hours', 'start of month')"
+
+
+def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str, list]:
+    """SELECT ... GROUP BY over the commitments matching `where` (alias c): the summary
+    rows, in the table's column order, and the query's arguments.
+
+    Confirmed deliveries are summed per commitment first (one GROUP BY, joined by
+    commitment id), so they do not multiply its counts; for a few keys only those of the
+    matching commitments are read. The groups start with the summary key, so a sorted
+    GROUP BY yields them in the order of the table's key index (_summaries_repair)."""
+    commitments = Commitment._meta.db_table
+    deliveries = Commitment.deliveries.rel.related_model._meta.db_table
+    areas = Commitment.area.field.related_model._meta.db_table
+    of_these = (
+        ""
+        if not few_keys
+        else f"AND d.commitment_id IN (SELECT c.id FROM {commitments} c WHERE {where})"
+    )
+    select = f"""
+        SELECT
+            c.program_id, c.donation_form_id, c.area_id, {_month_sql()} AS month, c.channel,
+            c.status,
+            CASE WHEN a.level = 'rw' THEN a.parent_id ELSE a.id END AS kelurahan_id,
+            CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END AS kecamatan_id,
+            CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END AS kota_id,
+            COUNT(*) AS count, SUM(c.quantity) AS quantity,
+            COALESCE(SUM(c.value_idr), 0) AS value_idr,
+            COALESCE(SUM(d.households), 0) AS households,
+            COALESCE(SUM(d.persons), 0) AS persons, %s AS computed_at
+        FROM {commitments} c
+        JOIN {areas} a ON a.id = c.area_id
+        LEFT JOIN {areas} p ON p.id = a.parent_id
+        LEFT JOIN {areas} pp ON pp.id = p.parent_id
+        LEFT JOIN (
+            SELECT d.commitment_id, SUM(d.recipients_households) AS households,
+                SUM(d.recipients_persons) AS persons
+            FROM {deliveries} d
+            WHERE d.confirmed_at IS NOT NULL {of_these}
+            GROUP BY d.commitment_id
+        ) d ON d.commitment_id = c.id
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    """  # noqa: S608 - table names come from the models, values are parameters
+    computed_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    return select, [computed_at, *(params if few_keys else []), *params]
+
+
+def _insert_summaries(
+    where: str, params: list, *, few_keys: bool = False, in_key_order: bool = False
+) -> int:
+    """INSERT the GROUP BY of _summaries_select into the summary table; `in_key_order`
+    writes the rows in the order of the key index. Returns the number of rows."""
+    table = CommitmentSummary._meta.db_table
+    columns = ", ".join((*SUMMARY_KEY, *SUMMARY_VALUES, "computed_at"))
+    select, arguments = _summaries_select(where, params, few_keys=few_keys)
+    order = f"ORDER BY {', '.join(SUMMARY_KEY)}" if in_key_order else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select} {order}", arguments)
+        return cursor.rowcount

@@ -1,0 +1,49 @@
+"""The only door to tasks.py: domain code asks for a job by its Celery task name, and
+tasks.py imports the domain, never the reverse (the app's ready() registers the tasks).
+
+The outbox row is the job: a Notification still to email, a SummaryDirtyKey, an Export or
+a NeedImport that is queued. Asking only hurries it; when the broker cannot be reached the
+request is logged here, once, and the periodic run (or the page's retry button) takes the
+row up later. Eager Celery (the embedded default) runs the job in place."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from ksbb.after_commit import on_commit_once
+from ksbb.celery import app
+
+logger = logging.getLogger(__name__)
+
+# Task names: stable, since beat schedules and queued messages carry them.
+REFRESH_SUMMARIES = "commitments.tasks.refresh_summaries"
+REFRESH_COLLABORATOR_TOTALS = "commitments.tasks.refresh_collaborator_totals"
+SEND_PENDING_NOTIFICATIONS = "commitments.tasks.send_pending_notifications"
+BUILD_EXPORT = "commitments.tasks.build_export"
+CHECK_NEED_IMPORT = "commitments.tasks.check_need_import"
+APPLY_NEED_IMPORT = "commitments.tasks.apply_need_import"
+
+
+def job_request(name: str, *args) -> bool:
+    """Ask for job `name` now (call after commit: a worker may start at once). False when
+    the broker could not take it; the row waits for the periodic run or a retry."""
+    try:
+        app.tasks[name].delay(*args)
+    except Exception:  # noqa: BLE001 - any broker failure: the outbox row stays the job
+        logger.warning("Broker unavailable; job %s%s waits for its next run", name, args)
+        return False
+    return True
+
+
+def job_after_commit(name: str, *args: int) -> None:
+    """Ask for job `name` once this transaction commits; asked again with the same
+    arguments in the same transaction (a plan of fifty lines), it is asked once."""
+    on_commit_once(requester(name, *args))
+
+
+@functools.lru_cache(maxsize=4096)
+def requester(name: str, *args: int) -> Callable[[], bool]:
+    """One callable per job and arguments, so that on_commit_once can tell it is waiting."""
+    return functools.partial(job_request, name, *args)

@@ -1,0 +1,135 @@
+"""Notifications: an outbox of Notification rows written with the change they report, then
+emailed by a Celery task after commit. A broker that is down delays emails; it never
+loses them or fails the change (the periodic task sends what is still pending)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from collaborators.models import Membership
+from locations.models import Facilitator
+
+from ..jobs import SEND_PENDING_NOTIFICATIONS, job_after_commit
+from ..models import Commitment, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _write(users: Iterable, commitment: Commitment, subject: str, body: str) -> list[int]:
+    url = commitment.get_absolute_url()
+    rows = Notification.objects.bulk_create(
+        Notification(user=user, commitment=commitment, subject=subject, body=body, url=url)
+        for user in {u.pk: u for u in users}.values()
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        job_after_commit(SEND_PENDING_NOTIFICATIONS)
+    return ids
+
+
+def _facilitators_of(commitment: Commitment):
+    facilitators = Facilitator.objects.covering(commitment.area, commitment.site)
+    return [f.user for f in facilitators.select_related("user")]
+
+
+def _members_of(commitment: Commitment):
+    return [
+        m.user
+        for m in Membership.objects.filter(collaborator_id=commitment.collaborator_id)
+        .exclude(role=Membership.Role.PENDING)
+        .select_related("user")
+    ]
+
+
+def _describe(commitment: Commitment) -> str:
+    return _("%(form)s × %(quantity)s for %(area)s (commitment #%(id)s)") % {
+        "form": commitment.donation_form.name,
+        "quantity": commitment.quantity,
+        "area": commitment.area.display_name,
+        "id": commitment.pk,
+    }
+
+
+def notify_new_pledge(commitment: Commitment) -> list[int]:
+    # Written in the portal's language: recipients have not chosen one.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("New pledge to confirm in %(area)s") % {"area": commitment.area.display_name}
+        body = _("%(collaborator)s pledged %(what)s. Please confirm or reject it.") % {
+            "collaborator": commitment.collaborator.name,
+            "what": _describe(commitment),
+        }
+        return _write(_facilitators_of(commitment), commitment, subject, body)
+
+
+def notify_status(commitment: Commitment, reason: str = "") -> list[int]:
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Your commitment is now %(status)s") % {
+            "status": commitment.get_status_display()
+        }
+        body = _describe(commitment)
+        if reason:
+            body += "\n" + _("Reason: %(reason)s") % {"reason": reason}
+        return _write(_members_of(commitment), commitment, subject, body)
+
+
+def notify_delivery(commitment: Commitment, quantity: int) -> list[int]:
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("A delivery to confirm in %(area)s") % {"area": commitment.area.display_name}
+        body = _("%(collaborator)s recorded a delivery of %(quantity)s: %(what)s.") % {
+            "collaborator": commitment.collaborator.name,
+            "quantity": quantity,
+            "what": _describe(commitment),
+        }
+        return _write(_facilitators_of(commitment), commitment, subject, body)
+
+
+def notifications_send(ids: Iterable[int] | None = None) -> int:
+    """Email pending notifications (all pending ones when ids is None). Idempotent: each is
+    claimed with a conditional UPDATE, so two workers never send the same one."""
+    pending = Notification.objects.filter(emailed_at__isnull=True)
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    sent = 0
+    for notification in pending.select_related("user").order_by("pk")[:500]:
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if claimed != 1 or not notification.user.email:
+            continue  # taken by another worker, or a user reached in the portal only
+        try:
+            send_mail(
+                notification.subject,
+                f"{notification.body}\n\n{settings.SITE_URL}{notification.url}",
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.user.email],
+            )
+        except Exception:  # noqa: BLE001 - SMTP trouble: keep it pending for the next run
+            logger.exception("Could not email notification %s", notification.pk)
+            Notification.objects.filter(pk=notification.pk).update(
+                emailed_at=None, email_attempts=F("email_attempts") + 1
+            )
+            continue
+        sent += 1
+    return sent
+
+
+def notify_offline_commitment(commitment: Commitment, *, exclude=None) -> list[int]:
+    """A commitment recorded offline: the area's facilitators expect a delivery, and the
+    collaborator's members (if any use the portal) see it; not whoever recorded it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("A commitment made outside the portal was recorded for %(area)s") % {
+            "area": commitment.area.display_name
+        }
+        body = _("%(collaborator)s committed %(what)s.") % {
+            "collaborator": commitment.collaborator.name,
+            "what": _describe(commitment),
+        }
+        users = _facilitators_of(commitment) + _members_of(commitment)
+        return _write([u for u in users if u != exclude], commitment, subject, body)

@@ -1,0 +1,681 @@
+"""What a program lead's (or administrator's) dashboard and exports look at: the programs a
+user may see, and the filters they chose (period, area, channel), as one value that both
+the dashboard and the export jobs read, so they always agree on which rows they count.
+
+Figures come from CommitmentSummary (kept by commitments.summaries); lists of single
+commitments (pipeline, no news, exports) from Commitment with the same filter.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django import forms
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from collaborators.models import Collaborator
+from collaborators.roles import Scopes
+from locations.models import Area, Need, area_geometry_deferred
+from programs.models import DonationForm, Program
+
+from ..figures.summaries import JAKARTA, month_bounds
+from ..models import (
+    CONFIRMED_STATUSES,
+    UNDER_WAY_STATUSES,
+    Commitment,
+    CommitmentRollup,
+    CommitmentSummary,
+    Delivery,
+    Status,
+    SummaryDirtyKey,
+)
+from ..workflow import waiting_on
+
+# Summary rows carry their area's kelurahan, kecamatan and kota: a filter on any level is
+# one indexed equality on the summary table.
+SUMMARY_AREA_COLUMN = {
+    Area.Level.KOTA: "kota",
+    Area.Level.KECAMATAN: "kecamatan",
+    Area.Level.KELURAHAN: "kelurahan",
+    Area.Level.RW: "area",
+}
+
+
+def dashboard_programs(scopes: Scopes) -> QuerySet[Program]:
+    """The programs whose dashboards (and exports) a user may see: all for administrators,
+    their own for program leads. Everyone else sees none."""
+    programs = Program.objects.order_by("sort_order", "pk")
+    if scopes.is_admin:
+        return programs
+    return programs.filter(pk__in=scopes.program_ids)
+
+
+def may_see_dashboards(scopes: Scopes) -> bool:
+    return scopes.is_admin or scopes.is_lead
+
+
+class MonthField(forms.DateField):
+    """A month as YYYY-MM (what <input type="month"> sends); the first day of it."""
+
+    input_formats = ["%Y-%m"]
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None and not (2000 <= day.year <= 2100):
+            raise forms.ValidationError(_("Choose a month between 2000 and 2100."))
+        return day
+
+
+class DashboardFilterForm(forms.Form):
+    program = forms.ChoiceField(label=_("Program"), required=False)
+    start = MonthField(label=_("From (month)"), required=False)
+    end = MonthField(label=_("Until (month)"), required=False)
+    area = forms.ChoiceField(label=_("Area"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        required=False,
+        choices=[("", _("platform and offline")), *Commitment.Channel.choices],
+    )
+
+    def __init__(self, data, *, programs: list[Program], fixed_program: Program | None = None):
+        super().__init__(data)
+        self.programs = programs
+        self.fixed_program = fixed_program
+        if fixed_program is not None:
+            del self.fields["program"]
+        else:
+            self.fields["program"].choices = [
+                ("", _("all programs")),
+                *[(p.slug, p.name) for p in programs],
+            ]
+        # Kota and kecamatan, indented under their kota: what leads filter by.
+        areas = Area.objects.filter(level__in=[Area.Level.KOTA, Area.Level.KECAMATAN]).order_by(
+            "path"
+        )
+        self.fields["area"].choices = [
+            ("", _("all of Jakarta")),
+            *[(a.code, a.name if a.level == Area.Level.KOTA else f"\u2003{a.name}") for a in areas],
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("The last month comes before the first."))
+        return cleaned
+
+
+@dataclass(frozen=True)
+class DashboardFilter:
+    """The rows a dashboard counts: programs (already limited to the user's), a period of
+    whole months (Jakarta time), an area (kota, kecamatan, kelurahan or RW) and a channel."""
+
+    programs: tuple[Program, ...]
+    start: datetime.date | None = None  # first month counted
+    end: datetime.date | None = None  # last month counted
+    area: Area | None = None
+    channel: str = ""
+
+    @property
+    def program_ids(self) -> list[int]:
+        return [p.pk for p in self.programs]
+
+    def summaries(self) -> QuerySet[CommitmentSummary]:
+        rows = CommitmentSummary.objects.filter(program__in=self.program_ids)
+        if self.start:
+            rows = rows.filter(month__gte=self.start)
+        if self.end:
+            rows = rows.filter(month__lte=self.end)
+        if self.area is not None:
+            rows = rows.filter(**{SUMMARY_AREA_COLUMN[self.area.level]: self.area})
+        if self.channel:
+            rows = rows.filter(channel=self.channel)
+        return rows
+
+    def rollups(self) -> QuerySet[CommitmentRollup] | QuerySet[CommitmentSummary]:
+        """The same figures from the kecamatan roll-up, a fraction of the summary's rows; the
+        summaries themselves when the filter names a kelurahan or an RW."""
+        if self.area is not None and self.area.level not in (
+            Area.Level.KOTA,
+            Area.Level.KECAMATAN,
+        ):
+            return self.summaries()
+        rows = CommitmentRollup.objects.filter(program__in=self.program_ids)
+        if self.start:
+            rows = rows.filter(month__gte=self.start)
+        if self.end:
+            rows = rows.filter(month__lte=self.end)
+        if self.area is not None:
+            rows = rows.filter(**{SUMMARY_AREA_COLUMN[self.area.level]: self.area})
+        if self.channel:
+            rows = rows.filter(channel=self.channel)
+        return rows
+
+    def commitments(self) -> QuerySet[Commitment]:
+        """The same rows, one per commitment (months counted in Jakarta, as the summaries)."""
+        rows = Commitment.objects.filter(program__in=self.program_ids)
+        if self.start:
+            rows = rows.filter(created_at__gte=month_bounds(self.start)[0])
+        if self.end:
+            rows = rows.filter(created_at__lt=month_bounds(self.end)[1])
+        if self.area is not None:
+            rows = rows.filter(Q(area=self.area) | Q(area__path__startswith=self.area.path + "/"))
+        if self.channel:
+            rows = rows.filter(channel=self.channel)
+        return rows
+
+    def cache_key(self, kind: str, *extra) -> str:
+        """A cache key for `kind` of figures under this filter (and whatever else they
+        depend on, in `extra`)."""
+        parts = (sorted(self.as_query().items()), self.program_ids, *extra)
+        return f"dashboard:{kind}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+    def as_query(self) -> dict[str, str]:
+        """The filter as query parameters (for links, exports and the Export row)."""
+        query = {}
+        if len(self.programs) == 1:
+            query["program"] = self.programs[0].slug
+        if self.start:
+            query["start"] = self.start.strftime("%Y-%m")
+        if self.end:
+            query["end"] = self.end.strftime("%Y-%m")
+        if self.area is not None:
+            query["area"] = self.area.code
+        if self.channel:
+            query["channel"] = self.channel
+        return query
+
+
+def dashboard_filter(
+    scopes: Scopes, data: QueryDict | dict, *, program: Program | None = None
+) -> tuple[DashboardFilter | None, DashboardFilterForm]:
+    """Parse the filters a user asked for, within what they may see. Raises PermissionDenied
+    for someone who sees no dashboard, or for a program that is not theirs. Returns
+    (None, form with errors) when the filters are invalid."""
+    if not may_see_dashboards(scopes):
+        raise PermissionDenied
+    allowed = list(dashboard_programs(scopes))
+    if program is not None and program.pk not in {p.pk for p in allowed}:
+        raise PermissionDenied
+    form = DashboardFilterForm(data, programs=allowed, fixed_program=program)
+    if not form.is_valid():
+        return None, form
+    if program is not None:
+        programs = (program,)
+    elif form.cleaned_data.get("program"):
+        programs = tuple(p for p in allowed if p.slug == form.cleaned_data["program"])
+    else:
+        programs = tuple(allowed)
+    code = form.cleaned_data.get("area")
+    area = Area.objects.filter(code=code).first() if code else None
+    return (
+        DashboardFilter(
+            programs=programs,
+            start=form.cleaned_data.get("start"),
+            end=form.cleaned_data.get("end"),
+            area=area,
+            channel=form.cleaned_data.get("channel") or "",
+        ),
+        form,
+    )
+
+
+def this_month() -> datetime.date:
+    return datetime.datetime.now(JAKARTA).date().replace(day=1)
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Sums over some commitments: how many, how much, worth what, reaching whom."""
+
+    count: int = 0
+    quantity: int = 0
+    value_idr: Decimal = Decimal(0)
+    households: int = 0
+    persons: int = 0
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            count=self.count + other.count,
+            quantity=self.quantity + other.quantity,
+            value_idr=self.value_idr + other.value_idr,
+            households=self.households + other.households,
+            persons=self.persons + other.persons,
+        )
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """Confirmed commitments of one donation form beside the 2021 reported baseline."""
+
+    donation_form: DonationForm
+    confirmed: Figures
+    reported_commitments: int | None
+    reported_value_idr: Decimal | None
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: datetime.date
+    by_status: dict[str, int]  # commitments created that month, by their state now
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    area: Area
+    all: Figures  # every state
+    confirmed: Figures
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """RW codes with open needs and RW codes served (a confirmed commitment) in the filter."""
+
+    needing: frozenset[str]
+    served: frozenset[str]
+
+    @property
+    def open_only(self) -> frozenset[str]:
+        return self.needing - self.served
+
+    @property
+    def served_only(self) -> frozenset[str]:
+        return self.served - self.needing
+
+    @property
+    def both(self) -> frozenset[str]:
+        return self.needing & self.served
+
+    def state_by_code(self) -> dict[str, str]:
+        states = dict.fromkeys(self.open_only, "open")
+        states.update(dict.fromkeys(self.served_only, "served"))
+        states.update(dict.fromkeys(self.both, "both"))
+        return dict(sorted(states.items()))
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """Every figure a dashboard shows. Equal whether computed from the summaries or live
+    (computed_at and waiting_for_recompute describe where they came from, not the figures)."""
+
+    totals: Figures
+    by_status: dict[str, Figures]
+    confirmed: Figures
+    forms: list[FormRow]
+    months: list[MonthRow]
+    by_kota: list[AreaRow]
+    by_kecamatan: list[AreaRow]
+    coverage: Coverage
+    computed_at: datetime.datetime | None = field(default=None, compare=False)
+    waiting_for_recompute: bool = field(default=False, compare=False)
+
+
+def dashboard_data(filter: DashboardFilter, *, live: bool = False) -> DashboardData:  # noqa: A002
+    """The dashboard's figures for `filter`, from the kecamatan roll-up (three GROUP BYs on
+    that table, folded here into every table: a fixed number of queries whatever the number of
+    commitments), or with `live` the same GROUP BYs over the commitments themselves: the
+    benchmark's baseline and the proof that the summaries are right."""
+    source = _LiveSource(filter) if live else _SummarySource(filter)
+    by_status: dict[str, list] = {}
+    by_form: dict[int, list] = {}
+    by_month: dict[datetime.date, dict[str, int]] = {}
+    kota_all: dict[int, list] = {}
+    kota_confirmed: dict[int, list] = {}
+    kecamatan_all: dict[int, list] = {}
+    kecamatan_confirmed: dict[int, list] = {}
+    months: dict = {}  # a month as the database returned it -> its first day
+    confirmed_statuses = {str(s) for s in CONFIRMED_STATUSES}
+
+    def grouped(*columns):
+        """GROUP BY columns + status, sums last."""
+        rows = source.rows().values_list(*columns, "status").annotate(**source.sums())
+        for row in rows.order_by():
+            yield *row[:-5], [value or 0 for value in row[-5:]]
+
+    # Three GROUP BYs, each with a small result whatever the number of rows they read: by
+    # donation form, by month, and by kecamatan (its kota comes along, one per kecamatan).
+    for form, status, sums in grouped("donation_form"):
+        _add(by_status, status, sums)
+        if status in confirmed_statuses:
+            _add(by_form, form, sums)
+    for month, status, sums in grouped(source.month):
+        if month not in months:
+            months[month] = (
+                month.astimezone(JAKARTA).date() if isinstance(month, datetime.datetime) else month
+            )
+        counts = by_month.setdefault(months[month], {})
+        counts[status] = counts.get(status, 0) + sums[0]
+    for kota, kecamatan, status, sums in grouped(source.kota, source.kecamatan):
+        _add(kota_all, kota, sums)
+        _add(kecamatan_all, kecamatan, sums)
+        if status in confirmed_statuses:
+            _add(kota_confirmed, kota, sums)
+            _add(kecamatan_confirmed, kecamatan, sums)
+    statuses = {s: _figures(by_status[s]) for s in Status.values if s in by_status}
+    areas = Area.objects.in_bulk([pk for pk in (*kota_all, *kecamatan_all) if pk is not None])
+    return DashboardData(
+        totals=sum(statuses.values(), Figures()),
+        by_status=statuses,
+        confirmed=sum((statuses.get(s, Figures()) for s in CONFIRMED_STATUSES), Figures()),
+        forms=_form_rows(filter, by_form),
+        months=[
+            MonthRow(month=month, by_status={s: row[s] for s in Status.values if s in row})
+            for month, row in sorted(by_month.items())
+        ],
+        by_kota=_area_rows(areas, kota_all, kota_confirmed),
+        by_kecamatan=_area_rows(areas, kecamatan_all, kecamatan_confirmed),
+        coverage=Coverage(needing=_rw_needing(filter), served=source.served_rw_codes()),
+        computed_at=(
+            Program.objects.filter(pk__in=filter.program_ids).aggregate(at=Min("live_updated_at"))[
+                "at"
+            ]
+            if by_status and not live
+            else None
+        ),
+        waiting_for_recompute=(
+            not live and SummaryDirtyKey.objects.filter(program__in=filter.program_ids).exists()
+        ),
+    )
+
+
+def _add(totals: dict, key, sums: list) -> None:
+    row = totals.get(key)
+    if row is None:
+        totals[key] = list(sums)
+    else:
+        for i, value in enumerate(sums):
+            row[i] += value
+
+
+class _SummarySource:
+    """Group-by columns and sums on CommitmentSummary."""
+
+    def __init__(self, filter: DashboardFilter) -> None:  # noqa: A002
+        self.filter = filter
+
+    def rows(self) -> QuerySet:
+        return self.filter.rollups()
+
+    def sums(self) -> dict:
+        return {
+            "n": Sum("count"),
+            "qty": Sum("quantity"),
+            "value": Sum("value_idr"),
+            "hh": Sum("households"),
+            "ps": Sum("persons"),
+        }
+
+    month = "month"
+    kota = "kota"
+    kecamatan = "kecamatan"
+
+    def served_rw_codes(self) -> frozenset[str]:
+        # Asked per RW (a few index probes on summary_served each): at a million
+        # commitments several times faster than the distinct areas of all the rows.
+        served = self.filter.summaries().filter(status__in=CONFIRMED_STATUSES, area=OuterRef("pk"))
+        return frozenset(
+            Area.objects.filter(level=Area.Level.RW)
+            .filter(Exists(served))
+            .values_list("code", flat=True)
+        )
+
+
+class _LiveSource(_SummarySource):
+    """The same group-by columns and sums computed from Commitment and Delivery."""
+
+    def rows(self) -> QuerySet:
+        def reached(column: str) -> Subquery:
+            return Subquery(
+                Delivery.objects.filter(commitment=OuterRef("pk"), confirmed_at__isnull=False)
+                .order_by()
+                .values("commitment")
+                .annotate(total=Sum(column))
+                .values("total")
+            )
+
+        is_rw = Q(area__level=Area.Level.RW)
+        return self.filter.commitments().annotate(
+            month_at=TruncMonth("created_at", tzinfo=JAKARTA),
+            kota_id=Case(
+                When(is_rw, then=F("area__parent__parent__parent")),
+                default=F("area__parent__parent"),
+            ),
+            kecamatan_id=Case(
+                When(is_rw, then=F("area__parent__parent")), default=F("area__parent")
+            ),
+            reached_households=reached("recipients_households"),
+            reached_persons=reached("recipients_persons"),
+        )
+
+    def sums(self) -> dict:
+        return {
+            "n": Count("pk"),
+            "qty": Sum("quantity"),
+            "value": Sum("value_idr"),
+            "hh": Sum("reached_households"),
+            "ps": Sum("reached_persons"),
+        }
+
+    month = "month_at"
+    kota = "kota_id"
+    kecamatan = "kecamatan_id"
+
+    def served_rw_codes(self) -> frozenset[str]:
+        rows = (
+            self.filter.commitments()
+            .filter(status__in=CONFIRMED_STATUSES, area__level=Area.Level.RW)
+            .values_list("area__code", flat=True)
+            .order_by()
+            .distinct()
+        )
+        return frozenset(rows)
+
+
+def _figures(sums: list) -> Figures:
+    count, quantity, value, households, persons = sums
+    return Figures(
+        count=count,
+        quantity=quantity,
+        value_idr=Decimal(value),
+        households=households,
+        persons=persons,
+    )
+
+
+def _form_rows(filter: DashboardFilter, confirmed: dict[int, list]) -> list[FormRow]:  # noqa: A002
+    forms = DonationForm.objects.filter(program__in=filter.program_ids).order_by(
+        "program__sort_order", "program", "sort_order", "pk"
+    )
+    return [
+        FormRow(
+            donation_form=form,
+            confirmed=_figures(confirmed[form.pk]) if form.pk in confirmed else Figures(),
+            reported_commitments=form.reported_commitments,
+            reported_value_idr=form.reported_value_idr,
+        )
+        for form in forms
+    ]
+
+
+def _area_rows(areas: dict[int, Area], all_: dict, confirmed: dict) -> list[AreaRow]:
+    rows = [
+        AreaRow(
+            area=areas[pk],
+            all=_figures(sums),
+            confirmed=_figures(confirmed[pk]) if pk in confirmed else Figures(),
+        )
+        for pk, sums in all_.items()
+        if pk in areas
+    ]
+    return sorted(rows, key=lambda r: (-r.confirmed.value_idr, -r.all.count, r.area.code))
+
+
+def _rw_needing(filter: DashboardFilter) -> frozenset[str]:  # noqa: A002
+    """RW with an open need of the filter's programs (needs are now: no period, no channel)."""
+    needs = Need.objects.open().filter(program__in=filter.program_ids, area__level=Area.Level.RW)
+    if filter.area is not None:
+        needs = needs.in_area(filter.area)
+    return frozenset(needs.values_list("area__code", flat=True).order_by().distinct())
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollaboratorRow:
+    collaborator_id: int | None  # None: the anonymous commitments, together
+    name: str
+    count: int
+    quantity: int
+    value_idr: Decimal
+
+
+def top_collaborators(
+    filter: DashboardFilter,  # noqa: A002
+    limit: int = 10,
+    *,
+    reveal_anonymous: bool = False,
+) -> list[CollaboratorRow]:
+    """The collaborators with the most confirmed value in the filter. A collaborator who
+    gave anonymously asked not to be named in public: their anonymous commitments are one
+    "anonymous" row, unless `reveal_anonymous` (administrators, who answer for the data)."""
+    rows = filter.commitments().filter(status__in=CONFIRMED_STATUSES)
+    if reveal_anonymous:
+        rows = rows.annotate(who=F("collaborator"))
+    else:
+        rows = rows.annotate(
+            who=Case(When(is_anonymous=True, then=Value(None)), default=F("collaborator"))
+        )
+    grouped = list(
+        rows.values("who")
+        .annotate(n=Count("pk"), qty=Sum("quantity"), value=Sum("value_idr"))
+        .order_by(F("value").desc(nulls_last=True), "-n", "who")[:limit]
+    )
+    names = dict(
+        Collaborator.objects.filter(pk__in=[r["who"] for r in grouped if r["who"]]).values_list(
+            "pk", "name"
+        )
+    )
+    return [
+        CollaboratorRow(
+            collaborator_id=r["who"],
+            name=names.get(r["who"], "") if r["who"] else str(_("anonymous")),
+            count=r["n"],
+            quantity=r["qty"] or 0,
+            value_idr=Decimal(r["value"] or 0),
+        )
+        for r in grouped
+    ]
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    commitment: Commitment
+    waiting_on: str
+
+
+def pipeline(filter: DashboardFilter, limit: int = 50) -> list[WaitingRow]:  # noqa: A002
+    """Pledges and deliveries waiting on someone, the longest-waiting first (by the last
+    thing that happened to them)."""
+    rows = filter.commitments().filter(status__in=UNDER_WAY_STATUSES)
+    return _oldest_first(rows, filter, UNDER_WAY_STATUSES, limit)
+
+
+def quiet_commitments(
+    filter: DashboardFilter,  # noqa: A002
+    limit: int = 50,
+) -> tuple[list[WaitingRow], int]:
+    """Commitments with no event for their program's `no_news_days` (oldest first, at most
+    `limit`) and how many there are in all.
+
+    Fewer than `limit` are counted as listed. A full list means there may be many (a
+    program with a backlog has tens of thousands, ~100 ms to count at a million
+    commitments): that count is kept for QUIET_COUNT_SECONDS, as a commitment turns quiet
+    only after days."""
+    quiet = Commitment.objects.quiet(filter.programs) & filter.commitments()
+    rows = _oldest_first(quiet, filter, UNDER_WAY_STATUSES, limit)
+    if len(rows) < limit:
+        return rows, len(rows)
+    key = filter.cache_key("quiet")
+    total = cache.get(key)
+    if total is None or total < len(rows):
+        total = quiet.count()
+        cache.set(key, total, timeout=QUIET_COUNT_SECONDS)
+    return rows, total
+
+
+QUIET_COUNT_SECONDS = 300
+
+
+def _oldest_first(
+    rows: QuerySet[Commitment],
+    filter: DashboardFilter,  # noqa: A002
+    statuses,
+    limit: int,
+) -> list[WaitingRow]:
+    """The `limit` rows with the oldest last_event_at. One ORDER BY over several programs
+    and states cannot walk the (program, status, last_event_at) index and sorts every row;
+    on PostgreSQL each (program, state) pair takes its own oldest `limit` through the index
+    and only those are merged (UNION ALL of LIMITed selects)."""
+    ordered = rows.order_by("last_event_at", "pk")
+    if connection.vendor == "postgresql" and len(filter.programs) * len(statuses) > 1:
+        parts = [
+            ordered.filter(program=program.pk, status=status).values_list("pk", "last_event_at")[
+                :limit
+            ]
+            for program in filter.programs
+            for status in statuses
+        ]
+        first, *others = parts
+        oldest = sorted(first.union(*others, all=True), key=lambda row: (row[1], row[0]))
+        pks = [pk for pk, _ in oldest[:limit]]
+        ordered = rows.filter(pk__in=pks).order_by("last_event_at", "pk")
+    chosen = ordered.select_related("collaborator", "area", "program", "donation_form").defer(
+        *area_geometry_deferred("area")
+    )[:limit]
+    return [WaitingRow(commitment=c, waiting_on=waiting_on(c)) for c in chosen]
+
+
+def stale_needs(filter: DashboardFilter, limit: int = 20) -> tuple[list[Need], int]:  # noqa: A002
+    """Open needs of the filter's programs and area whose assessment is older than
+    Need.STALE_AFTER_DAYS (oldest first) and how many there are. Needs are now: the period
+    and channel do not apply."""
+    needs = Need.objects.stale().filter(program__in=filter.program_ids)
+    if filter.area is not None:
+        needs = needs.in_area(filter.area)
+    rows = (
+        needs.select_related("area", "program", "donation_form")
+        .defer(*area_geometry_deferred("area"))
+        .order_by("assessed_at", "pk")
+    )
+    return list(rows[:limit]), needs.count()
