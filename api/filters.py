@@ -5,7 +5,6 @@ and not a silently ignored filter."""
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -16,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from collaborators.models import Collaborator
 from commitments.models import Commitment, Notification, Status
 from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
-from locations.models import Area, Need, Site
+from locations.models import Area, Need, Site, subtree_q
 from programs.models import DonationForm, Program
 
 
@@ -182,7 +181,7 @@ class SiteFilter(filters.FilterSet):
         area = area_by_ref(value)
         if area is None:
             return queryset.none()
-        return queryset.filter(Q(area=area) | Q(area__path__startswith=area.path + "/"))
+        return queryset.filter(subtree_q([area.path], prefix="area__"))
 
     def filter_bbox(self, queryset, name, value):
         min_lon, min_lat, max_lon, max_lat = parse_bbox(value)

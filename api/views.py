@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, Max, Sum
+from django.db.models import F, Max
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
@@ -329,26 +329,17 @@ class SummaryViewSet(viewsets.GenericViewSet):
         if params.get("month_to"):
             rows = rows.filter(month__lte=params["month_to"])
         columns = [SUMMARY_COLUMNS[g] for g in groups]
-        figures = (
-            rows.values(*columns)
-            .annotate(
-                n=Sum("count"),
-                q=Sum("quantity"),
-                v=Sum("value_idr"),
-                h=Sum("households"),
-                p=Sum("persons"),
-            )
-            .order_by(*columns)
-        )
+        figures = rows.figures_by(*columns).order_by(*columns)
         results = []
         for row in self.paginator.paginate_queryset(figures, request, view=self):
             item = {g: row[SUMMARY_COLUMNS[g]] for g in groups}
             item.update(
-                count=row["n"] or 0,
-                quantity=row["q"] or 0,
-                value_idr=f"{row['v'] or Decimal(0):f}",  # as every IDR amount: a decimal string
-                households=row["h"] or 0,
-                persons=row["p"] or 0,
+                count=row["commitments"] or 0,
+                quantity=row["quantity"] or 0,
+                # as every IDR amount: a decimal string
+                value_idr=f"{row['value'] or Decimal(0):f}",
+                households=row["households"] or 0,
+                persons=row["persons"] or 0,
             )
             results.append(item)
         paged = self.paginator.get_paginated_response(results).data

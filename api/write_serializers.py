@@ -3,13 +3,11 @@
 Requests carry only what the web forms carry, bounded to their columns: ids within a
 bigint, quantities within an integer column, texts within their lengths; DRF's CharField
 refuses NUL bytes. The rules behind the values (what remains of a need, who may do what,
-what a transition needs) are the domain's (commitments.services, .needs, .offline,
+what a transition needs) are the domain's (commitments.lifecycle, .needs, .offline,
 .exports), called by the views.
 """
 
 from __future__ import annotations
-
-import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,7 +21,6 @@ from commitments.lifecycle.offline import made_on_refusal
 from commitments.lifecycle.pledges import planned_delivery_refusal
 from commitments.lifecycle.uploads import clean_upload
 from commitments.models import Commitment, Delivery, Export, Status
-from commitments.web.need_forms import MAX_VALID_DAYS
 from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
@@ -60,7 +57,7 @@ class AreaCodeField(serializers.SlugRelatedField):
 
 
 def upload_or_error(upload, **kinds):
-    """commitments.uploads.clean_upload, with its message as a field error."""
+    """commitments.lifecycle.uploads.clean_upload, with its message as a field error."""
     try:
         return clean_upload(upload, **kinds)
     except DjangoValidationError as error:
@@ -166,7 +163,7 @@ class PlanLineSerializer(serializers.Serializer):
 
 class PlanSerializer(serializers.Serializer):
     """A whole plan (the assistant's), pledged in one request: one commitment per line, all
-    or none (commitments.plans). The request needs an `Idempotency-Key` header."""
+    or none (commitments.assistant.plans). The request needs an `Idempotency-Key` header."""
 
     collaborator = IdField(
         queryset=Collaborator.objects.all(),
@@ -304,7 +301,7 @@ class DeliveryOutSerializer(serializers.ModelSerializer):
 
 
 class NeedFieldsSerializer(serializers.Serializer):
-    """What a need keeper sets (commitments.needs.EDITABLE_FIELDS)."""
+    """What a need keeper sets (commitments.needs.upkeep.EDITABLE_FIELDS)."""
 
     quantity_needed = serializers.IntegerField(min_value=1, max_value=INTEGER_MAX)
     unit_value_idr = serializers.DecimalField(
@@ -321,11 +318,9 @@ class NeedFieldsSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
     def validate_valid_until(self, value):
-        today = timezone.localdate()
-        if value < today:
-            raise serializers.ValidationError(_("Valid until cannot be in the past."))
-        if value > today + datetime.timedelta(days=MAX_VALID_DAYS):
-            raise serializers.ValidationError(_("Valid until must be within two years."))
+        refusal = Need.valid_until_refusal(value, timezone.localdate())
+        if refusal:
+            raise serializers.ValidationError(refusal)
         return value
 
 

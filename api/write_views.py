@@ -1,6 +1,6 @@
 """API v1 writes. See api/urls.py.
 
-Thin views over the same domain functions as the web's (commitments.services, .needs,
+Thin views over the same domain functions as the web's (commitments.lifecycle, .needs,
 .offline, .exports): validate the body, call one function, serialize. Domain refusals
 become problem details (api.errors): 422 for a refusal (over what remains, a limit, a
 transition not possible now), 409 for a conflict (a reused Idempotency-Key with another
@@ -33,7 +33,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from collaborators.roles import scopes_for
+from collaborators.roles import pledge_for_refusal, scopes_for
 from commitments.assistant.plans import PlanChanged, plan_pledge
 from commitments.lifecycle.offline import commitment_record_offline, offline_roles
 from commitments.lifecycle.pledges import PledgeRefused, commitment_pledge
@@ -195,12 +195,11 @@ class CommitmentWriteMixin:
         serializer = w.PledgeSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["collaborator"].pk not in scopes_for(request.user).collaborator_ids:
+        refusal = pledge_for_refusal(request.user, data["collaborator"].pk)
+        if refusal:
             # Acting for someone else's collaborator is a permission refusal (403), not a
             # refusal of the pledge itself (422); the domain refuses it all the same.
-            raise exceptions.PermissionDenied(
-                _("You can only pledge for a collaborator you belong to.")
-            )
+            raise exceptions.PermissionDenied(refusal)
         try:
             result = commitment_pledge(
                 user=request.user,
@@ -325,7 +324,7 @@ class PlanConflict(Conflict):
 
 
 class PlanViewSet(viewsets.GenericViewSet):
-    """A whole plan (the assistant's) pledged in one request (commitments.plans), for a
+    """A whole plan (the assistant's) pledged in one request (commitments.assistant.plans), for a
     collaborator one belongs to (403 otherwise): 201 with every commitment, or nothing
     written and a 409 naming the lines that changed, or a 422 for a limit."""
 
@@ -356,10 +355,9 @@ class PlanViewSet(viewsets.GenericViewSet):
         serializer = w.PlanSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["collaborator"].pk not in scopes_for(request.user).collaborator_ids:
-            raise exceptions.PermissionDenied(
-                _("You can only pledge for a collaborator you belong to.")
-            )
+        refusal = pledge_for_refusal(request.user, data["collaborator"].pk)
+        if refusal:
+            raise exceptions.PermissionDenied(refusal)
         try:
             result = plan_pledge(
                 user=request.user,
@@ -565,7 +563,7 @@ class NeedWriteMixin:
         serializer.is_valid(raise_exception=True)
         area = serializer.validated_data["area"]
         scopes = scopes_for(request.user)
-        if not (scopes.is_admin or scopes.is_lead or scopes.facilitates(area)):
+        if not scopes.keeps_needs_in(area):
             raise exceptions.PermissionDenied(_("You do not keep the needs of this area."))
         try:
             count = needs_reconfirm(actor=request.user, area=area)
@@ -602,7 +600,7 @@ class NeedViewSet(NeedWriteMixin, NeedReadViewSet):
 )
 class OfflineCommitmentViewSet(viewsets.GenericViewSet):
     """For program leads, facilitators and administrators: those who would have confirmed
-    the commitment (commitments.offline)."""
+    the commitment (commitments.lifecycle.offline)."""
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = w.OfflineCommitmentSerializer

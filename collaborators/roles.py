@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from locations.models import Area, Facilitator, Site
+from locations.models import Area, Facilitator, Site, path_within
 from programs.models import ProgramLead
 
 from .models import Collaborator, Membership
@@ -55,7 +56,12 @@ class Scopes:
             return True
         if area is None:
             return False
-        return any(area.path == p or area.path.startswith(p + "/") for p in self.area_paths)
+        return any(path_within(area.path, p) for p in self.area_paths)
+
+    def keeps_needs_in(self, area: Area | None, site: Site | None = None) -> bool:
+        """Whether this user keeps some of the needs of `area` (or `site`): administrators,
+        every program lead (their programs' needs anywhere), the area's facilitators."""
+        return self.is_admin or self.is_lead or self.facilitates(area, site)
 
     def may_keep_need(self, area: Area | None, site: Site | None, program) -> bool:
         """Whether this user may add, edit, close or re-confirm a need of `program` (a Program
@@ -87,10 +93,8 @@ class Scopes:
         every row to compare its area's path."""
         q = Q(pk__in=[])
         if self.area_paths:
-            covered = Q(pk__in=[])
-            for path in self.area_paths:
-                covered |= Q(path=path) | Q(path__startswith=path + "/")
-            q |= Q(**{f"{prefix}area__in": Area.objects.filter(covered).values("pk")})
+            covered = Area.objects.within(*self.area_paths).values("pk")
+            q |= Q(**{f"{prefix}area__in": covered})
         if self.site_ids:
             q |= Q(**{f"{prefix}site__in": self.site_ids})
         return q
@@ -123,6 +127,14 @@ def roles_for(user, *, collaborator_id: int | None, area: Area, site: Site | Non
     return scopes_for(user).roles_towards(
         collaborator_id=collaborator_id, area=area, site=site, program_id=program_id
     )
+
+
+def pledge_for_refusal(user, collaborator_id: int) -> str | None:
+    """Why `user` may not pledge for this collaborator (not an approved member of it), for
+    the form, the API and the domain alike; None if they may."""
+    if collaborator_id in scopes_for(user).collaborator_ids:
+        return None
+    return _("You can only pledge for a collaborator you belong to.")
 
 
 def collaborators_for(user):

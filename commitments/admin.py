@@ -47,11 +47,11 @@ class DeliveryInline(admin.TabularInline):
 
 class FiguresThroughServices:
     """Every change that moves a figure (status, quantity, value, area, program, channel,
-    month, collaborator, need, recipients, confirmation) goes through commitments.services
-    or commitments.offline, which audit it, keep the need's claims and mark the summaries to
-    recompute: the admin edits only the fields in `editable`, and adds or deletes nothing.
-    With nothing editable, for rows only services and jobs write (summaries, imports, a
-    need's history), the admin shows them for inspection."""
+    month, collaborator, need, recipients, confirmation) goes through commitments.lifecycle
+    (pledges, transitions, offline records), which audits it, keeps the need's claims and
+    marks the summaries to recompute: the admin edits only the fields in `editable`, and
+    adds or deletes nothing. With nothing editable, for rows only services and jobs write
+    (summaries, imports, a need's history), the admin shows them for inspection."""
 
     editable: tuple[str, ...] = ()
 
@@ -135,7 +135,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 class SummaryAdmin(FiguresThroughServices, admin.ModelAdmin):
-    """Summary rows, written only by commitments.summaries: for inspection (a wrong row is
+    """Summary rows, written only by commitments.figures.summaries: for inspection (a wrong row is
     repaired by `manage.py rebuild_summaries`, never by hand). `place`: the area column."""
 
     place = "kecamatan"
@@ -164,7 +164,7 @@ class CommitmentRollupAdmin(SummaryAdmin):
 
 @admin.register(NeedChange)
 class NeedChangeAdmin(FiguresThroughServices, admin.ModelAdmin):
-    """A need's history, written by the services that change needs (commitments.needs):
+    """A need's history, written by the services that change needs (commitments.needs.upkeep):
     for inspection."""
 
     list_display = ["need", "action", "actor", "created_at", "reason"]
@@ -177,7 +177,7 @@ class NeedChangeAdmin(FiguresThroughServices, admin.ModelAdmin):
 @admin.register(NeedImport)
 class NeedImportAdmin(FiguresThroughServices, admin.ModelAdmin):
     """Needs imports go through the facilitator's preview -> apply flow
-    (commitments.import_views); here for inspection. The file itself is private."""
+    (commitments.web.import_views); here for inspection. The file itself is private."""
 
     list_display = [
         "file_name", "uploaded_by", "status", "rows_total", "created_count",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from ksbb.after_commit import on_commit_once
 from ksbb.celery import app
@@ -32,18 +32,20 @@ def job_request(name: str, *args) -> bool:
     try:
         app.tasks[name].delay(*args)
     except Exception:  # noqa: BLE001 - any broker failure: the outbox row stays the job
-        logger.warning("Broker unavailable; job %s%s waits for its next run", name, args)
+        logger.warning(
+            "Broker unavailable; job %s%s waits for its next run", name, args, exc_info=True
+        )
         return False
     return True
 
 
-def job_after_commit(name: str, *args: int) -> None:
+def job_after_commit(name: str, *args: Hashable) -> None:
     """Ask for job `name` once this transaction commits; asked again with the same
     arguments in the same transaction (a plan of fifty lines), it is asked once."""
     on_commit_once(requester(name, *args))
 
 
 @functools.lru_cache(maxsize=4096)
-def requester(name: str, *args: int) -> Callable[[], bool]:
+def requester(name: str, *args: Hashable) -> Callable[[], bool]:
     """One callable per job and arguments, so that on_commit_once can tell it is waiting."""
     return functools.partial(job_request, name, *args)

@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -434,7 +434,7 @@ class NeedImportQuerySet(models.QuerySet):
 
 class NeedImport(models.Model):
     """One uploaded file of needs: checked into a preview, then applied in one transaction
-    (commitments.needs_import). Seen only by its uploader and administrators."""
+    (commitments.needs.bulk_import). Seen only by its uploader and administrators."""
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("uploaded")
@@ -536,9 +536,33 @@ class SummaryKey(models.Model):
         return tuple(getattr(self, name) for name in self.KEY_FIELDS)
 
 
+def figure_sums() -> dict[str, Sum]:
+    """The figures of summary or roll-up rows, summed: the one definition the dashboards,
+    the totals, the exports and the API sum with (names as the area figures show them)."""
+    return {
+        "commitments": Sum("count"),
+        "quantity": Sum("quantity"),
+        "value": Sum("value_idr"),
+        "households": Sum("households"),
+        "persons": Sum("persons"),
+    }
+
+
+class FiguresQuerySet(models.QuerySet):
+    """Summary and roll-up rows: read through their summed figures."""
+
+    def figures(self) -> dict[str, int]:
+        """The figures of all these rows (0 where there is no row)."""
+        return {name: total or 0 for name, total in self.aggregate(**figure_sums()).items()}
+
+    def figures_by(self, *columns: str) -> models.QuerySet:
+        """The figures per value of `columns` (dicts with the columns and the figures)."""
+        return self.values(*columns).annotate(**figure_sums())
+
+
 class CommitmentSummary(SummaryKey):
     """Commitments aggregated by program x donation form x area x month x channel x status,
-    written only by commitments.summaries (incremental recompute or full rebuild). The
+    written only by commitments.figures.summaries (incremental recompute or full rebuild). The
     area's kelurahan, kecamatan and kota are copied onto the row so roll-ups are a GROUP BY
     on this table alone."""
 
@@ -560,6 +584,8 @@ class CommitmentSummary(SummaryKey):
     households = models.PositiveBigIntegerField()
     persons = models.PositiveBigIntegerField()
     computed_at = models.DateTimeField()
+
+    objects = FiguresQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("commitment summary")
@@ -625,7 +651,7 @@ class CommitmentRollup(models.Model):
     commitments the RW-level summary has about as many rows as there are commitments (an RW,
     a month, a form and a state rarely share more than a few), so figures for a program or
     a kota read this table instead: 44 kecamatan instead of 2,698 RW. Written only by
-    commitments.rollups, in the same transaction as the summary rows it is made from."""
+    commitments.figures.rollups, in the same transaction as the summary rows it is made from."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
     donation_form = models.ForeignKey(DonationForm, on_delete=models.CASCADE, related_name="+")
@@ -642,6 +668,8 @@ class CommitmentRollup(models.Model):
     computed_at = models.DateTimeField()
 
     KEY_FIELDS = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel")
+
+    objects = FiguresQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("commitment roll-up")

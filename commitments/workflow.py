@@ -1,5 +1,5 @@
 """The commitment lifecycle: which transitions exist and who may make them. One table,
-enforced by commitments.services on every change; views only offer what it allows.
+enforced by commitments.lifecycle on every change; views only offer what it allows.
 
     pledged -> committed -> delivered -> completed
     pledged / committed -> cancelled (collaborator), rejected (facilitator or lead, with a

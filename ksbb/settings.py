@@ -265,7 +265,7 @@ PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 # Uploads: proofs of delivery and statement letters.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(8 * 1024 * 1024)))
 UPLOAD_MAX_FILES = 5
-# How long files are kept (commitments.retention): a written export's, an import's.
+# How long files are kept (commitments.housekeeping.retention): a written export's, an import's.
 EXPORT_FILE_DAYS = int(os.environ.get("EXPORT_FILE_DAYS", "7"))
 IMPORT_FILE_DAYS = int(os.environ.get("IMPORT_FILE_DAYS", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

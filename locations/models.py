@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,33 @@ def area_geometry_deferred(*paths: str) -> list[str]:
     return [f"{path}__{name}" for path in paths for name in AREA_HEAVY_FIELDS]
 
 
+def subtree_q(paths: Iterable[str], prefix: str = "") -> Q:
+    """Rows whose area (reached through `prefix`, e.g. "area__") is at one of `paths` or
+    below it: the one answer to "in this part of the tree" (no path: nothing)."""
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{prefix}path": path}) | Q(**{f"{prefix}path__startswith": path + "/"})
+    return q
+
+
+def enclosing(level: str, prefix: str = "") -> Case:
+    """The id of the kelurahan, kecamatan or kota (`level`) holding an RW or a kelurahan
+    reached through `prefix`: the one answer for rows that carry the place they are in
+    (the summaries' SQL rebuild writes the same CASE)."""
+    steps = {"kelurahan": 0, "kecamatan": 1, "kota": 2}[level]
+    rw_path = prefix + "parent" + "__parent" * steps
+    kelurahan_path = prefix + ("parent" + "__parent" * (steps - 1) if steps else "id")
+    return Case(
+        When(Q((f"{prefix}level", "rw")), then=F(rw_path)),
+        default=F(kelurahan_path),
+    )
+
+
+def path_within(path: str, ancestor: str) -> bool:
+    """subtree_q for one area already in memory."""
+    return path == ancestor or path.startswith(ancestor + "/")
+
+
 class AreaQuerySet(models.QuerySet):
     def without_geometry(self) -> AreaQuerySet:
         return self.defer(*AREA_HEAVY_FIELDS)
@@ -34,8 +62,9 @@ class AreaQuerySet(models.QuerySet):
     def at_level(self, level: str) -> AreaQuerySet:
         return self.filter(level=level)
 
-    def descendants_of(self, area: Area) -> AreaQuerySet:
-        return self.filter(path__startswith=area.path + "/")
+    def within(self, *paths: str) -> AreaQuerySet:
+        """The areas at `paths` and everything below them."""
+        return self.filter(subtree_q(paths))
 
     def in_bbox(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float):
         """Areas whose bounding box intersects the given one (index-backed prefilter)."""
@@ -210,7 +239,7 @@ class NeedQuerySet(models.QuerySet):
         )
 
     def in_area(self, area: Area) -> NeedQuerySet:
-        return self.filter(Q(area=area) | Q(area__path__startswith=area.path + "/"))
+        return self.filter(subtree_q([area.path], prefix="area__"))
 
     def editable_by(self, scopes) -> NeedQuerySet:
         """Needs `scopes` (collaborators.roles.Scopes, passed in: locations does not import
@@ -257,6 +286,8 @@ class Need(models.Model):
     STALE_AFTER_DAYS = 90
     # Those who keep a need are reminded this many days before it expires.
     EXPIRY_WARNING_DAYS = 7
+    # A need is assessed for at most this long; it is then re-confirmed or assessed again.
+    MAX_VALID_DAYS = 730
 
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="needs")
     site = models.ForeignKey(
@@ -265,7 +296,7 @@ class Need(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="needs")
     donation_form = models.ForeignKey(DonationForm, on_delete=models.PROTECT, related_name="needs")
     quantity_needed = models.PositiveIntegerField(validators=fits_integer())
-    # Written only by commitments.services, under a conditional UPDATE: the sum of the
+    # Written only by commitments.lifecycle, under a conditional UPDATE: the sum of the
     # quantities of active commitments (pledged, committed, delivered, completed).
     quantity_claimed = models.PositiveIntegerField(default=0, editable=False)
     quantity_delivered = models.PositiveIntegerField(default=0, editable=False)
@@ -301,7 +332,7 @@ class Need(models.Model):
     assessed_at = models.DateTimeField(default=timezone.now)
     valid_until = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    # Bumped by every edit through commitments.needs (a conditional UPDATE on the version
+    # Bumped by every edit through commitments.needs.upkeep (a conditional UPDATE on the version
     # the editor saw), so the second of two concurrent editors is told instead of
     # silently overwriting the first. Pledges do not bump it: they only touch claimed.
     version = models.PositiveIntegerField(default=1, editable=False, validators=fits_integer())
@@ -385,6 +416,16 @@ class Need(models.Model):
             and not self.is_expired(today)
         )
 
+    @classmethod
+    def valid_until_refusal(cls, valid_until: datetime.date, today: datetime.date) -> str | None:
+        """Why an assessment made `today` may not stay valid until `valid_until` (the form,
+        the API, the domain and the bulk import all ask here); None if it may."""
+        if valid_until < today:
+            return _("Valid until cannot be in the past.")
+        if valid_until > today + datetime.timedelta(days=cls.MAX_VALID_DAYS):
+            return _("Valid until must be within two years.")
+        return None
+
     def clean(self) -> None:
         errors = {}
         if (
@@ -400,8 +441,12 @@ class Need(models.Model):
                 errors["area"] = _("This zone has no residents; record the need at a site.")
         if self.site_id and self.area_id and self.site.area_id != self.area_id:
             errors["site"] = _("The site is not in this area.")
-        if self.valid_until and self.assessed_at and self.valid_until < self.assessed_at.date():
-            errors["valid_until"] = _("Valid until must not be before the assessment date.")
+        if self.valid_until and self.assessed_at:
+            assessed_on = timezone.localdate(self.assessed_at)
+            if self.valid_until < assessed_on:
+                errors["valid_until"] = _("Valid until must not be before the assessment date.")
+            elif self.valid_until > assessed_on + datetime.timedelta(days=self.MAX_VALID_DAYS):
+                errors["valid_until"] = _("Valid until must be within two years.")
         if errors:
             raise ValidationError(errors)
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ksbb.text import in_language
 
-# The donation assistant's score components (commitments.assistant.Weights, which owns the
+# The donation assistant's score components (commitments.assistant.engine.Weights, which owns the
 # defaults and the formula). Kept here so a program's stored overrides are validated by the
 # model itself, in every form and in the admin: programs does not import commitments.
 ASSISTANT_WEIGHT_NAMES = ("unmet", "priority", "vulnerability", "freshness", "proximity", "equity")
@@ -134,7 +134,7 @@ class Program(models.Model):
     reported_source = models.TextField(blank=True)
     reported_notes = models.TextField(blank=True)
 
-    # Live figures: written by the commitments app (commitments.services), never by hand.
+    # Live figures: written by the commitments app (commitments.lifecycle), never by hand.
     live_collaborators = models.PositiveIntegerField(default=0, editable=False)
     live_commitments = models.PositiveIntegerField(default=0, editable=False)
     live_value_idr = models.DecimalField(max_digits=18, decimal_places=0, default=0, editable=False)
@@ -142,11 +142,11 @@ class Program(models.Model):
     live_persons = models.PositiveIntegerField(default=0, editable=False)
     live_rw_covered = models.PositiveIntegerField(default=0, editable=False)
     live_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Moves whenever the program's summary rows change (commitments.summaries): cached
+    # Moves whenever the program's summary rows change (commitments.figures.summaries): cached
     # dashboard figures are keyed by it, so a cached figure is never an outdated one.
     figures_version = models.PositiveBigIntegerField(default=0, editable=False)
     # Overrides of the donation assistant's default weights for this program's needs
-    # ({"proximity": 3}); set by its leads (commitments.assistant_views) or in the admin.
+    # ({"proximity": 3}); set by its leads (commitments.web.assistant_views) or in the admin.
     assistant_weights = models.JSONField(
         _("donation assistant weights"),
         default=dict,

@@ -1,9 +1,9 @@
 """Pledging a whole plan in one action (issue 11): one commitment per line, all in one
 transaction, or nothing.
 
-A plan is what the assistant (commitments.assistant) proposes: lines of (need, quantity).
+A plan is what the assistant (commitments.assistant.engine) proposes: lines of (need, quantity).
 Every rule of a single pledge applies to each line, through the steps commitment_pledge
-itself is made of (commitments.services: pledger_check, pledge_line_refusal,
+itself is made of (commitments.lifecycle: pledger_check, pledge_line_refusal,
 collaborator_lock, pledge_take); this module adds only what belongs to a plan: the lines
 are claimed in ascending need id (concurrent planners lock rows in one order, so they
 never deadlock), a line that cannot be taken in full stops the whole plan with the
@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collaborators.models import Collaborator
-from collaborators.roles import scopes_for
 from ksbb.bounds import BIGINT_MAX
 from locations.models import Need, area_geometry_deferred
 
@@ -184,10 +183,10 @@ def plan_pledge(
     Raises PlanChanged (nothing saved) when any line cannot be taken in full: the need
     closed, expired, grew stale or has less left, a quantity below 1, a need on two
     lines, more than MAX_PLAN_LINES lines. Raises PledgeRefused for the rest: not a
-    member of the collaborator, a limit of commitments.limits (checked line after line
+    member of the collaborator, a limit of commitments.lifecycle.limits (checked line after line
     with the collaborator row locked, so they hold for the plan as a whole), the planned
     date. The lines are claimed in ascending need id, each by the conditional UPDATE of
-    commitments.services.need_claim. The same idempotency key returns the commitments
+    commitments.lifecycle.need_claim. The same idempotency key returns the commitments
     the plan created first (same_request=False if they are not what this plan asks),
     also for retries arriving at the same moment: the collaborator's row lock serialises
     them and the second finds the first's commitments. Must not run inside an outer
@@ -196,11 +195,7 @@ def plan_pledge(
     if not lines:
         raise PledgeRefused(_("The plan has no lines."))
     needs = plan_needs(need_id for need_id, _quantity in lines)
-    for need in needs.values():
-        pledger_check(user=user, collaborator=collaborator, need=need)
-    if not needs and collaborator.pk not in scopes_for(user).collaborator_ids:
-        # No need to ask pledger_check about: membership is all it would have checked.
-        raise PledgeRefused(_("You can only pledge for a collaborator you belong to."))
+    pledger_check(user=user, collaborator=collaborator)
     earlier = plan_commitments(collaborator, idempotency_key)
     if earlier:
         return _replay(earlier, lines, planned_delivery_on, note)

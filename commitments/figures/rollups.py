@@ -1,6 +1,6 @@
 """CommitmentRollup: the summary rows rolled up to kecamatan, for dashboards.
 
-Written only from commitments.summaries, inside the transaction that rewrites the summary
+Written only from commitments.figures.summaries, inside the transaction that rewrites the summary
 rows they come from: a key's recompute rolls up its kecamatan again (from the summary
 table, a few hundred rows at most); the full rebuild rolls up again the kecamatan whose
 summary rows it changed, or everything (rollups_rebuild after a bulk reload; a compared

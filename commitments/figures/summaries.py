@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 
-from locations.models import Area
+from locations.models import Area, enclosing
 from programs.models import Program
 
 from ..jobs import REFRESH_SUMMARIES, job_after_commit
@@ -270,10 +270,12 @@ def _reload_in_bulk() -> int:
 
 def kecamatan_of(area_id: int) -> int | None:
     """The kecamatan of an area as the summary rows record it (kecamatan_id)."""
-    level, parent_id, grandparent_id = Area.objects.values_list(
-        "level", "parent_id", "parent__parent_id"
-    ).get(pk=area_id)
-    return grandparent_id if level == Area.Level.RW else parent_id
+    return (
+        Area.objects.filter(pk=area_id)
+        .annotate(kecamatan=enclosing("kecamatan"))
+        .values_list("kecamatan", flat=True)
+        .get()
+    )
 
 
 SUMMARY_KEY = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
@@ -442,6 +444,7 @@ def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str,
         SELECT
             c.program_id, c.donation_form_id, c.area_id, {_month_sql()} AS month, c.channel,
             c.status,
+            -- the places holding the area, as locations.models.enclosing says
             CASE WHEN a.level = 'rw' THEN a.parent_id ELSE a.id END AS kelurahan_id,
             CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END AS kecamatan_id,
             CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END AS kota_id,

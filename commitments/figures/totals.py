@@ -157,13 +157,7 @@ def area_figures(*, area: Area) -> dict:
     column = _SUMMARY_COLUMN.get(area.level)
     if column is not None:
         rows = rows.filter(Q((column, area.pk)))
-    figures = rows.aggregate(
-        commitments=Sum("count"),
-        value=Sum("value_idr"),
-        households=Sum("households"),
-        persons=Sum("persons"),
-    )
-    return {name: total or 0 for name, total in figures.items()}
+    return rows.figures()
 
 
 def key_figures(*, key: tuple) -> dict:
@@ -177,14 +171,7 @@ def key_figures(*, key: tuple) -> dict:
         area_id=area_id,
         month=month,
         channel=channel,
-    ).aggregate(
-        commitments=Sum("count"),
-        quantity=Sum("quantity"),
-        value=Sum("value_idr"),
-        households=Sum("households"),
-        persons=Sum("persons"),
-    )
-    figures = {name: total or 0 for name, total in figures.items()}
+    ).figures()
     figures["rw"] = int(
         confirmed.filter(program_id=program_id, area_id=area_id, area__level=Area.Level.RW).exists()
     )

@@ -2,7 +2,7 @@
 
 Collaborators not verified for a program (see collaborators.models.standing) pledge within
 the limits the program sets; rejected ones may not pledge; verified ones are limited only
-by what the need has left. commitments.services.commitment_pledge enforces these inside
+by what the need has left. commitments.lifecycle.commitment_pledge enforces these inside
 the pledge transaction; the pledge form shows them before anyone pledges.
 """
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collaborators.models import Collaborator
-from collaborators.roles import COLLABORATOR, roles_for
+from collaborators.roles import COLLABORATOR, pledge_for_refusal
 from ksbb.after_commit import on_commit_once
 from locations.mapdata import needs_changed
 from locations.models import Need
@@ -99,7 +99,7 @@ def commitment_pledge(
     """Pledge `quantity` of a need for `collaborator`.
 
     Rejected collaborators are refused; collaborators not verified for the program pledge
-    within its limits (commitments.limits), checked with the collaborator row locked.
+    within its limits (commitments.lifecycle.limits), checked with the collaborator row locked.
     The remaining quantity is claimed with one conditional UPDATE and a row-count check,
     so concurrent pledges can never take a need below zero (PostgreSQL re-checks the
     condition on the row it waited for; SQLite serialises writers with IMMEDIATE
@@ -107,7 +107,7 @@ def commitment_pledge(
     whether the retry arrives later or at the same moment (the unique constraint decides).
     Must not run inside an outer transaction: it commits its own.
     """
-    pledger_check(user=user, collaborator=collaborator, need=need)
+    pledger_check(user=user, collaborator=collaborator)
     asked = {
         "need": need,
         "quantity": quantity,
@@ -157,7 +157,7 @@ def commitment_pledge(
     return PledgeResult(commitment, created=True)
 
 
-# The steps of a pledge, shared by commitment_pledge (one need) and commitments.plans
+# The steps of a pledge, shared by commitment_pledge (one need) and commitments.assistant.plans
 # (a plan of several needs in one transaction), so that each rule has one home.
 
 
@@ -171,17 +171,11 @@ class NeedUnavailable(PledgeRefused):
         self.quantity = quantity
 
 
-def pledger_check(*, user, collaborator: Collaborator, need: Need) -> None:
+def pledger_check(*, user, collaborator: Collaborator) -> None:
     """Refuse unless `user` acts for `collaborator` (an approved member)."""
-    roles = roles_for(
-        user,
-        collaborator_id=collaborator.pk,
-        area=need.area,
-        site=need.site,
-        program_id=need.program_id,
-    )
-    if COLLABORATOR not in roles:
-        raise PledgeRefused(_("You can only pledge for a collaborator you belong to."))
+    refusal = pledge_for_refusal(user, collaborator.pk)
+    if refusal:
+        raise PledgeRefused(refusal)
 
 
 def pledge_line_refusal(*, need: Need, quantity: int) -> str | None:

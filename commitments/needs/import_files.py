@@ -2,7 +2,7 @@
 writing the downloadable template. Parsing is tablib's (openpyxl for XLSX); this module
 decides only what a file may be and which columns mean what.
 
-What the rows say is checked in commitments.needs_import.
+What the rows say is checked in commitments.needs.bulk_import.
 """
 
 from __future__ import annotations

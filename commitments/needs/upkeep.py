@@ -96,8 +96,10 @@ def _check_assessment(need: Need) -> None:
     errors = {}
     if need.quantity_needed is not None and need.quantity_needed < 1:
         errors["quantity_needed"] = [_("Ask for at least 1.")]
-    if need.valid_until is not None and need.valid_until < timezone.localdate():
-        errors["valid_until"] = [_("Valid until cannot be in the past.")]
+    if need.valid_until is not None:
+        refusal = Need.valid_until_refusal(need.valid_until, timezone.localdate())
+        if refusal:
+            errors["valid_until"] = [refusal]
     if errors:
         raise ValidationError(errors)
     need.full_clean(exclude=["assessed_by_role"])
@@ -311,7 +313,7 @@ def needs_reconfirm(*, actor, area: Area, site: Site | None = None) -> int:
     when first assessed. Lines changed meanwhile by someone else are skipped (they were
     just assessed). Returns how many were re-confirmed."""
     scopes = scopes_for(actor)
-    if not (scopes.is_admin or scopes.facilitates(area, site) or scopes.program_ids):
+    if not scopes.keeps_needs_in(area, site):
         raise PermissionDenied(_("You do not keep the needs of this area."))
     today = timezone.localdate()
     needs = (

@@ -2,7 +2,7 @@
 user may see, and the filters they chose (period, area, channel), as one value that both
 the dashboard and the export jobs read, so they always agree on which rows they count.
 
-Figures come from CommitmentSummary (kept by commitments.summaries); lists of single
+Figures come from CommitmentSummary (kept by commitments.figures.summaries); lists of single
 commitments (pipeline, no news, exports) from Commitment with the same filter.
 """
 
@@ -24,7 +24,6 @@ from django.db.models import (
     F,
     Min,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -37,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collaborators.models import Collaborator
 from collaborators.roles import Scopes
-from locations.models import Area, Need, area_geometry_deferred
+from locations.models import Area, Need, area_geometry_deferred, enclosing, subtree_q
 from programs.models import DonationForm, Program
 
 from ..figures.summaries import JAKARTA, month_bounds
@@ -50,6 +49,7 @@ from ..models import (
     Delivery,
     Status,
     SummaryDirtyKey,
+    figure_sums,
 )
 from ..workflow import waiting_on
 
@@ -182,7 +182,7 @@ class DashboardFilter:
         if self.end:
             rows = rows.filter(created_at__lt=month_bounds(self.end)[1])
         if self.area is not None:
-            rows = rows.filter(Q(area=self.area) | Q(area__path__startswith=self.area.path + "/"))
+            rows = rows.filter(subtree_q([self.area.path], prefix="area__"))
         if self.channel:
             rows = rows.filter(channel=self.channel)
         return rows
@@ -241,10 +241,6 @@ def dashboard_filter(
         ),
         form,
     )
-
-
-def this_month() -> datetime.date:
-    return datetime.datetime.now(JAKARTA).date().replace(day=1)
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -427,13 +423,7 @@ class _SummarySource:
         return self.filter.rollups()
 
     def sums(self) -> dict:
-        return {
-            "n": Sum("count"),
-            "qty": Sum("quantity"),
-            "value": Sum("value_idr"),
-            "hh": Sum("households"),
-            "ps": Sum("persons"),
-        }
+        return figure_sums()
 
     month = "month"
     kota = "kota"
@@ -463,27 +453,22 @@ class _LiveSource(_SummarySource):
                 .values("total")
             )
 
-        is_rw = Q(area__level=Area.Level.RW)
         return self.filter.commitments().annotate(
             month_at=TruncMonth("created_at", tzinfo=JAKARTA),
-            kota_id=Case(
-                When(is_rw, then=F("area__parent__parent__parent")),
-                default=F("area__parent__parent"),
-            ),
-            kecamatan_id=Case(
-                When(is_rw, then=F("area__parent__parent")), default=F("area__parent")
-            ),
+            kota_id=enclosing("kota", "area__"),
+            kecamatan_id=enclosing("kecamatan", "area__"),
             reached_households=reached("recipients_households"),
             reached_persons=reached("recipients_persons"),
         )
 
     def sums(self) -> dict:
+        """figure_sums() over the commitments themselves, in the same order."""
         return {
-            "n": Count("pk"),
-            "qty": Sum("quantity"),
+            "commitments": Count("pk"),
+            "quantity": Sum("quantity"),
             "value": Sum("value_idr"),
-            "hh": Sum("reached_households"),
-            "ps": Sum("reached_persons"),
+            "households": Sum("reached_households"),
+            "persons": Sum("reached_persons"),
         }
 
     month = "month_at"

@@ -47,7 +47,7 @@ SAMPLE_LINES = 10
 def assistant(request):
     """The donor's page: the request form; with its parameters in the query string (so a
     plan can be bookmarked and reloaded), the plan as a list and a small map, and the form
-    that pledges it in one action (commitments.plan_views)."""
+    that pledges it in one action (commitments.web.plan_views)."""
     collaborators = collaborators_for(request.user)
     if not collaborators.exists():
         messages.info(

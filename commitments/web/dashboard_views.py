@@ -1,5 +1,5 @@
 """Program leads' and administrators' dashboards: which programs and rows are counted is
-decided by commitments.dashboard (dashboard_filter), the figures by dashboard_data."""
+decided by commitments.reporting.dashboard (dashboard_filter), the figures by dashboard_data."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
 def _figures(filter, *, reveal_anonymous: bool, by_kecamatan: bool) -> dict:  # noqa: A002
     """The figures, top collaborators and charts of a dashboard, cached under the filter and
     the figures version of its programs (which moves in every transaction that changes
-    their summary rows, commitments.summaries.figures_moved): a cached entry is never an
+    their summary rows, commitments.figures.summaries.figures_moved): a cached entry is never an
     outdated one, and a change recomputes only the dashboards of its program. The pipeline,
     the quiet commitments and the stale needs depend on the clock and the needs: read
     live (but for a long list's count of quiet ones, dashboard.quiet_commitments). With the

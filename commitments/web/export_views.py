@@ -1,5 +1,5 @@
 """Exports of dashboard data: ask for one (from the dashboard's buttons), follow its
-progress, download it (commitments.exports does the work).
+progress, download it (commitments.reporting.exports does the work).
 
 An export is seen only by its requester and administrators: anyone else gets a 404.
 """

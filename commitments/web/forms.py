@@ -43,7 +43,7 @@ def form_key(key: str) -> str:
 
 class PledgeChecks:
     """The checks a single pledge and a whole plan share: their submission key and the
-    planned delivery date (commitments.services.planned_delivery_refusal)."""
+    planned delivery date (commitments.lifecycle.planned_delivery_refusal)."""
 
     def clean_key(self):
         return form_key(self.cleaned_data["key"])
@@ -91,7 +91,7 @@ class PledgeForm(PledgeChecks, forms.Form):
 
     def __init__(self, *args, need: Need, collaborators, most: int | None = None, **kwargs):
         """`most`: the largest quantity any of `collaborators` may pledge now (their
-        limits, commitments.limits); the server refuses more with the limit's name."""
+        limits, commitments.lifecycle.limits); the server refuses more with the limit's name."""
         super().__init__(*args, **kwargs)
         self.need = need
         self.fields["collaborator"].queryset = collaborators
@@ -329,7 +329,7 @@ class OfflineCommitmentForm(forms.Form):
 
 
 class PlanForm(PledgeChecks, forms.Form):
-    """A whole plan pledged in one action (commitments.plans). The lines come as repeated
+    """A whole plan pledged in one action (commitments.assistant.plans). The lines come as repeated
     `need` and `quantity` fields, pairwise, in the plan's order; `key` is minted when the
     plan is shown, so a double click or a retry pledges it once."""
 

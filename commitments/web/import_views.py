@@ -1,5 +1,5 @@
 """Bulk import of needs from a CSV or XLSX file: upload, the template, the preview with
-its progress, and applying it (commitments.needs_import does the work).
+its progress, and applying it (commitments.needs.bulk_import does the work).
 
 An import is seen only by its uploader and administrators: anyone else gets a 404.
 """
@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,7 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from collaborators.roles import scopes_for
-from locations.models import Area, Site
+from locations.models import Area, Site, subtree_q
 from programs.models import DonationForm
 
 from ..jobs import APPLY_NEED_IMPORT, CHECK_NEED_IMPORT, job_request
@@ -140,10 +139,7 @@ def _example_place(scopes) -> tuple[str, int | str]:
         level__in=[Area.Level.RW, Area.Level.KELURAHAN], is_residential=True
     ).order_by("-level", "code")  # "rw" sorts after "kelurahan": RWs first
     if scopes.area_paths:
-        under = Q(pk__in=[])
-        for path in scopes.area_paths:
-            under |= Q(path=path) | Q(path__startswith=path + "/")
-        areas = areas.filter(under)
+        areas = areas.filter(subtree_q(scopes.area_paths))
     elif scopes.site_ids:
         site = Site.objects.filter(pk__in=scopes.site_ids).select_related("area").first()
         return site.area.code, site.pk

@@ -1,5 +1,5 @@
 """Forms for keeping needs: every field bounded (lengths, integer and date ranges); the
-rules about who may keep what and about pledged quantities are commitments.needs'."""
+rules about who may keep what and about pledged quantities are commitments.needs.upkeep'."""
 
 from __future__ import annotations
 
@@ -13,20 +13,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ksbb.bounds import INTEGER_MAX
-from locations.models import Area, Need, Site
+from locations.models import Area, Need, Site, subtree_q
 from programs.models import DonationForm, Program
 
 from ..needs.upkeep import EDITABLE_FIELDS
 
 # An assessment describes the present; a validity beyond this is a typing mistake.
-MAX_VALID_DAYS = 730
 # Above this many areas in scope (a lead or an administrator: all of Jakarta) the area is
 # typed as a code (or comes from the area page's link) instead of picked from a list.
 AREA_SELECT_LIMIT = 400
 
 
 class NeedFieldsForm(forms.Form):
-    """What an edit may change (commitments.needs.EDITABLE_FIELDS)."""
+    """What an edit may change (commitments.needs.upkeep.EDITABLE_FIELDS)."""
 
     quantity_needed = forms.IntegerField(
         label=gettext_lazy("Quantity needed"), min_value=1, max_value=INTEGER_MAX
@@ -70,7 +69,7 @@ class NeedFieldsForm(forms.Form):
         self.fields["valid_until"].widget.attrs.update(
             {
                 "min": today.isoformat(),
-                "max": (today + datetime.timedelta(days=MAX_VALID_DAYS)).isoformat(),
+                "max": (today + datetime.timedelta(days=Need.MAX_VALID_DAYS)).isoformat(),
             }
         )
         for name in ("quantity_needed", "households", "persons"):
@@ -79,10 +78,9 @@ class NeedFieldsForm(forms.Form):
     def clean_valid_until(self):
         value = self.cleaned_data["valid_until"]
         today = timezone.localdate()
-        if value < today:
-            raise ValidationError(_("Valid until cannot be in the past."))
-        if value > today + datetime.timedelta(days=MAX_VALID_DAYS):
-            raise ValidationError(_("Valid until must be within two years."))
+        refusal = Need.valid_until_refusal(value, today)
+        if refusal:
+            raise ValidationError(refusal)
         return value
 
     def changes(self) -> dict:
@@ -122,8 +120,8 @@ class NeedCreateForm(NeedFieldsForm):
         if not (scopes.is_admin or scopes.program_ids):
             # A facilitator picks among the areas they keep, and their sites' areas.
             site_areas = Site.objects.filter(pk__in=scopes.site_ids).values("area_id")
-            areas = areas.filter(Q(pk__in=site_areas) | _paths(scopes))
-            sites = sites.filter(Q(pk__in=scopes.site_ids) | _paths(scopes, "area__"))
+            areas = areas.filter(Q(pk__in=site_areas) | subtree_q(scopes.area_paths))
+            sites = sites.filter(Q(pk__in=scopes.site_ids) | subtree_q(scopes.area_paths, "area__"))
         self.fields["area"].queryset = areas.order_by("path")
         if scopes.is_admin or scopes.program_ids or areas.count() > AREA_SELECT_LIMIT:
             self.fields["area"].widget = forms.TextInput(attrs={"autocomplete": "off"})
@@ -149,14 +147,6 @@ class NeedCreateForm(NeedFieldsForm):
         if program and form and form.program_id != program.pk:
             self.add_error("donation_form", _("This donation form belongs to another program."))
         return data
-
-
-def _paths(scopes, prefix: str = "") -> Q:
-    """Rows at or below one of the user's facilitated areas (`prefix` leads to the area)."""
-    q = Q(pk__in=[])
-    for path in scopes.area_paths:
-        q |= Q(**{f"{prefix}path": path}) | Q(**{f"{prefix}path__startswith": path + "/"})
-    return q
 
 
 class NeedCloseForm(forms.Form):

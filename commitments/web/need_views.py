@@ -1,7 +1,7 @@
 """Keeping needs current, for facilitators, program leads and administrators: the list of
 the needs they keep, add, edit, close, re-confirm an area, and a need's history. Who may
 keep which need is Need.objects.editable_by / Scopes.may_keep_need; the writes are
-commitments.needs'. Needs others keep answer 404, as if they did not exist."""
+commitments.needs.upkeep'. Needs others keep answer 404, as if they did not exist."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def _need_or_404(request, pk: int) -> Need:
 def _area_or_404(scopes: Scopes, code: str) -> Area:
     """An area whose needs the user keeps, at least in part (a lead: their programs')."""
     area = Area.objects.select_related("parent").filter(code=code).first()
-    if area is None or not (scopes.is_admin or scopes.is_lead or scopes.facilitates(area)):
+    if area is None or not scopes.keeps_needs_in(area):
         raise Http404("No area of yours with this code")
     return area
 

@@ -1,5 +1,5 @@
 """Commitments made outside the portal: the list a lead or facilitator keeps, and the form
-that records one (commitments.offline holds the rules)."""
+that records one (commitments.lifecycle.offline holds the rules)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -117,7 +116,7 @@ def _area_in_scope(code: str, scopes: Scopes) -> Area | None:
     """The RW or kelurahan named in the URL, if the user may record for it at all."""
     area = Area.objects.select_related("parent").filter(code=code[:40], level__in=TARGET_LEVELS)
     area = area.first() if code else None
-    if area is None or not (scopes.is_admin or scopes.is_lead or scopes.facilitates(area)):
+    if area is None or not scopes.keeps_needs_in(area):
         return None
     return area
 
@@ -138,11 +137,9 @@ def _areas_in_scope(scopes: Scopes) -> list[Area]:
     and administrators search all of Jakarta as they type)."""
     if not scopes.area_paths:
         return []
-    within = Q(pk__in=[])
-    for path in scopes.area_paths:
-        within |= Q(path=path) | Q(path__startswith=path + "/")
     return list(
-        Area.objects.filter(within, level__in=TARGET_LEVELS)
+        Area.objects.within(*scopes.area_paths)
+        .filter(level__in=TARGET_LEVELS)
         .select_related("parent")
         .order_by("code")[:300]
     )

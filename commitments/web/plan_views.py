@@ -1,8 +1,8 @@
-"""Pledging a whole plan from the assistant's page in one action (commitments.plans).
+"""Pledging a whole plan from the assistant's page in one action (commitments.assistant.plans).
 
 The assistant page posts its plan here: `collaborator`, `key` (a UUID minted when the
 plan was shown), the lines as repeated `need` / `quantity` pairs, and optionally
-`planned_delivery_on` and `note` (commitments.forms.PlanForm). Success goes to the user's
+`planned_delivery_on` and `note` (commitments.web.forms.PlanForm). Success goes to the user's
 commitments; a plan some lines of which changed meanwhile comes back as a page listing
 those lines (asked -> available, why) with a button to pledge the adjusted plan under a
 new key; nothing is saved before that.
@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from collaborators.roles import scopes_for
+from collaborators.roles import pledge_for_refusal
 from programs.units import quantity_with_unit
 
 from ..assistant.plans import PlanChanged, plan_needs, plan_pledge
@@ -37,10 +37,9 @@ def plan_pledge_view(request):
     if not form.is_valid():
         return _refused(request, form=form, status=400)
     data = form.cleaned_data
-    if data["collaborator"].pk not in scopes_for(request.user).collaborator_ids:
-        return _refused(
-            request, message=_("You can only pledge for a collaborator you belong to."), status=403
-        )
+    refusal = pledge_for_refusal(request.user, data["collaborator"].pk)
+    if refusal:
+        return _refused(request, message=refusal, status=403)
     try:
         result = plan_pledge(
             user=request.user,

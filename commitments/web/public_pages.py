@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -41,7 +41,7 @@ def _recent_commitments(area: Area, limit: int):
     elif area.level == Area.Level.PROVINCE:
         here = Commitment.objects.all()
     else:
-        within = Area.objects.filter(Q(pk=area.pk) | Q(path__startswith=area.path + "/"))
+        within = Area.objects.within(area.path)
         here = Commitment.objects.filter(
             pk__in=_newest_ids(list(within.values_list("pk", flat=True)), limit)
         )
@@ -170,8 +170,7 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 def _may_keep_needs(user, area: Area) -> bool:
     """Whether to link the area page to keeping its needs (the views check again)."""
-    scopes = scopes_for(user)
-    return scopes.is_admin or scopes.is_lead or scopes.facilitates(area)
+    return scopes_for(user).keeps_needs_in(area)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -22,15 +22,6 @@ def idr_full(value):
 
 
 @register.filter
-def percent_of(part, whole):
-    """Share of `whole` in percent, 0-100, for progress bars."""
-    try:
-        return max(0, min(100, round(100 * float(part) / float(whole))))
-    except (TypeError, ValueError, ZeroDivisionError):
-        return 0
-
-
-@register.filter
 def quantity_with_unit(value, unit):
     """{{ need.quantity_remaining|quantity_with_unit:need.donation_form.unit }}: 31 packages."""
     return _quantity_with_unit(value, unit)
