@@ -19,6 +19,7 @@ from collaborators.models import Collaborator
 from commitments.assistant.plans import MAX_LINES_SENT, MAX_PLAN_LINES
 from commitments.lifecycle.offline import made_on_refusal
 from commitments.lifecycle.pledges import planned_delivery_refusal
+from commitments.lifecycle.transitions import delivered_on_refusal
 from commitments.lifecycle.uploads import clean_upload
 from commitments.models import Commitment, Delivery, Export, Status
 from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
@@ -257,8 +258,9 @@ class DeliverySerializer(serializers.Serializer):
     )
 
     def validate_delivered_on(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(_("The delivery date cannot be in the future."))
+        refusal = delivered_on_refusal(value, timezone.localdate())
+        if refusal:
+            raise serializers.ValidationError(refusal)
         return value
 
     def validate_proofs(self, uploads):

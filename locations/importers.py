@@ -307,6 +307,28 @@ def _assign_parents_by_location(records: list[AreaRecord], parent_level: str) ->
         record.parent_code = hits[0].code if hits else None
 
 
+# The Area columns an import writes (all but the code).
+_AREA_FIELDS = [
+    "level",
+    "name",
+    "bps_code",
+    "parent",
+    "path",
+    "is_residential",
+    "geometry",
+    "display_geometry",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
+    "centroid_lon",
+    "centroid_lat",
+    "area_km2",
+    "source",
+    "source_properties",
+]
+
+
 def import_area_records(
     records: list[AreaRecord],
     *,
@@ -317,11 +339,7 @@ def import_area_records(
     tolerance: float | None = None,
 ) -> ImportReport:
     """Create or update the areas of one level. Run inside transaction.atomic()."""
-    source_max = Area._meta.get_field("source").max_length
-    if len(source) > source_max:
-        raise ImportFileError(
-            f"the source label has {len(source)} characters; at most {source_max} fit"
-        )
+    _check_source_label(source)
     check_level(records, level)
     records, parents = resolve_parents(records, level, parent, report)
     tolerance = TOLERANCE_BY_LEVEL[level] if tolerance is None else tolerance
@@ -331,48 +349,11 @@ def import_area_records(
         a.code: a for a in Area.objects.filter(code__in=[r.code for r in records]).with_geometry()
     }
     to_create, to_update = [], []
-    fields = [
-        "level",
-        "name",
-        "bps_code",
-        "parent",
-        "path",
-        "is_residential",
-        "geometry",
-        "display_geometry",
-        "min_lon",
-        "min_lat",
-        "max_lon",
-        "max_lat",
-        "centroid_lon",
-        "centroid_lat",
-        "area_km2",
-        "source",
-        "source_properties",
-    ]
     for record in records:
         parent_area = parents.get(record.parent_code) if record.parent_code else None
-        min_lon, min_lat, max_lon, max_lat = bbox(record.geometry)
-        centroid_lon, centroid_lat = label_point(record.geometry)
-        values = {
-            "level": level,
-            "name": record.name,
-            "bps_code": record.bps_code,
-            "parent_id": parent_area.pk if parent_area else None,
-            "path": (parent_area.path + "/" if parent_area else "") + record.code,
-            "is_residential": record.is_residential,
-            "geometry": to_geojson(record.geometry),
-            "display_geometry": to_geojson(display[record.code], DISPLAY_DECIMALS),
-            "min_lon": min_lon,
-            "min_lat": min_lat,
-            "max_lon": max_lon,
-            "max_lat": max_lat,
-            "centroid_lon": centroid_lon,
-            "centroid_lat": centroid_lat,
-            "area_km2": area_km2(record.geometry),
-            "source": source,
-            "source_properties": json.loads(json.dumps(record.properties, default=str)),
-        }
+        values = _area_values(
+            record, level=level, source=source, parent_area=parent_area, display=display
+        )
         area = existing.get(record.code)
         if area is None:
             to_create.append(Area(code=record.code, **values))
@@ -383,7 +364,7 @@ def import_area_records(
         else:
             report.unchanged += 1
     Area.objects.bulk_create(to_create, batch_size=500)
-    Area.objects.bulk_update(to_update, fields, batch_size=500)
+    Area.objects.bulk_update(to_update, _AREA_FIELDS, batch_size=500)
     report.created += len(to_create)
     report.updated += len(to_update)
     others = Area.objects.filter(level=level).exclude(code__in=[r.code for r in records]).count()
@@ -396,3 +377,40 @@ def import_area_records(
     if report.changed:
         transaction.on_commit(search_index_clear)
     return report
+
+
+def _check_source_label(source: str) -> None:
+    """Refuse a source label longer than Area.source holds."""
+    source_max = Area._meta.get_field("source").max_length
+    if len(source) > source_max:
+        raise ImportFileError(
+            f"the source label has {len(source)} characters; at most {source_max} fit"
+        )
+
+
+def _area_values(
+    record: AreaRecord, *, level: str, source: str, parent_area: Area | None, display: dict
+) -> dict:
+    """The Area field values of one record: its names, place in the tree, geometries,
+    bounding box, label point, size and source."""
+    min_lon, min_lat, max_lon, max_lat = bbox(record.geometry)
+    centroid_lon, centroid_lat = label_point(record.geometry)
+    return {
+        "level": level,
+        "name": record.name,
+        "bps_code": record.bps_code,
+        "parent_id": parent_area.pk if parent_area else None,
+        "path": (parent_area.path + "/" if parent_area else "") + record.code,
+        "is_residential": record.is_residential,
+        "geometry": to_geojson(record.geometry),
+        "display_geometry": to_geojson(display[record.code], DISPLAY_DECIMALS),
+        "min_lon": min_lon,
+        "min_lat": min_lat,
+        "max_lon": max_lon,
+        "max_lat": max_lat,
+        "centroid_lon": centroid_lon,
+        "centroid_lat": centroid_lat,
+        "area_km2": area_km2(record.geometry),
+        "source": source,
+        "source_properties": json.loads(json.dumps(record.properties, default=str)),
+    }

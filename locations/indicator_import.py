@@ -551,7 +551,41 @@ def indicator_rows_check(table: SourceTable, spec: IndicatorSpec) -> Checked:
 
 
 def _check_row(row: int, cells: dict, spec: IndicatorSpec, areas: _Areas, checked: Checked):
+    """One row's indicator line, or None after adding its problems (or when it is unmatched)."""
     before = len(checked.problems)
+    found = _row_area(row, cells, spec, areas, checked)
+    value = _row_value(row, cells, spec, checked)
+    indicator = _row_indicator(row, cells, spec, checked)
+    breakdown = _row_breakdown(row, cells, spec, checked)
+    if spec.label_column:
+        label = _text_cell(row, cells, checked, spec.label_column, "label")
+    else:
+        label = spec.label
+    if value is not None and spec.value_labels:
+        label = spec.value_labels.get(_number_text(value), label)
+    year, period = _row_year_and_period(row, cells, spec, checked)
+
+    if found is None or len(checked.problems) > before:
+        return None
+    area_id, level, code = found
+    checked.levels[level] += 1
+    return {
+        "area_id": area_id,
+        "area_code": code,
+        "indicator": indicator,
+        "breakdown": breakdown,
+        "label": label,
+        "value": value,
+        "unit": spec.unit,
+        "year": year,
+        "period": period,
+        "source": spec.source,
+    }
+
+
+def _row_area(row: int, cells: dict, spec: IndicatorSpec, areas: _Areas, checked: Checked):
+    """The row's area as (id, level, code), matched by the spec's key, or None after adding
+    the row to the unmatched."""
     if spec.by == BY_CODE:
         found, reason, params = areas.match_code(cells.get(spec.code_column, ""))
         raw_key = cells.get(spec.code_column, "")
@@ -563,17 +597,23 @@ def _check_row(row: int, cells: dict, spec: IndicatorSpec, areas: _Areas, checke
         raw_key = cells.get(spec.bps_column, "")
     if found is None:
         checked.add(checked.unmatched, row, spec.key_columns()[0], reason, _text(raw_key), **params)
+    return found
 
-    def text_cell(column: str, name: str) -> str | None:
-        value = _text(cells.get(column, ""))
-        if not value:
-            checked.add(checked.problems, row, column, "required")
-            return None
-        if len(value) > MAX_LENGTH[name]:
-            checked.add(checked.problems, row, column, "too_long", value, limit=MAX_LENGTH[name])
-            return None
-        return value
 
+def _text_cell(row: int, cells: dict, checked: Checked, column: str, name: str) -> str | None:
+    """A required text cell, or None after adding its problem (empty or too long)."""
+    value = _text(cells.get(column, ""))
+    if not value:
+        checked.add(checked.problems, row, column, "required")
+        return None
+    if len(value) > MAX_LENGTH[name]:
+        checked.add(checked.problems, row, column, "too_long", value, limit=MAX_LENGTH[name])
+        return None
+    return value
+
+
+def _row_value(row: int, cells: dict, spec: IndicatorSpec, checked: Checked) -> Decimal | None:
+    """The row's value, rounded to VALUE_PLACES, or None after adding its problem."""
     value = None
     raw = cells.get(spec.value_column, "")
     if _text(raw) == "":
@@ -596,10 +636,14 @@ def _check_row(row: int, cells: dict, spec: IndicatorSpec, areas: _Areas, checke
             )  # fmt: skip
         else:
             value = number.quantize(VALUE_PLACES, rounding=ROUND_HALF_EVEN)
+    return value
 
+
+def _row_indicator(row: int, cells: dict, spec: IndicatorSpec, checked: Checked) -> str:
+    """The row's indicator: the spec's, suffixed with the row's slug when a column names it."""
     indicator = spec.indicator
     if spec.indicator_column:
-        part = text_cell(spec.indicator_column, "indicator")
+        part = _text_cell(row, cells, checked, spec.indicator_column, "indicator")
         slug = slugify(part.replace("_", "-")) if part else ""
         if part and not slug:
             checked.add(checked.problems, row, spec.indicator_column, "bad_slug", part)
@@ -609,18 +653,27 @@ def _check_row(row: int, cells: dict, spec: IndicatorSpec, areas: _Areas, checke
                 checked.problems, row, spec.indicator_column, "too_long", indicator,
                 limit=MAX_LENGTH["indicator"],
             )  # fmt: skip
+    return indicator
+
+
+def _row_breakdown(row: int, cells: dict, spec: IndicatorSpec, checked: Checked) -> str:
+    """The row's breakdown: the spec's, or `<column>=<cell>` when a column gives it."""
     breakdown = spec.breakdown
     if spec.breakdown_column:
-        part = text_cell(spec.breakdown_column, "breakdown")
+        part = _text_cell(row, cells, checked, spec.breakdown_column, "breakdown")
         breakdown = f"{spec.breakdown_column}={part}"
         if part and len(breakdown) > MAX_LENGTH["breakdown"]:
             checked.add(
                 checked.problems, row, spec.breakdown_column, "too_long", breakdown,
                 limit=MAX_LENGTH["breakdown"],
             )  # fmt: skip
-    label = text_cell(spec.label_column, "label") if spec.label_column else spec.label
-    if value is not None and spec.value_labels:
-        label = spec.value_labels.get(_number_text(value), label)
+    return breakdown
+
+
+def _row_year_and_period(
+    row: int, cells: dict, spec: IndicatorSpec, checked: Checked
+) -> tuple[int | None, str]:
+    """The row's year and period: the spec's, or read from its year column."""
     year, period = spec.year, spec.period
     if spec.year_column:
         raw_year = cells.get(spec.year_column, "")
@@ -631,23 +684,7 @@ def _check_row(row: int, cells: dict, spec: IndicatorSpec, areas: _Areas, checke
             year = int(number)
             period = spec.period or str(year)
     period = period or str(year)
-
-    if found is None or len(checked.problems) > before:
-        return None
-    area_id, level, code = found
-    checked.levels[level] += 1
-    return {
-        "area_id": area_id,
-        "area_code": code,
-        "indicator": indicator,
-        "breakdown": breakdown,
-        "label": label,
-        "value": value,
-        "unit": spec.unit,
-        "year": year,
-        "period": period,
-        "source": spec.source,
-    }
+    return year, period
 
 
 def _number_text(value: Decimal) -> str:

@@ -241,34 +241,18 @@ def load_rw(crosswalk: dict[str, CrosswalkRow], path: Path = RW_FILE) -> ImportR
         if row is not None:
             parent_code = row.kemendagri_code
         else:
-            parent = locator.locate(geometry.geometry, properties.get("kelurahan") or "")
-            if parent is None:
-                report.skip(
-                    ref,
-                    f"kelurahan id {rw_id[:10]} is not in the crosswalk and no "
-                    "Kemendagri kelurahan with the same name contains it",
-                )
-                continue
-            parent_code = parent.code
-            report.repair(
-                ref,
-                f"kelurahan id {rw_id[:10]} is not in the crosswalk; placed in "
-                f"{parent.code} {parent.name} by location and name",
+            parent_code = _parent_code_by_location(
+                rw_id, geometry.geometry, properties, ref, locator, report
             )
+            if parent_code is None:
+                continue
         code = f"{parent_code}.{number:03d}"
         if code in seen:
             report.skip(ref, f"duplicate RW {code}")
             continue
         seen.add(code)
         residential = number not in NON_RESIDENTIAL_NUMBERS
-        if residential:
-            name = f"RW {number:02d}"
-        else:
-            name = label or "Kawasan tanpa RW"
-            report.notes.append(
-                f"{code} ({properties.get('kelurahan')}): BPS number {number:03d}, label "
-                f"{label!r}: kept as a non-residential zone that takes no needs"
-            )
+        name = _rw_name(code, number, label, residential, properties, report)
         records.append(
             AreaRecord(
                 code=code,
@@ -285,6 +269,51 @@ def load_rw(crosswalk: dict[str, CrosswalkRow], path: Path = RW_FILE) -> ImportR
     import_area_records(
         records, level=Area.Level.RW, source=RW_SOURCE, report=report, parent="field"
     )
+    _note_kelurahan_without_rw(report)
+    return report
+
+
+def _parent_code_by_location(
+    rw_id: str,
+    geometry,
+    properties: dict,
+    ref: str,
+    locator: _KelurahanLocator,
+    report: ImportReport,
+) -> str | None:
+    """The code of the Kemendagri kelurahan of the same name containing an RW missing from the
+    crosswalk (reported as a repair), else None after skipping the RW."""
+    parent = locator.locate(geometry, properties.get("kelurahan") or "")
+    if parent is None:
+        report.skip(
+            ref,
+            f"kelurahan id {rw_id[:10]} is not in the crosswalk and no "
+            "Kemendagri kelurahan with the same name contains it",
+        )
+        return None
+    report.repair(
+        ref,
+        f"kelurahan id {rw_id[:10]} is not in the crosswalk; placed in "
+        f"{parent.code} {parent.name} by location and name",
+    )
+    return parent.code
+
+
+def _rw_name(
+    code: str, number: int, label: str, residential: bool, properties: dict, report: ImportReport
+) -> str:
+    """An RW's name: "RW nn", or a non-residential zone's label (noted in the report)."""
+    if residential:
+        return f"RW {number:02d}"
+    report.notes.append(
+        f"{code} ({properties.get('kelurahan')}): BPS number {number:03d}, label "
+        f"{label!r}: kept as a non-residential zone that takes no needs"
+    )
+    return label or "Kawasan tanpa RW"
+
+
+def _note_kelurahan_without_rw(report: ImportReport) -> None:
+    """Note the kelurahan left without any RW polygon (their needs are kept at that level)."""
     without_rw = (
         Area.objects.filter(level=Area.Level.KELURAHAN, children__isnull=True)
         .order_by("code")
@@ -296,7 +325,6 @@ def load_rw(crosswalk: dict[str, CrosswalkRow], path: Path = RW_FILE) -> ImportR
             "recorded at kelurahan level): "
             + ", ".join(f"{code} {name}" for code, name in without_rw)
         )
-    return report
 
 
 def _repair_rw_id(rw_id: str, kelurahan_id: str, label: str, ref: str, report) -> str | None:

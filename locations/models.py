@@ -417,14 +417,23 @@ class Need(models.Model):
         )
 
     @classmethod
-    def valid_until_refusal(cls, valid_until: datetime.date, today: datetime.date) -> str | None:
-        """Why an assessment made `today` may not stay valid until `valid_until` (the form,
-        the API, the domain and the bulk import all ask here); None if it may."""
+    def valid_until_problem(cls, valid_until: datetime.date, today: datetime.date) -> str | None:
+        """Why an assessment made `today` may not stay valid until `valid_until`: "past" or
+        "too_far" (the form, the API, the domain and the bulk import all ask here)."""
         if valid_until < today:
-            return _("Valid until cannot be in the past.")
+            return "past"
         if valid_until > today + datetime.timedelta(days=cls.MAX_VALID_DAYS):
-            return _("Valid until must be within two years.")
+            return "too_far"
         return None
+
+    @classmethod
+    def valid_until_refusal(cls, valid_until: datetime.date, today: datetime.date) -> str | None:
+        """valid_until_problem in words; None if the date may stand."""
+        return {
+            "past": _("Valid until cannot be in the past."),
+            "too_far": _("Valid until must be within two years."),
+            None: None,
+        }[cls.valid_until_problem(valid_until, today)]
 
     def clean(self) -> None:
         errors = {}

@@ -380,28 +380,19 @@ def simplify_layer(
     if tolerance <= 0 or len(nonempty) == 0:
         return result
 
-    src = src[nonempty]
+    out = _simplify_until_clean(src[nonempty], tolerance=tolerance, min_iou=min_iou)
+    for k, g in zip(nonempty, out, strict=True):
+        result[keys[k]] = g
+    return result
+
+
+def _simplify_until_clean(src: np.ndarray, *, tolerance: float, min_iou: float) -> np.ndarray:
+    """Simplify the arcs, halving the tolerance of defective ones until none is left."""
     multi = shapely.get_type_id(src) == shapely.GeometryType.MULTIPOLYGON
     topo = _build_topology(src, snap=SNAP_DISTANCE)
     arc_xy = [topo.xy[a] for a in topo.arcs]
     n_arcs = len(arc_xy)
-
-    # Which rings, hence features, use each arc.
-    ref_ring = np.repeat(np.arange(len(topo.rings)), [len(r) for r in topo.rings])
-    ref_arc = np.array([a if a >= 0 else ~a for r in topo.rings for a in r])
-    ref_feature = topo.ring_feature[ref_ring]
-    ring_lengths = [len(c) for c in topo.ring_xy]
-    ring_area = shapely.area(
-        shapely.polygons(
-            shapely.linearrings(
-                np.concatenate(topo.ring_xy),
-                indices=np.repeat(np.arange(len(ring_lengths)), ring_lengths),
-            )
-        )
-    )
-    smallest = np.full(n_arcs, np.inf)
-    np.minimum.at(smallest, ref_arc, ring_area[ref_ring])
-    base_tol = np.minimum(tolerance, SIZE_FRACTION * np.sqrt(smallest))
+    ref_arc, ref_feature, base_tol = _arc_uses_and_base_tolerance(topo, n_arcs, tolerance)
 
     ends = np.array([(a[0], a[-1]) for a in topo.arcs])
     arc_i, arc_j = _pairs(_lines(arc_xy, np.arange(n_arcs)))
@@ -421,38 +412,14 @@ def simplify_layer(
         # Douglas-Peucker keeps a subset of points, so same length means same arc: defects
         # between unsimplified arcs are the input's and cannot be fixed here.
         simplified = np.array([len(s) < len(o) for s, o in zip(simple_xy, arc_xy, strict=True)])
-        bad = np.zeros(n_arcs, dtype=bool)
-
-        bad[todo[~shapely.is_simple(lines[todo])]] = True
-        check = (changed[arc_i] | changed[arc_j]) & (simplified[arc_i] | simplified[arc_j])
-        ci, cj = arc_i[check], arc_j[check]
-        suspect = ~shapely.relate_pattern(lines[ci], lines[cj], _ARCS_DISJOINT_BUT_ENDS)
-        for i, j in zip(ci[suspect], cj[suspect], strict=True):
-            # Closed arcs have no DE-9IM boundary, so meeting at a junction lands here too.
-            common = sorted(set(ends[i].tolist()) & set(ends[j].tolist()))
-            extra = shapely.intersection(lines[i], lines[j])
-            if common:
-                extra = shapely.difference(extra, shapely.multipoints(topo.xy[common]))
-            if not extra.is_empty:
-                bad[i] = bad[j] = True
+        bad = _crossing_arcs(topo, lines, ends, todo, changed, simplified, arc_i, arc_j)
 
         feats = np.unique(ref_feature[np.isin(ref_arc, todo)])
         out[feats] = _assemble(topo, simple_xy, feats, multi)
-        bad_feature = np.zeros(len(src), dtype=bool)
-        bad_feature[feats] = ~shapely.is_valid(out[feats])
-        ok = feats[~bad_feature[feats]]
-        bad_feature[ok[iou(out[ok], src[ok]) < min_iou]] = True
-
-        # An arc can jump over a small island of another area without crossing any arc, and
-        # borders that are not shared arcs (overlapping inputs) can drift apart into gaps.
-        touched = np.zeros(len(src), dtype=bool)
-        touched[feats] = True
-        pair = np.flatnonzero(
-            (touched[feat_i] | touched[feat_j]) & ~bad_feature[feat_i] & ~bad_feature[feat_j]
+        bad_feature = _distorted_features(out, src, feats, min_iou)
+        _mark_new_overlaps_and_gaps(
+            bad_feature, out, feats, feat_i, feat_j, src_overlap, src_border
         )
-        overlap, border = _overlap_and_border(out[feat_i[pair]], out[feat_j[pair]])
-        wrong = pair[(overlap & ~src_overlap[pair]) | (src_border[pair] & ~border)]
-        bad_feature[feat_i[wrong]] = bad_feature[feat_j[wrong]] = True
 
         bad[ref_arc[bad_feature[ref_feature]]] = True
         bad &= simplified
@@ -466,9 +433,90 @@ def simplify_layer(
     # Unsimplified arcs rebuild the input, so this only catches inputs that were invalid.
     broken = ~shapely.is_valid(out)
     out[broken] = src[broken]
-    for k, g in zip(nonempty, out, strict=True):
-        result[keys[k]] = g
-    return result
+    return out
+
+
+def _arc_uses_and_base_tolerance(
+    topo: _Topology, n_arcs: int, tolerance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which arc and feature each ring reference is, and each arc's tolerance before any
+    halving: `tolerance` capped by the size of the smallest ring using the arc."""
+    ref_ring = np.repeat(np.arange(len(topo.rings)), [len(r) for r in topo.rings])
+    ref_arc = np.array([a if a >= 0 else ~a for r in topo.rings for a in r])
+    ref_feature = topo.ring_feature[ref_ring]
+    ring_lengths = [len(c) for c in topo.ring_xy]
+    ring_area = shapely.area(
+        shapely.polygons(
+            shapely.linearrings(
+                np.concatenate(topo.ring_xy),
+                indices=np.repeat(np.arange(len(ring_lengths)), ring_lengths),
+            )
+        )
+    )
+    smallest = np.full(n_arcs, np.inf)
+    np.minimum.at(smallest, ref_arc, ring_area[ref_ring])
+    base_tol = np.minimum(tolerance, SIZE_FRACTION * np.sqrt(smallest))
+    return ref_arc, ref_feature, base_tol
+
+
+def _crossing_arcs(
+    topo: _Topology,
+    lines: np.ndarray,
+    ends: np.ndarray,
+    todo: np.ndarray,
+    changed: np.ndarray,
+    simplified: np.ndarray,
+    arc_i: np.ndarray,
+    arc_j: np.ndarray,
+) -> np.ndarray:
+    """The arcs that cross themselves or meet another arc anywhere but at a shared end."""
+    bad = np.zeros(len(lines), dtype=bool)
+    bad[todo[~shapely.is_simple(lines[todo])]] = True
+    check = (changed[arc_i] | changed[arc_j]) & (simplified[arc_i] | simplified[arc_j])
+    ci, cj = arc_i[check], arc_j[check]
+    suspect = ~shapely.relate_pattern(lines[ci], lines[cj], _ARCS_DISJOINT_BUT_ENDS)
+    for i, j in zip(ci[suspect], cj[suspect], strict=True):
+        # Closed arcs have no DE-9IM boundary, so meeting at a junction lands here too.
+        common = sorted(set(ends[i].tolist()) & set(ends[j].tolist()))
+        extra = shapely.intersection(lines[i], lines[j])
+        if common:
+            extra = shapely.difference(extra, shapely.multipoints(topo.xy[common]))
+        if not extra.is_empty:
+            bad[i] = bad[j] = True
+    return bad
+
+
+def _distorted_features(
+    out: np.ndarray, src: np.ndarray, feats: np.ndarray, min_iou: float
+) -> np.ndarray:
+    """The rebuilt features that are invalid or whose IoU with the input is below `min_iou`."""
+    bad_feature = np.zeros(len(src), dtype=bool)
+    bad_feature[feats] = ~shapely.is_valid(out[feats])
+    ok = feats[~bad_feature[feats]]
+    bad_feature[ok[iou(out[ok], src[ok]) < min_iou]] = True
+    return bad_feature
+
+
+def _mark_new_overlaps_and_gaps(
+    bad_feature: np.ndarray,
+    out: np.ndarray,
+    feats: np.ndarray,
+    feat_i: np.ndarray,
+    feat_j: np.ndarray,
+    src_overlap: np.ndarray,
+    src_border: np.ndarray,
+) -> None:
+    """Mark both features of a pair that overlap anew or no longer share their border."""
+    # An arc can jump over a small island of another area without crossing any arc, and
+    # borders that are not shared arcs (overlapping inputs) can drift apart into gaps.
+    touched = np.zeros(len(out), dtype=bool)
+    touched[feats] = True
+    pair = np.flatnonzero(
+        (touched[feat_i] | touched[feat_j]) & ~bad_feature[feat_i] & ~bad_feature[feat_j]
+    )
+    overlap, border = _overlap_and_border(out[feat_i[pair]], out[feat_j[pair]])
+    wrong = pair[(overlap & ~src_overlap[pair]) | (src_border[pair] & ~border)]
+    bad_feature[feat_i[wrong]] = bad_feature[feat_j[wrong]] = True
 
 
 # --- TopoJSON ------------------------------------------------------------------------------

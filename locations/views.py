@@ -163,19 +163,7 @@ def area_search(request: HttpRequest) -> JsonResponse:
 
 
 def needs_map(request: HttpRequest) -> HttpResponse:
-    versions = layer_versions()
-    layers = [
-        {
-            "level": level,
-            "label": Area.Level(level).label,
-            "geometry_url": reverse(
-                "map-geometry", kwargs={"level": level, "version": versions[level]}
-            ),
-            "state_url": reverse("map-need-state", kwargs={"level": level}),
-        }
-        for level in MAP_LEVELS
-        if level in versions
-    ]
+    layers = _map_layers()
     programs = Program.objects.prefetch_related("donation_forms")
     need_filter = parse_need_filter(request.GET)
     # Without JavaScript the page still lists where help is needed, with the same filters.
@@ -185,72 +173,8 @@ def needs_map(request: HttpRequest) -> HttpResponse:
         .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("priority", "-quantity_needed")[:25]
     )
-    level_labels = {layer["level"]: layer["label"] for layer in layers}
-    indicators = [
-        {
-            **entry,
-            "label": gettext("%(title)s per %(level)s, %(period)s")
-            % {
-                "title": entry["title"],
-                "level": level_labels[entry["level"]],
-                "period": entry["period"],
-            },
-            "url": reverse(
-                "map-indicator-state",
-                kwargs={"level": entry["level"], "indicator": entry["indicator"]},
-            ),
-        }
-        for entry in indicator_layers()
-        if entry["level"] in level_labels
-    ]
-    map_config = {
-        "layers": layers,
-        # Optional layers shading the map by an indicator instead of the needs; each JSON
-        # is fetched once, geometry is shared with the needs.
-        "indicators": indicators,
-        "indicatorsVersion": indicators_version(),
-        # In the need-state URL: a page rendered after a change never reads an older copy
-        # from the browser's cache.
-        "needsVersion": needs_version(),
-        "lang": get_language() or "id",
-        "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
-        "panelUrl": reverse("area-panel", kwargs={"code": "__code__"}),
-        "searchUrl": reverse("area-search"),
-        "sitesUrl": reverse("map-sites"),
-        # ?wilayah=<code> (the area pages' "See it on the needs map") opens on that area;
-        # a code that names no area is ignored.
-        "focus": area_by_code(request.GET.get("wilayah", "")),
-        "strings": {
-            "noNeed": gettext("No open need"),
-            "noResidents": gettext("No residents (cemetery, industrial estate...)"),
-            "remaining": gettext("remaining"),
-            # [singular, plural]: the page picks one by the count (Indonesian and English
-            # have no other plural forms).
-            "moreNeeds": [
-                ngettext("and %(count)s more need", "and %(count)s more needs", n) for n in (1, 2)
-            ],
-            "areasShaded": [
-                ngettext("%(count)s area with needs", "%(count)s areas with needs", n)
-                for n in (1, 2)
-            ],
-            "loadFailed": gettext("The map data could not be loaded. Check your connection."),
-            "noResults": gettext("No area found"),
-            "sitesHere": [
-                ngettext(
-                    "%(count)s institution here: zoom in",
-                    "%(count)s institutions here: zoom in",
-                    n,
-                )
-                for n in (1, 2)
-            ],
-            "showArea": gettext("Show %(name)s"),
-            "noData": gettext("No data"),
-            "areasWithData": [
-                ngettext("%(count)s area with data", "%(count)s areas with data", n) for n in (1, 2)
-            ],
-            "source": gettext("Source"),
-        },
-    }
+    indicators = _map_indicators(layers)
+    map_config = _map_config(request, layers, indicators)
     focus = map_config["focus"]
     # The layer the page opens at: the focused area's, or the first.
     opening = [layer for layer in layers if focus and layer["level"] == focus["level"]] or layers
@@ -271,3 +195,98 @@ def needs_map(request: HttpRequest) -> HttpResponse:
             "fresh_choices": [(30, 30), (90, 90), (180, 180)],
         },
     )
+
+
+def _map_layers() -> list[dict]:
+    """The map's levels that have a geometry layer, with their geometry and need-state URLs."""
+    versions = layer_versions()
+    return [
+        {
+            "level": level,
+            "label": Area.Level(level).label,
+            "geometry_url": reverse(
+                "map-geometry", kwargs={"level": level, "version": versions[level]}
+            ),
+            "state_url": reverse("map-need-state", kwargs={"level": level}),
+        }
+        for level in MAP_LEVELS
+        if level in versions
+    ]
+
+
+def _map_indicators(layers: list[dict]) -> list[dict]:
+    """The indicator layers of the map's levels, each with its label and state URL."""
+    level_labels = {layer["level"]: layer["label"] for layer in layers}
+    return [
+        {
+            **entry,
+            "label": gettext("%(title)s per %(level)s, %(period)s")
+            % {
+                "title": entry["title"],
+                "level": level_labels[entry["level"]],
+                "period": entry["period"],
+            },
+            "url": reverse(
+                "map-indicator-state",
+                kwargs={"level": entry["level"], "indicator": entry["indicator"]},
+            ),
+        }
+        for entry in indicator_layers()
+        if entry["level"] in level_labels
+    ]
+
+
+def _map_config(request: HttpRequest, layers: list[dict], indicators: list[dict]) -> dict:
+    """The settings the map's script reads: layers, versions, URLs, focus and strings."""
+    return {
+        "layers": layers,
+        # Optional layers shading the map by an indicator instead of the needs; each JSON
+        # is fetched once, geometry is shared with the needs.
+        "indicators": indicators,
+        "indicatorsVersion": indicators_version(),
+        # In the need-state URL: a page rendered after a change never reads an older copy
+        # from the browser's cache.
+        "needsVersion": needs_version(),
+        "lang": get_language() or "id",
+        "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
+        "panelUrl": reverse("area-panel", kwargs={"code": "__code__"}),
+        "searchUrl": reverse("area-search"),
+        "sitesUrl": reverse("map-sites"),
+        # ?wilayah=<code> (the area pages' "See it on the needs map") opens on that area;
+        # a code that names no area is ignored.
+        "focus": area_by_code(request.GET.get("wilayah", "")),
+        "strings": _map_strings(),
+    }
+
+
+def _map_strings() -> dict:
+    """The map script's texts in the page's language."""
+    return {
+        "noNeed": gettext("No open need"),
+        "noResidents": gettext("No residents (cemetery, industrial estate...)"),
+        "remaining": gettext("remaining"),
+        # [singular, plural]: the page picks one by the count (Indonesian and English
+        # have no other plural forms).
+        "moreNeeds": [
+            ngettext("and %(count)s more need", "and %(count)s more needs", n) for n in (1, 2)
+        ],
+        "areasShaded": [
+            ngettext("%(count)s area with needs", "%(count)s areas with needs", n) for n in (1, 2)
+        ],
+        "loadFailed": gettext("The map data could not be loaded. Check your connection."),
+        "noResults": gettext("No area found"),
+        "sitesHere": [
+            ngettext(
+                "%(count)s institution here: zoom in",
+                "%(count)s institutions here: zoom in",
+                n,
+            )
+            for n in (1, 2)
+        ],
+        "showArea": gettext("Show %(name)s"),
+        "noData": gettext("No data"),
+        "areasWithData": [
+            ngettext("%(count)s area with data", "%(count)s areas with data", n) for n in (1, 2)
+        ],
+        "source": gettext("Source"),
+    }

@@ -26,7 +26,7 @@ less than one unit's score short); bench/allocation.py and
 tests/test_assistant.py check it against the exact linear program.
 
 Pure domain code: reads needs, indicators and stored figures, writes nothing. Pledging a
-plan is commitments.plans.
+plan is commitments.assistant.plans.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from ksbb.bounds import INTEGER_MAX
 from ksbb.formatting import number
 from locations.models import Area, Need, area_geometry_deferred
-from locations.vulnerability import VulnerabilityRank, vulnerability_ranks
+from locations.vulnerability import VulnerabilityRank, VulnerabilityRanks, vulnerability_ranks
 from programs.models import ASSISTANT_WEIGHT_NAMES, DonationForm, Program
 
 SPREAD_FEW = "few"
@@ -470,6 +470,29 @@ def plan_problem(
     )
     stale = set(of_form.stale(now).values_list("pk", flat=True))
     ranks = vulnerability_ranks()
+    candidates, left_out, need_per_household = _candidates(
+        request, rows, stale=stale, ranks=ranks, now=now
+    )
+    received = _received_by_area(of_form, {c.area_id for c in candidates})
+    _static_parts_score(request, weights, candidates, received)
+    return Problem(
+        request=request,
+        weights=weights,
+        candidates=candidates,
+        left_out=left_out,
+        need_per_household=need_per_household,
+    )
+
+
+def _candidates(
+    request: AssistantRequest,
+    rows,
+    *,
+    stale: set[int],
+    ranks: VulnerabilityRanks,
+    now: datetime.datetime,
+) -> tuple[list[Candidate], dict[str, int], float]:
+    """The candidates among the rows, the others counted by reason, and the need per household."""
     unit_costs: dict = {}
     left_out = {"stale": 0, "not_residential": 0, "out_of_range": 0, "no_value": 0}
     candidates: list[Candidate] = []
@@ -490,37 +513,20 @@ def plan_problem(
         households,
         assessed_at,
     ) in rows:
-        if not residential:
-            left_out["not_residential"] += 1
-            continue
-        if pk in stale:
-            left_out["stale"] += 1
+        if not residential or pk in stale:
+            left_out["not_residential" if not residential else "stale"] += 1
             continue
         needed_total += needed
         households_total += households or needed
-        point = (
-            (site_lon, site_lat)
-            if site_lon is not None
-            else (area_lon, area_lat)
-            if area_lon is not None
-            else None
-        )
-        km = None
-        if request.start is not None:
-            km = distance_km(request.start, point) if point else None
-            if request.max_km is not None and (km is None or km > request.max_km):
-                left_out["out_of_range"] += 1
-                continue
-        unit_cost = 1
-        if request.budget_idr is not None:
-            if unit_value not in unit_costs:
-                # Need.estimate_value_idr is the one rule (the need's value, else the form's).
-                estimate = Need(unit_value_idr=unit_value, donation_form=form).estimate_value_idr(1)
-                unit_costs[unit_value] = estimate or 0
-            unit_cost = unit_costs[unit_value]
-            if unit_cost <= 0:
-                left_out["no_value"] += 1
-                continue
+        point = _need_point(area_lon, area_lat, site_lon, site_lat)
+        km, out_of_range = _reach(request, point)
+        if out_of_range:
+            left_out["out_of_range"] += 1
+            continue
+        unit_cost = _unit_cost(request, unit_value, unit_costs)
+        if unit_cost <= 0:
+            left_out["no_value"] += 1
+            continue
         candidates.append(
             Candidate(
                 need_id=pk,
@@ -537,7 +543,55 @@ def plan_problem(
                 assessed_days=max(0, (now - assessed_at).days),
             )
         )
-    received = _received_by_area(of_form, {c.area_id for c in candidates})
+    need_per_household = (needed_total / households_total) if households_total else 1.0
+    return candidates, left_out, need_per_household
+
+
+def _need_point(area_lon, area_lat, site_lon, site_lat) -> tuple[float, float] | None:
+    """Where a need is: its institution's point, else its area's label point, else None."""
+    return (
+        (site_lon, site_lat)
+        if site_lon is not None
+        else (area_lon, area_lat)
+        if area_lon is not None
+        else None
+    )
+
+
+def _reach(
+    request: AssistantRequest, point: tuple[float, float] | None
+) -> tuple[float | None, bool]:
+    """The distance from the request's start to a point (None without a start or a point),
+    and whether that is beyond the request's range."""
+    km = None
+    if request.start is not None:
+        km = distance_km(request.start, point) if point else None
+        if request.max_km is not None and (km is None or km > request.max_km):
+            return km, True
+    return km, False
+
+
+def _unit_cost(request: AssistantRequest, unit_value, unit_costs: dict) -> int:
+    """What one unit costs: 1, or under a budget its estimated value in IDR (0 for none),
+    remembered in `unit_costs` by the need's unit value."""
+    if request.budget_idr is None:
+        return 1
+    if unit_value not in unit_costs:
+        form = request.donation_form
+        # Need.estimate_value_idr is the one rule (the need's value, else the form's).
+        estimate = Need(unit_value_idr=unit_value, donation_form=form).estimate_value_idr(1)
+        unit_costs[unit_value] = estimate or 0
+    return unit_costs[unit_value]
+
+
+def _static_parts_score(
+    request: AssistantRequest,
+    weights: Weights,
+    candidates: list[Candidate],
+    received: dict[int, tuple[int, int]],
+) -> None:
+    """Set each candidate's area totals and the parts of its score that stay as the plan
+    adds units, with their weighted sum."""
     for c in candidates:
         c.area_received, area_households = received.get(c.area_id, (0, 0))
         c.area_households = max(1, area_households)
@@ -548,13 +602,6 @@ def plan_problem(
             "proximity": _proximity(c.distance_km, request.max_km),
         }
         c.static_score = sum(getattr(weights, name) * value for name, value in c.static.items())
-    return Problem(
-        request=request,
-        weights=weights,
-        candidates=candidates,
-        left_out=left_out,
-        need_per_household=(needed_total / households_total) if households_total else 1.0,
-    )
 
 
 def _proximity(km: float | None, max_km: float | None) -> float:

@@ -139,26 +139,8 @@ def delivery_record(
         with transaction.atomic():
             commitment = _lock(commitment_id)
             roles = commitment_roles(actor, commitment)
-            if not roles & record_delivery_roles(commitment):
-                raise TransitionRefused(
-                    _("You may not do this for this commitment."), forbidden=True
-                )
-            if commitment.status not in (Status.COMMITTED, Status.DELIVERED):
-                raise TransitionRefused(
-                    _("Deliveries are recorded for confirmed commitments only.")
-                )
-            if quantity < 1:
-                raise TransitionRefused(_("Deliver at least 1."))
-            if delivered_on > timezone.localdate():
-                raise TransitionRefused(_("The delivery date cannot be in the future."))
-            added = Commitment.objects.filter(
-                pk=commitment.pk, quantity_delivered__lte=F("quantity") - quantity
-            ).update(quantity_delivered=F("quantity_delivered") + quantity)
-            if added != 1:
-                raise TransitionRefused(
-                    _("Only %(left)s are left to deliver for this commitment.")
-                    % {"left": commitment.quantity_left}
-                )
+            _check_delivery(commitment, roles, quantity=quantity, delivered_on=delivered_on)
+            _quantity_delivered_add(commitment, quantity)
             delivery = Delivery.objects.create(
                 commitment=commitment,
                 quantity=quantity,
@@ -168,41 +150,87 @@ def delivery_record(
                 note=note,
                 recorded_by=actor,
             )
-            for proof in proofs:
-                saved.append(
-                    DeliveryProof.objects.create(
-                        delivery=delivery,
-                        file=proof.as_file(),
-                        kind=proof.kind,
-                        content_type=proof.content_type,
-                        size_bytes=len(proof.content),
-                    )
-                )
+            _proofs_save(delivery, proofs, saved)
             role = _acting_role(roles, record_delivery_roles(commitment))
-            if commitment.status == Status.COMMITTED:
-                _move(
-                    commitment,
-                    Status.COMMITTED,
-                    Status.DELIVERED,
-                    actor=actor,
-                    role=role,
-                    reason=_("Delivered %(quantity)s") % {"quantity": quantity},
-                )
-            else:
-                event_record(
-                    commitment=commitment,
-                    actor=actor,
-                    actor_role=role,
-                    from_status=Status.DELIVERED,
-                    to_status=Status.DELIVERED,
-                    reason=_("Delivered %(quantity)s more") % {"quantity": quantity},
-                )
+            _delivery_event(commitment, actor=actor, role=role, quantity=quantity)
             notify_delivery(commitment, quantity)
     except Exception:
         for proof in saved:  # files are not transactional: remove what this attempt wrote
             proof.file.storage.delete(proof.file.name)
         raise
     return delivery
+
+
+def _check_delivery(
+    commitment: Commitment, roles: set[str], *, quantity: int, delivered_on: datetime.date
+) -> None:
+    """Refuse an actor who may not record deliveries, a commitment not confirmed, a
+    quantity below 1 or a date in the future."""
+    if not roles & record_delivery_roles(commitment):
+        raise TransitionRefused(_("You may not do this for this commitment."), forbidden=True)
+    if commitment.status not in (Status.COMMITTED, Status.DELIVERED):
+        raise TransitionRefused(_("Deliveries are recorded for confirmed commitments only."))
+    if quantity < 1:
+        raise TransitionRefused(_("Deliver at least 1."))
+    refusal = delivered_on_refusal(delivered_on, timezone.localdate())
+    if refusal:
+        raise TransitionRefused(refusal)
+
+
+def delivered_on_refusal(delivered_on: datetime.date, today: datetime.date) -> str | None:
+    """Why a delivery may not be recorded as made on `delivered_on` (the form, the API and
+    delivery_record ask here); None if it may."""
+    if delivered_on > today:
+        return _("The delivery date cannot be in the future.")
+    return None
+
+
+def _quantity_delivered_add(commitment: Commitment, quantity: int) -> None:
+    """Add the quantity to the commitment's delivered one, refused beyond what is left."""
+    added = Commitment.objects.filter(
+        pk=commitment.pk, quantity_delivered__lte=F("quantity") - quantity
+    ).update(quantity_delivered=F("quantity_delivered") + quantity)
+    if added != 1:
+        raise TransitionRefused(
+            _("Only %(left)s are left to deliver for this commitment.")
+            % {"left": commitment.quantity_left}
+        )
+
+
+def _proofs_save(delivery: Delivery, proofs: list[CleanUpload], saved: list[DeliveryProof]) -> None:
+    """Store the delivery's proof files, adding each one saved to `saved`."""
+    for proof in proofs:
+        saved.append(
+            DeliveryProof.objects.create(
+                delivery=delivery,
+                file=proof.as_file(),
+                kind=proof.kind,
+                content_type=proof.content_type,
+                size_bytes=len(proof.content),
+            )
+        )
+
+
+def _delivery_event(commitment: Commitment, *, actor, role: str, quantity: int) -> None:
+    """Move a committed commitment to delivered, or record another delivery of a delivered one."""
+    if commitment.status == Status.COMMITTED:
+        _move(
+            commitment,
+            Status.COMMITTED,
+            Status.DELIVERED,
+            actor=actor,
+            role=role,
+            reason=_("Delivered %(quantity)s") % {"quantity": quantity},
+        )
+    else:
+        event_record(
+            commitment=commitment,
+            actor=actor,
+            actor_role=role,
+            from_status=Status.DELIVERED,
+            to_status=Status.DELIVERED,
+            reason=_("Delivered %(quantity)s more") % {"quantity": quantity},
+        )
 
 
 def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
@@ -304,4 +332,4 @@ def collaborator_totals_after_commit(commitment: Commitment) -> None:
     """After commit, refresh the figures of the commitment's collaborator (its program and
     donation form figures follow from the summary job that summaries_touch enqueues)."""
     collaborator_id = commitment.collaborator_id
-    job_after_commit(REFRESH_COLLABORATOR_TOTALS, collaborator_id)
+    job_after_commit(REFRESH_COLLABORATOR_TOTALS, (collaborator_id,))  # the task takes a list

@@ -1,6 +1,6 @@
 """Bulk import of needs: upload -> check (a preview of every row's problems and of what
 would be created) -> confirm -> apply, all rows in one transaction, with the
-same scope, rules and history as commitments.needs.need_create for a need added by hand.
+same scope, rules and history as commitments.needs.upkeep.need_create for a need added by hand.
 
 Rows are written in bulk (_needs_create_many), with the same rows and history as
 need_create writes one by one.
@@ -74,6 +74,9 @@ PROBLEM_MESSAGES = {
     "bad_priority": gettext_lazy("%(value)s is not a priority: use 1, 2 or 3 (high, medium, low)."),
     "bad_date": gettext_lazy("%(value)s is not a date: use YYYY-MM-DD or DD/MM/YYYY."),
     "past_date": gettext_lazy("%(value)s is in the past."),
+    "too_far_date": gettext_lazy(
+        "%(value)s is more than two years ahead: a need is assessed for two years at most."
+    ),
     "too_long": gettext_lazy("The note is longer than 5,000 characters."),
     "duplicate_in_file": gettext_lazy(
         "The same area, institution and donation form as row %(other)s."
@@ -290,92 +293,17 @@ def _check(table: Table, actor, progress: Callable[[int], None] | None = None) -
 def _check_row(row: int, cells: dict, checked: Checked, *, known, scopes, today) -> dict | None:
     """The need_create arguments of one row, or None after adding its problems."""
     before = len(checked.problems)
-
-    def number(key: str, *, required: bool, positive: bool) -> int | None:
-        raw = cells.get(key, "")
-        if raw == "":
-            if required:
-                checked.add(row, key, "required")
-            return None
-        value = _whole(raw)
-        if value is None:
-            checked.add(row, key, "not_whole_number", raw)
-        elif positive and value <= 0:
-            checked.add(row, key, "not_positive", raw)
-        elif value < 0:
-            checked.add(row, key, "negative", raw)
-        elif value > INTEGER_MAX:
-            checked.add(row, key, "too_large", raw)
-        else:
-            return value
-        return None
-
-    place_ok = False  # an area that may hold needs at all: only then is scope asked
-    area_code = str(cells.get("area_code", ""))
-    area = known.areas.get(area_code)
-    if not area_code:
-        checked.add(row, "area_code", "required")
-    elif area is None:
-        checked.add(row, "area_code", "unknown_area", area_code)
-    elif area.level not in (Area.Level.RW, Area.Level.KELURAHAN):
-        checked.add(row, "area_code", "area_level", area_code, level=area.level)
-    elif not area.is_residential:
-        checked.add(row, "area_code", "not_residential", area_code)
-    else:
-        place_ok = True
-
-    site = None
-    if cells.get("site", "") != "":
-        site = known.sites.get(_whole(cells["site"]))
-        if site is None:
-            checked.add(row, "site", "unknown_site", cells["site"])
-        elif area is not None and site.area_id != area.pk:
-            checked.add(row, "site", "site_elsewhere", cells["site"])
-
-    program_slug = str(cells.get("program", "")).lower()
-    program = known.programs.get(program_slug)
-    if not program_slug:
-        checked.add(row, "program", "required")
-    elif program is None:
-        checked.add(row, "program", "unknown_program", cells["program"])
-
-    form_slug = str(cells.get("donation_form", "")).lower()
-    form = known.forms.get((program.pk, form_slug)) if program else None
-    if not form_slug:
-        checked.add(row, "donation_form", "required")
-    elif form_slug not in known.form_programs:
-        checked.add(row, "donation_form", "unknown_form", cells["donation_form"])
-    elif program is not None and form is None:
-        checked.add(
-            row, "donation_form", "form_of_other_program", cells["donation_form"],
-            other=", ".join(known.form_programs[form_slug]),
-        )  # fmt: skip
-
+    area, area_code, place_ok = _row_area(row, cells, checked, known)
+    site = _row_site(row, cells, checked, known, area)
+    program, form = _row_program_and_form(row, cells, checked, known)
     if place_ok and program is not None and not scopes.may_keep_need(area, site, program):
         checked.add(row, "area_code", "out_of_scope", area_code)
 
-    quantity = number("quantity", required=True, positive=True)
-    households = number("households", required=False, positive=False)
-    persons = number("persons", required=False, positive=False)
-
-    priority = Need.Priority.MEDIUM
-    raw_priority = cells.get("priority", "")
-    if raw_priority != "":
-        priority = _whole(raw_priority) or PRIORITY_WORDS.get(str(raw_priority).lower())
-        if priority not in Need.Priority.values:
-            checked.add(row, "priority", "bad_priority", raw_priority)
-
-    valid_until = None
-    raw_date = cells.get("valid_until", "")
-    if raw_date == "":
-        checked.add(row, "valid_until", "required")
-    else:
-        valid_until = _date(raw_date)
-        if valid_until is None:
-            checked.add(row, "valid_until", "bad_date", raw_date)
-        elif valid_until < today:
-            checked.add(row, "valid_until", "past_date", valid_until.isoformat())
-
+    quantity = _row_number(row, cells, checked, "quantity", required=True, positive=True)
+    households = _row_number(row, cells, checked, "households", required=False, positive=False)
+    persons = _row_number(row, cells, checked, "persons", required=False, positive=False)
+    priority = _row_priority(row, cells, checked)
+    valid_until = _row_valid_until(row, cells, checked, today)
     note = str(cells.get("note", ""))
     if len(note) > NOTE_MAX:
         checked.add(row, "note", "too_long")
@@ -394,6 +322,117 @@ def _check_row(row: int, cells: dict, checked: Checked, *, known, scopes, today)
         "valid_until": valid_until,
         "description": note,
     }
+
+
+def _row_area(row: int, cells: dict, checked: Checked, known) -> tuple[Area | None, str, bool]:
+    """The row's area, its code, and whether it may hold needs at all (only then is scope
+    asked), after adding the area's problems."""
+    place_ok = False
+    area_code = str(cells.get("area_code", ""))
+    area = known.areas.get(area_code)
+    if not area_code:
+        checked.add(row, "area_code", "required")
+    elif area is None:
+        checked.add(row, "area_code", "unknown_area", area_code)
+    elif area.level not in (Area.Level.RW, Area.Level.KELURAHAN):
+        checked.add(row, "area_code", "area_level", area_code, level=area.level)
+    elif not area.is_residential:
+        checked.add(row, "area_code", "not_residential", area_code)
+    else:
+        place_ok = True
+    return area, area_code, place_ok
+
+
+def _row_site(row: int, cells: dict, checked: Checked, known, area: Area | None) -> Site | None:
+    """The row's institution, if it names one, after adding its problems."""
+    site = None
+    if cells.get("site", "") != "":
+        site = known.sites.get(_whole(cells["site"]))
+        if site is None:
+            checked.add(row, "site", "unknown_site", cells["site"])
+        elif area is not None and site.area_id != area.pk:
+            checked.add(row, "site", "site_elsewhere", cells["site"])
+    return site
+
+
+def _row_program_and_form(
+    row: int, cells: dict, checked: Checked, known
+) -> tuple[Program | None, DonationForm | None]:
+    """The row's program and donation form, after adding their problems."""
+    program_slug = str(cells.get("program", "")).lower()
+    program = known.programs.get(program_slug)
+    if not program_slug:
+        checked.add(row, "program", "required")
+    elif program is None:
+        checked.add(row, "program", "unknown_program", cells["program"])
+
+    form_slug = str(cells.get("donation_form", "")).lower()
+    form = known.forms.get((program.pk, form_slug)) if program else None
+    if not form_slug:
+        checked.add(row, "donation_form", "required")
+    elif form_slug not in known.form_programs:
+        checked.add(row, "donation_form", "unknown_form", cells["donation_form"])
+    elif program is not None and form is None:
+        checked.add(
+            row, "donation_form", "form_of_other_program", cells["donation_form"],
+            other=", ".join(known.form_programs[form_slug]),
+        )  # fmt: skip
+    return program, form
+
+
+def _row_number(
+    row: int, cells: dict, checked: Checked, key: str, *, required: bool, positive: bool
+) -> int | None:
+    """A whole-number cell, or None after adding its problem (or when it is empty)."""
+    raw = cells.get(key, "")
+    if raw == "":
+        if required:
+            checked.add(row, key, "required")
+        return None
+    value = _whole(raw)
+    if value is None:
+        checked.add(row, key, "not_whole_number", raw)
+    elif positive and value <= 0:
+        checked.add(row, key, "not_positive", raw)
+    elif value < 0:
+        checked.add(row, key, "negative", raw)
+    elif value > INTEGER_MAX:
+        checked.add(row, key, "too_large", raw)
+    else:
+        return value
+    return None
+
+
+def _row_priority(row: int, cells: dict, checked: Checked):
+    """The row's priority (medium when empty), after adding its problem."""
+    priority = Need.Priority.MEDIUM
+    raw_priority = cells.get("priority", "")
+    if raw_priority != "":
+        priority = _whole(raw_priority) or PRIORITY_WORDS.get(str(raw_priority).lower())
+        if priority not in Need.Priority.values:
+            checked.add(row, "priority", "bad_priority", raw_priority)
+    return priority
+
+
+def _row_valid_until(
+    row: int, cells: dict, checked: Checked, today: datetime.date
+) -> datetime.date | None:
+    """The row's validity date, after adding its problems (required, a date, within the
+    validity Need allows)."""
+    valid_until = None
+    raw_date = cells.get("valid_until", "")
+    if raw_date == "":
+        checked.add(row, "valid_until", "required")
+    else:
+        valid_until = _date(raw_date)
+        if valid_until is None:
+            checked.add(row, "valid_until", "bad_date", raw_date)
+        else:
+            problem = Need.valid_until_problem(valid_until, today)
+            if problem is not None:
+                code = {"past": "past_date", "too_far": "too_far_date"}[problem]
+                checked.add(row, "valid_until", code, valid_until.isoformat())
+    return valid_until
 
 
 # --- the jobs -------------------------------------------------------------------------

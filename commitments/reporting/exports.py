@@ -2,7 +2,7 @@
 HXL-tagged CSV, XLSX (with the filtered figures beside them) or IATI-style JSON.
 
 A user asks (`export_request`, checked against the dashboard's rules in
-commitments.dashboard), a Celery job writes the file (`export_build`), and only the
+commitments.reporting.dashboard), a Celery job writes the file (`export_build`), and only the
 requester (or an administrator) downloads it (`export_may_download`). Rights are checked
 three times: when asked, when built, when downloaded; the programs a file covers are kept
 in `Export.filters["programs"]` so that a lead who has since lost a program cannot fetch it.
@@ -44,7 +44,15 @@ from programs.models import Program
 
 from ..figures.summaries import JAKARTA
 from ..jobs import BUILD_EXPORT, job_request
-from ..models import CONFIRMED_STATUSES, Commitment, CommitmentEvent, Delivery, Export, Status
+from ..models import (
+    CONFIRMED_STATUSES,
+    Commitment,
+    CommitmentEvent,
+    Delivery,
+    Export,
+    Status,
+    figure_sums,
+)
 from .dashboard import DashboardFilter, DashboardFilterForm, dashboard_filter, dashboard_programs
 
 logger = logging.getLogger(__name__)
@@ -386,11 +394,21 @@ def figure_sheets(flt: DashboardFilter) -> list[tuple[str, list[str], list[list]
         "households": Sum("households"),
         "persons": Sum("persons"),
     }
+    return [
+        _sheet_by_form(summaries, sums),
+        _sheet_by_kota(summaries, sums),
+        _sheet_by_month(summaries),
+    ]
+
+
+def _numbers(entry: dict, measures: list[str]) -> list[int]:
+    """An entry's measures as whole numbers (0 for none)."""
+    return [int(entry[name] or 0) for name in measures]
+
+
+def _sheet_by_form(summaries, sums: dict) -> tuple[str, list[str], list[list]]:
+    """The figures per program and donation form, in their display order."""
     measures = list(sums)
-
-    def numbers(entry: dict) -> list[int]:
-        return [int(entry[name] or 0) for name in measures]
-
     by_form = (
         summaries.values(
             "program__slug",
@@ -407,53 +425,47 @@ def figure_sheets(flt: DashboardFilter) -> list[tuple[str, list[str], list[list]
             "donation_form__slug",
         )
     )
-    by_kota = summaries.values("kota__code", "kota__name").annotate(**sums).order_by("kota__code")
-    by_month = (
-        summaries.values("month", "status")
-        .annotate(
-            commitments=Sum("count"),
-            quantity=Sum("quantity"),
-            value_idr=Sum("value_idr"),
-            households=Sum("households"),
-            persons=Sum("persons"),
-        )
-        .order_by("month", "status")
+    return (
+        "By donation form",
+        ["program_code", "program", "donation_form_code", "donation_form", "unit", *measures],
+        [
+            [
+                e["program__slug"],
+                e["program__name_id"],
+                e["donation_form__slug"],
+                e["donation_form__name_id"],
+                e["donation_form__unit"],
+                *_numbers(e, measures),
+            ]
+            for e in by_form
+        ],
     )
-    month_measures = ["commitments", "quantity", "value_idr", "households", "persons"]
-    return [
-        (
-            "By donation form",
-            ["program_code", "program", "donation_form_code", "donation_form", "unit", *measures],
-            [
-                [
-                    e["program__slug"],
-                    e["program__name_id"],
-                    e["donation_form__slug"],
-                    e["donation_form__name_id"],
-                    e["donation_form__unit"],
-                    *numbers(e),
-                ]
-                for e in by_form
-            ],
-        ),
-        (
-            "By kota",
-            ["kota_code", "kota", *measures],
-            [[e["kota__code"] or "", e["kota__name"] or "", *numbers(e)] for e in by_kota],
-        ),
-        (
-            "By month and state",
-            ["month", "status", *month_measures],
-            [
-                [
-                    e["month"].strftime("%Y-%m"),
-                    e["status"],
-                    *[int(e[m] or 0) for m in month_measures],
-                ]
-                for e in by_month
-            ],
-        ),
-    ]
+
+
+def _sheet_by_kota(summaries, sums: dict) -> tuple[str, list[str], list[list]]:
+    """The figures per kota, by code."""
+    measures = list(sums)
+    by_kota = summaries.values("kota__code", "kota__name").annotate(**sums).order_by("kota__code")
+    return (
+        "By kota",
+        ["kota_code", "kota", *measures],
+        [[e["kota__code"] or "", e["kota__name"] or "", *_numbers(e, measures)] for e in by_kota],
+    )
+
+
+def _sheet_by_month(summaries) -> tuple[str, list[str], list[list]]:
+    """The figures per month and commitment state."""
+    month_measures = list(figure_sums())  # commitments, quantity, value, households, persons
+    by_month = summaries.figures_by("month", "status").order_by("month", "status")
+    headers = ["commitments", "quantity", "value_idr", "households", "persons"]
+    return (
+        "By month and state",
+        ["month", "status", *headers],
+        [
+            [e["month"].strftime("%Y-%m"), e["status"], *_numbers(e, month_measures)]
+            for e in by_month
+        ],
+    )
 
 
 def _write_xlsx(out, flt: DashboardFilter, progress) -> None:

@@ -19,6 +19,7 @@ from programs.units import quantity_with_unit
 from ..assistant.plans import MAX_LINES_SENT, MAX_PLAN_LINES
 from ..lifecycle.offline import MADE_WITHIN_DAYS, TARGET_LEVELS, made_on_refusal
 from ..lifecycle.pledges import planned_delivery_refusal
+from ..lifecycle.transitions import delivered_on_refusal
 from ..lifecycle.uploads import clean_upload
 
 
@@ -203,8 +204,9 @@ class DeliveryForm(forms.Form):
 
     def clean_delivered_on(self):
         value = self.cleaned_data["delivered_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("The delivery date cannot be in the future."))
+        refusal = delivered_on_refusal(value, timezone.localdate())
+        if refusal:
+            raise ValidationError(refusal)
         return value
 
 
