@@ -1,18 +1,31 @@
-"""Aggregation at scale on PostgreSQL: the full summary rebuild against a raw GROUP BY, a
-pledge at 10k and at 1M commitments, and the program dashboard from the summaries against
-the same figures computed live.
+"""Aggregation at scale on PostgreSQL, measured on the paths users and the nightly job meet.
 
     .venv/bin/python bench/aggregation.py [--rows 1000000] [--small 10000] [--keep]
 
 Creates its own database on postgres://postgres@127.0.0.1:5432 (BENCH_POSTGRES), loads the
 programs and the Jakarta areas, and generates collaborators, needs, commitments and
-deliveries with set-based SQL. Celery runs eagerly, as under `make run`, so a pledge
-includes its summary recompute. The rebuild (as the nightly job runs it) and the raw GROUP
-BY may both use the database's own parallel plans. Timings of the rebuild and the raw GROUP
-BY are the best of --repeat warm runs; pledge and dashboard timings are medians. Progress
-goes to stderr; stdout ends with one line:
-rows=... full_rebuild_s=... raw_group_by_s=... ratio=... pledge_ms_10k=... pledge_ms_1m=...
-dashboard_ms=... dashboard_live_ms=... speedup=...
+deliveries with set-based SQL; one collaborator holds 1% of the commitments and an
+unverified one about 0.5%. Celery runs eagerly and the cache is local memory, as under
+`make run`, so a pledge includes its summary recompute. Progress goes to stderr; stdout
+ends with one line:
+
+rows= rows_written= repair0_ratio= repair1pct_ratio= bulk_reload_ratio=
+dashboard_uncached_p50_ms= dashboard_uncached_p95_ms= dashboard_cold_p50_ms= live_speedup=
+pledge_busiest_ratio= pledge_unverified_ratio=
+
+- repair0 / repair1pct / bulk_reload: the nightly rebuild with nothing to repair, with 1% of
+  the summary rows wrong, and into an empty table (the bulk reload), each over the raw
+  GROUP BY (the same figures, nothing written) measured right after it: the median of
+  --repeat pairs. rows_written: what each of the three rebuilds wrote, in that order.
+- dashboard_*: the program dashboard for its lead through the test client (server time,
+  page rendered in full): uncached (every cache cleared before each request, so the
+  figures are read from the summary tables every time) p50 and p95, and cold right after
+  a pledge in the program (its figures version moved). live_speedup: a live set-based
+  query for the same figures (one GROUP BY of the program's commitments with deliveries
+  pre-aggregated and joined) over the dashboard's own figures computed from the summary
+  tables (dashboard_data, uncached: like against like, neither side renders a page).
+- pledge_*_ratio: the median pledge at --rows over the median at --small, by the busiest
+  collaborator and by the unverified one (its hoarding limits checked on every pledge).
 """
 
 from __future__ import annotations
@@ -42,6 +55,10 @@ STATUS_SHARES = [
     ("expired", 0.07),
 ]
 OFFLINE_SHARE = 0.15
+# The busiest collaborator holds 1% of all commitments (10,000 at 1M), a busy unverified one
+# about 0.5%: pledges are timed for them.
+BUSIEST_SHARE = 0.01
+BUSY_UNVERIFIED_SHARE = 0.005
 NEEDS_PER_RW = 3
 
 
@@ -130,8 +147,9 @@ def needs_generate() -> None:
 
 def commitments_generate(first: int, last: int) -> None:
     """Commitments numbered first..last against the bench needs (busier needs more often),
-    over the last two years, in every state and both channels; one confirmed delivery
-    (or, for a tenth, two) for delivered and completed ones."""
+    over the last two years, in every state and both channels, BUSIEST_SHARE of them by
+    one collaborator and about BUSY_UNVERIFIED_SHARE by an unverified one; one confirmed
+    delivery (or, for a tenth, two) for delivered and completed ones."""
     bounds, total = [], 0.0
     for status, share in STATUS_SHARES:
         total += share
@@ -155,7 +173,9 @@ def commitments_generate(first: int, last: int) -> None:
                 random() AS s, random() AS ch,
                 1 + floor(power(random(), 3) * 200)::int AS quantity,
                 now() - random() * interval '730 days' AS at,
-                %s + floor(random() * (%s - %s + 1))::bigint AS collaborator_id
+                CASE WHEN random() < %s THEN %s
+                    WHEN random() < %s THEN %s + 6
+                    ELSE %s + floor(random() * (%s - %s + 1))::bigint END AS collaborator_id
             FROM generate_series(%s, %s) g
         )
         INSERT INTO commitments_commitment (
@@ -178,7 +198,7 @@ def commitments_generate(first: int, last: int) -> None:
             FROM r JOIN needs ON needs.n = r.n
         ) c
         """,
-        [low, high, low, first, last],
+        [BUSIEST_SHARE, low, BUSY_UNVERIFIED_SHARE, low, low, high, low, first, last],
     )
     # Delivered: recorded, half of them confirmed; completed: confirmed.
     execute(
@@ -270,58 +290,96 @@ def timed(work) -> tuple[float, object]:
 
 
 class Pledger:
-    """A verified collaborator's member pledging 1 unit at a time to one large need."""
+    """A member of one collaborator pledging 1 unit at a time to one large need of the
+    program: the busiest verified collaborator, or a busy unverified one (whose pledges go
+    through the hoarding limits, lifted far enough here to never refuse: the work of
+    checking them is the same)."""
 
-    def __init__(self) -> None:
+    def __init__(self, collaborator, program) -> None:
         from django.contrib.auth import get_user_model
 
-        from collaborators.models import Collaborator, Membership
+        from collaborators.models import Membership
         from locations.models import Facilitator, Need
 
         self.need = (
-            Need.objects.filter(description="bench", area__level="rw")
+            Need.objects.filter(description="bench", area__level="rw", program=program)
             .select_related("area", "program", "donation_form", "site")
             .order_by("pk")
             .first()
         )
-        # The busiest collaborator (it holds its share of every generated commitment).
-        self.collaborator = Collaborator.objects.filter(verification_status="verified").first()
-        User = get_user_model()
-        self.user = User.objects.create_user("pledger@bench.example", "pledger@bench.example")
-        Membership.objects.create(user=self.user, collaborator=self.collaborator, role="owner")
-        facilitator = User.objects.create_user("rw@bench.example", "rw@bench.example")
+        self.collaborator = collaborator
+        email = f"pledger-{collaborator.pk}@bench.example"
+        self.user = get_user_model().objects.create_user(email, email)
+        Membership.objects.create(user=self.user, collaborator=collaborator, role="owner")
+        facilitator = f"rw-{collaborator.pk}@bench.example"
+        facilitator = get_user_model().objects.create_user(facilitator, facilitator)
         Facilitator.objects.create(user=facilitator, area=self.need.area)
 
-    def median_ms(self, count: int) -> float:
+    def pledge(self) -> None:
         from commitments.lifecycle.pledges import commitment_pledge
 
-        timings = []
-        for _ in range(count + 3):  # the first few warm the caches
-            started = time.perf_counter()
-            result = commitment_pledge(
-                user=self.user,
-                collaborator=self.collaborator,
-                need=self.need,
-                quantity=1,
-                idempotency_key=uuid.uuid4().hex,
-            )
-            timings.append(time.perf_counter() - started)
-            assert result.created
-        return statistics.median(timings[3:]) * 1000
+        result = commitment_pledge(
+            user=self.user,
+            collaborator=self.collaborator,
+            need=self.need,
+            quantity=1,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        assert result.created
+
+    def median_ms(self, count: int) -> float:
+        return _percentiles_ms(count, self.pledge, warm=3)[0]
 
 
-def dashboard_measure(repeat: int) -> tuple[float, float]:
-    """Median server time of the program dashboard page for its lead, and of the same
-    figures computed live from the commitments."""
+def pledgers(program) -> tuple[Pledger, Pledger]:
+    """The busiest verified collaborator and the busiest unverified one, each pledging in
+    `program` (whose limits for unverified collaborators are lifted, see Pledger)."""
+    from collaborators.models import Collaborator
+    from commitments.models import Commitment
+    from programs.models import Program
+
+    Program.objects.filter(pk=program.pk).update(
+        unverified_pledges_per_hour=30000,
+        unverified_max_share_percent=100,
+        unverified_max_open_value_idr=10**13,
+    )
+    ids = busy_collaborator_ids()
+    busiest, unverified = (Collaborator.objects.get(pk=pk) for pk in ids)
+    assert unverified.verification_status == "unverified"
+    for collaborator in (busiest, unverified):
+        held = Commitment.objects.filter(collaborator=collaborator).count()
+        progress(f"{collaborator.name} ({collaborator.verification_status}) holds {held}")
+    return Pledger(busiest, program), Pledger(unverified, program)
+
+
+def busy_collaborator_ids() -> tuple[int, int]:
+    """The collaborators commitments_generate gives BUSIEST_SHARE and BUSY_UNVERIFIED_SHARE."""
+    low = scalar("SELECT min(id) FROM collaborators_collaborator")
+    return low, low + 6  # generated number 1 is verified, number 7 unverified
+
+
+def dashboard_program():
+    from programs.models import Program
+
+    return max(Program.objects.all(), key=lambda p: p.commitments.count())
+
+
+def dashboard_measure(program, pledger: Pledger, repeat: int) -> dict:
+    """The program dashboard page for its lead, server time over the test client:
+    uncached (every cache cleared before each request: the figures are computed from the
+    summary tables each time) and cold after a pledge in the program (which moves the
+    program's figures version); and the dashboard's figures computed from the summary
+    tables against the same figures computed live by one set-based query over the
+    program's commitments (like against like: both compute figures, neither renders)."""
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.test import Client
     from django.urls import reverse
 
     from collaborators.roles import scopes_for
     from commitments.reporting.dashboard import dashboard_data, dashboard_filter
-    from programs.models import Program, ProgramLead
+    from programs.models import ProgramLead
 
-    program = max(Program.objects.all(), key=lambda p: p.commitments.count())
     lead = get_user_model().objects.create_user("lead@bench.example", "lead@bench.example")
     ProgramLead.objects.create(program=program, user=lead)
     client = Client()
@@ -333,31 +391,118 @@ def dashboard_measure(repeat: int) -> tuple[float, float]:
         assert response.status_code == 200, response.status_code
         response.content  # noqa: B018 - rendered in full
 
-    def live() -> None:
-        scope, form = dashboard_filter(scopes_for(lead), {}, program=program)
-        data = dashboard_data(scope, live=True)
-        repr(data)  # evaluate whatever it left lazy
+    def uncached() -> None:
+        cache.clear()
+        page()
 
-    return _median_ms(repeat, page), _median_ms(repeat, live)
+    def after_pledge() -> float:
+        pledger.pledge()
+        started = time.perf_counter()
+        page()
+        return time.perf_counter() - started
+
+    def figures() -> None:
+        scope, _form = dashboard_filter(scopes_for(lead), {}, program=program)
+        repr(dashboard_data(scope))  # from the summary tables, nothing cached
+
+    cold = sorted(after_pledge() for _ in range(repeat))
+    return {
+        "uncached": _percentiles_ms(repeat, uncached),
+        "cold_p50": statistics.median(cold) * 1000,
+        "figures": _percentiles_ms(max(3, repeat // 4), figures),
+        "live": _percentiles_ms(max(3, repeat // 4), lambda: live_figures(program.pk)),
+    }
 
 
-def _median_ms(repeat: int, work) -> float:
-    work()  # warm
+def live_figures(program_id: int) -> list:
+    """Every figure the dashboard shows for a program (by donation form, month, kecamatan,
+    kota and state) computed live: one GROUP BY over its commitments with the deliveries
+    pre-aggregated and joined, as the raw GROUP BY of the rebuild does."""
+    month = "CAST(date_trunc('month', c.created_at AT TIME ZONE 'Asia/Jakarta') AS date)"
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT c.donation_form_id, {month},
+                CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END,
+                CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END,
+                c.status, COUNT(*), SUM(c.quantity), SUM(c.value_idr),
+                COALESCE(SUM(d.households), 0), COALESCE(SUM(d.persons), 0)
+            FROM commitments_commitment c
+            JOIN locations_area a ON a.id = c.area_id
+            LEFT JOIN locations_area p ON p.id = a.parent_id
+            LEFT JOIN locations_area pp ON pp.id = p.parent_id
+            LEFT JOIN (
+                SELECT commitment_id, SUM(recipients_households) AS households,
+                    SUM(recipients_persons) AS persons
+                FROM commitments_delivery WHERE confirmed_at IS NOT NULL
+                GROUP BY commitment_id
+            ) d ON d.commitment_id = c.id
+            WHERE c.program_id = %s
+            GROUP BY 1, 2, 3, 4, 5
+            """,
+            [program_id],
+        )
+        return cursor.fetchall()
+
+
+def _percentiles_ms(repeat: int, work, warm: int = 1) -> tuple[float, float]:
+    """Median and 95th percentile of `work`'s wall time over `repeat` runs, in ms."""
+    for _ in range(warm):
+        work()
     timings = []
     for _ in range(repeat):
         started = time.perf_counter()
         work()
         timings.append(time.perf_counter() - started)
-    return statistics.median(timings) * 1000
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+    return statistics.median(timings) * 1000, p95 * 1000
+
+
+def rebuild_cases(repeat: int) -> dict:
+    """The nightly rebuild in its three cases, each against the raw GROUP BY measured right
+    after it (so load from elsewhere hits both alike): nothing to repair, 1% of the summary
+    rows wrong, and the bulk reload into an empty table. Each ratio is the median of its
+    pairs; rows_written is what the rebuild of each case wrote (last run)."""
+    from commitments.figures.summaries import summaries_rebuild
+
+    def corrupt_one_percent() -> None:
+        execute("UPDATE commitments_commitmentsummary SET count = count + 1 WHERE id % 100 = 0")
+
+    def empty() -> None:
+        execute("TRUNCATE commitments_commitmentsummary, commitments_commitmentrollup")
+
+    cases = {"repair0": lambda: None, "repair1pct": corrupt_one_percent, "bulk_reload": empty}
+    results = {}
+    for case, prepare in cases.items():
+        ratios, written = [], 0
+        for attempt in range(repeat):
+            prepare()
+            seconds, written = timed(summaries_rebuild)
+            raw = min(raw_group_by_s(sql, jit=jit) for sql in raw_group_by_sqls() for jit in (1, 0))
+            ratios.append(seconds / raw)
+            progress(
+                f"{case} run {attempt + 1}: rebuild {seconds:.2f} s ({written} rows written), "
+                f"raw GROUP BY {raw:.2f} s"
+            )
+        results[case] = (statistics.median(ratios), written)
+    expected = scalar(f"SELECT count(*) FROM ({raw_group_by_sqls()[1]}) raw")
+    summary_rows = scalar("SELECT count(*) FROM commitments_commitmentsummary")
+    if expected != summary_rows:
+        progress(f"MISMATCH: the raw GROUP BY has {expected} rows, the rebuild {summary_rows}")
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=10_000, help="rows for pledge_ms_10k")
+    parser.add_argument("--small", type=int, default=10_000, help="rows of the small run")
     parser.add_argument("--collaborators", type=int, default=5000)
     parser.add_argument("--pledges", type=int, default=40, help="pledges per measurement")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed query")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each rebuild case")
+    parser.add_argument("--requests", type=int, default=20, help="dashboard requests")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
@@ -373,19 +518,21 @@ def main() -> None:
             progress(f"kept database {name}")
         else:
             database_drop(name)
-    print(
-        "rows={rows} full_rebuild_s={full_rebuild_s:.2f} raw_group_by_s={raw_group_by_s:.2f} "
-        "ratio={ratio:.2f} pledge_ms_10k={pledge_ms_10k:.1f} pledge_ms_1m={pledge_ms_1m:.1f} "
-        "dashboard_ms={dashboard_ms} dashboard_live_ms={dashboard_live_ms} "
-        "speedup={speedup}".format(**results)
-    )
+    print(LINE.format(**results))
+
+
+LINE = (
+    "rows={rows} rows_written={rows_written} repair0_ratio={repair0:.2f} "
+    "repair1pct_ratio={repair1pct:.2f} bulk_reload_ratio={bulk_reload:.2f} "
+    "dashboard_uncached_p50_ms={uncached_p50:.1f} dashboard_uncached_p95_ms={uncached_p95:.1f} "
+    "dashboard_cold_p50_ms={cold_p50:.1f} live_speedup={live_speedup:.1f} "
+    "pledge_busiest_ratio={busiest_ratio:.2f} pledge_unverified_ratio={unverified_ratio:.2f}"
+)
 
 
 def run(args, name: str) -> dict:
     setup(name)
     progress("programs and Jakarta areas loaded")
-    from django.urls import NoReverseMatch
-
     from commitments.figures.summaries import summaries_rebuild
 
     collaborators_generate(args.collaborators)
@@ -394,59 +541,32 @@ def run(args, name: str) -> dict:
     commitments_generate(1, small)
     summaries_rebuild()
     progress(f"{small} commitments")
-    pledger = Pledger()
-    pledge_small = pledger.median_ms(args.pledges)
-    progress(f"pledge at {small}: {pledge_small:.1f} ms")
+    program = dashboard_program()
+    busiest, unverified = pledgers(program)
+    small_ms = [busiest.median_ms(args.pledges), unverified.median_ms(args.pledges)]
+    progress(f"pledges at {small}: busiest {small_ms[0]:.1f} ms, unverified {small_ms[1]:.1f} ms")
 
     step = 500_000
     for first in range(small + 1, args.rows + 1, step):
         commitments_generate(first, min(first + step - 1, args.rows))
         progress(f"{min(first + step - 1, args.rows)} commitments")
     rows = scalar("SELECT count(*) FROM commitments_commitment")
-
-    # Rebuild and raw GROUP BYs take turns, so load from elsewhere hits both alike.
-    rebuilds, raws = [], []
-    for attempt in range(args.repeat):
-        seconds, written = timed(summaries_rebuild)
-        rebuilds.append(seconds)
-        raws.append(
-            min(raw_group_by_s(sql, jit=jit) for sql in raw_group_by_sqls() for jit in (1, 0))
-        )
-        progress(
-            f"run {attempt + 1}: rebuild {seconds:.2f} s ({written} rows written), "
-            f"raw GROUP BY {raws[-1]:.2f} s"
-        )
-    rebuild_s, raw_s = min(rebuilds), min(raws)
-    expected = scalar(f"SELECT count(*) FROM ({raw_group_by_sqls()[1]}) raw")
-    summary_rows = scalar("SELECT count(*) FROM commitments_commitmentsummary")
-    if expected != summary_rows:
-        progress(f"MISMATCH: the raw GROUP BY has {expected} rows, the rebuild {summary_rows}")
-    progress(
-        f"best of {args.repeat}: rebuild {rebuild_s:.2f} s ({summary_rows} rows), raw {raw_s:.2f} s"
-    )
-
-    pledge_large = pledger.median_ms(args.pledges)
-    progress(f"pledge at {rows}: {pledge_large:.1f} ms")
-
-    try:
-        dashboard_ms, live_ms = dashboard_measure(max(args.repeat, 5))
-    except (ImportError, NoReverseMatch) as error:  # the dashboard is not there yet
-        progress(f"dashboard not measured: {error!r}")
-        dashboard = live = speedup = "n/a"
-    else:
-        dashboard, live = f"{dashboard_ms:.1f}", f"{live_ms:.1f}"
-        speedup = f"{live_ms / dashboard_ms:.1f}"
-        progress(f"dashboard {dashboard} ms, live {live} ms")
+    summaries_rebuild()  # as the minute's refresh would have: the first case starts right
+    cases = rebuild_cases(args.repeat)
+    large_ms = [busiest.median_ms(args.pledges), unverified.median_ms(args.pledges)]
+    progress(f"pledges at {rows}: busiest {large_ms[0]:.1f} ms, unverified {large_ms[1]:.1f} ms")
+    dashboard = dashboard_measure(program, busiest, args.requests)
+    progress(f"dashboard {dashboard}")
     return {
         "rows": rows,
-        "full_rebuild_s": rebuild_s,
-        "raw_group_by_s": raw_s,
-        "ratio": rebuild_s / raw_s,
-        "pledge_ms_10k": pledge_small,
-        "pledge_ms_1m": pledge_large,
-        "dashboard_ms": dashboard,
-        "dashboard_live_ms": live,
-        "speedup": speedup,
+        "rows_written": "/".join(str(written) for _ratio, written in cases.values()),
+        **{case: ratio for case, (ratio, _written) in cases.items()},
+        "uncached_p50": dashboard["uncached"][0],
+        "uncached_p95": dashboard["uncached"][1],
+        "cold_p50": dashboard["cold_p50"],
+        "live_speedup": dashboard["live"][0] / dashboard["figures"][0],
+        "busiest_ratio": large_ms[0] / small_ms[0],
+        "unverified_ratio": large_ms[1] / small_ms[1],
     }
 
 

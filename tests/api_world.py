@@ -13,6 +13,9 @@ Every object an endpoint can address exists twice where it matters, on each side
 a role must not cross: needs of X/P and of Y/Q, commitments of A and of B (one pledged,
 one delivered with an unconfirmed delivery), exports of the lead and of the administrator,
 notifications of member_a and of member_b.
+
+Also the helpers every API test uses: a problem-details body, the ids of a list, a pledge
+through the API (now, or as a job for a thread), and the page where users manage tokens.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from api.models import ApiToken
@@ -57,6 +61,8 @@ ADMIN = "admin"
 SCOPED_A = "scoped_a"
 ROLES = (ANONYMOUS, MEMBER_A, MEMBER_B, FACILITATOR_X, LEAD_P, ADMIN)
 SESSION_ROLES = {FACILITATOR_X}
+
+TOKEN_PAGE = "/akun/token-api/"  # where a signed-in user creates and revokes API tokens
 
 
 @dataclass
@@ -204,3 +210,33 @@ def new_key() -> str:
 
 def today(days: int = 0) -> str:
     return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+def problem(response, status: int) -> dict:
+    """The problem-details body of an error response, checked."""
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["type"].startswith("http")
+    return body
+
+
+def results(response) -> list:
+    assert response.status_code == 200, response.content[:500]
+    return response.json()["results"]
+
+
+def ids(response) -> set[int]:
+    return {item["id"] for item in results(response)}
+
+
+def pledge_by_api(client, need, collaborator, /, key="key-1", fmt="json", **extra):
+    """POST a pledge (2 of the need unless told) with an Idempotency-Key (none if None)."""
+    body = {"need": need.pk, "collaborator": collaborator.pk, "quantity": 2, **extra}
+    headers = {} if key is None else {"Idempotency-Key": key}
+    return client.post(reverse("api-commitment-list"), body, format=fmt, headers=headers)
+
+
+def api_pledge_job(client, collaborator, need, *, key: str, quantity: int = 1):
+    """A pledge through the API, to send later from a thread (see world.run_in_threads)."""
+    return lambda: pledge_by_api(client, need, collaborator, key=key, quantity=quantity)

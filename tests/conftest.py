@@ -3,6 +3,8 @@ per session (they are what every page and rule works on); each test then runs in
 transaction that is rolled back."""
 
 import io
+import socket
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +14,9 @@ from django.core.management import call_command
 
 from ksbb.i18n import compile_catalogs
 from locations.models import Area
+
+from .browser import phone_context, watch_errors
+from .factories import collaborator_and_member
 
 # Threads the tests start (live server, Celery worker, racing clients) must not keep
 # connections open after their work, or the test database cannot be dropped at the end.
@@ -77,12 +82,17 @@ def kali_anyar(db) -> Area:
     return Area.objects.get(code="31.73.04.1002")
 
 
+@pytest.fixture
+def donor(db):
+    """A verified collaborator and its owner: (collaborator, member)."""
+    return collaborator_and_member()
+
+
 # --- browser tests ----------------------------------------------------------------------
 # They drive Debian's Chromium against a live server thread on the test database, with
 # data committed for real (the server is another connection), so they run last.
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 UNREACHABLE_TILES = "http://tiles.invalid/{z}/{x}/{y}.png"
 
 
@@ -158,29 +168,17 @@ def page(chromium, django_db_blocker):
     assert errors == [], errors
 
 
-def watch_errors(page) -> list[str]:
-    """Collect the page's JavaScript errors; failed tile loads are expected and ignored."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-
-    def on_console(message):
-        location = (message.location or {}).get("url", "")
-        if (
-            message.type == "error"
-            and "tiles.invalid" not in location
-            and "ERR_NAME_NOT_RESOLVED" not in message.text
-        ):
-            errors.append(f"console: {message.text} {message.location}")
-
-    page.on("console", on_console)
-    return errors
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
+@pytest.fixture
+def phone(chromium, django_db_blocker):
+    """Like `page`, on a phone (390x844, touch)."""
+    context = phone_context(chromium)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors = watch_errors(page)
+    with django_db_blocker.unblock():
+        yield page
+    context.close()
+    assert errors == [], errors
 
 
 # --- Celery ---------------------------------------------------------------------------
@@ -219,3 +217,33 @@ def celery_broker(url: str | None, *, eager: bool):
 def _eager_tasks():
     with celery_broker(None, eager=True):
         yield
+
+
+# --- Redis hung --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections and never answers: a hung Redis."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_forever():
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept_forever, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()

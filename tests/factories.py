@@ -1,12 +1,16 @@
-"""factory_boy factories over the real programs and Jakarta areas loaded for the session."""
+"""factory_boy factories over the real programs and Jakarta areas loaded for the session,
+helpers that make the people around them (a collaborator's member, a facilitator, a program
+lead), and the images the tests upload."""
 
 import datetime
+import io
 import uuid
 
 import factory
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
+from PIL import Image
 
 from collaborators.models import Collaborator, Membership
 from commitments.models import Commitment
@@ -88,6 +92,12 @@ def member_of(collaborator: Collaborator, **user_kwargs):
     return user
 
 
+def collaborator_and_member(**collaborator_fields) -> tuple[Collaborator, object]:
+    """A collaborator (verified, unless told otherwise) and its owner, who pledges for it."""
+    collaborator = CollaboratorFactory(**collaborator_fields)
+    return collaborator, member_of(collaborator)
+
+
 def facilitator_of(area_code: str, title: str = "Ketua RW"):
     from locations.models import Facilitator
 
@@ -121,3 +131,25 @@ def commitment_in(status: str, *, need: Need, collaborator: Collaborator, quanti
             quantity_claimed=models.F("quantity_claimed") + quantity
         )
     return commitment
+
+
+GPS_TAG = 0x8825  # EXIF GPSInfo
+
+
+def jpeg_with_location(width=640, height=480) -> bytes:
+    """A phone's photo: a JPEG whose EXIF says where it was taken."""
+    image = Image.new("RGB", (width, height), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "KameraHP"  # Make
+    exif[GPS_TAG] = {1: "S", 2: (6.0, 9.0, 27.0), 3: "E", 4: (106.0, 47.0, 56.0)}
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    data = out.getvalue()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_TAG)  # it really has a location
+    return data
+
+
+def png(size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 200, 30)).save(out, format="PNG")
+    return out.getvalue()

@@ -14,7 +14,7 @@ from commitments.models import (
 )
 
 from .factories import CommitmentFactory, UserFactory
-from .test_summaries import direct_group_by, summaries
+from .world import direct_group_by, summaries
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,6 @@ Every request runs in a savepoint rolled back afterwards, so each role meets the
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,7 +39,6 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, reverse
-from PIL import Image
 from rest_framework.test import APIClient
 
 import api.urls
@@ -61,6 +59,7 @@ from .api_world import (
     new_key,
     today,
 )
+from .factories import png
 
 OK = "2xx"
 PUBLIC_ROLES = (*ROLES, SCOPED_A)
@@ -229,12 +228,6 @@ def level(world: ApiWorld) -> dict:
     return {"-": {"level": "rw"}}
 
 
-def png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (20, 20), (10, 200, 30)).save(out, format="PNG")
-    return out.getvalue()
-
-
 def pledge_body(world, role, label):
     collaborator = {"A": world.collaborator_a, "A2": world.collaborator_a2}.get(
         label, world.collaborator_b
@@ -258,7 +251,7 @@ def transition_body(world, role, label):
 
 
 def delivery_body(world, role, label):
-    proof = SimpleUploadedFile("foto.png", png(), content_type="image/png")
+    proof = SimpleUploadedFile("foto.png", png((20, 20)), content_type="image/png")
     return {"quantity": 1, "delivered_on": today(), "proofs": [proof]}, {}
 
 

@@ -7,14 +7,13 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
 from rest_framework.test import APIClient
 
-from collaborators.models import Collaborator, Membership
 from commitments.models import Commitment
 
-from .factories import UserFactory
-from .world import run_in_threads, small_world
+from .api_world import api_pledge_job
+from .factories import collaborator_and_member
+from .world import run_in_threads, signed_in, small_world
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -24,38 +23,14 @@ pytestmark = [
     ),
 ]
 
-PLEDGES = reverse("api-commitment-list")
-
-
-def donor(n: int) -> tuple[object, Collaborator]:
-    collaborator = Collaborator.objects.create(
-        name=f"Donor {n}",
-        slug=f"donor-{n}-{uuid.uuid4().hex[:6]}",
-        kind="company",
-        verification_status="verified",
-    )
-    user = UserFactory()
-    Membership.objects.create(user=user, collaborator=collaborator, role="owner")
-    return user, collaborator
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def pledge_job(client, collaborator, need, *, key: str, quantity: int = 1):
-    body = {"need": need.pk, "collaborator": collaborator.pk, "quantity": quantity}
-    return lambda: client.post(PLEDGES, body, format="json", headers={"Idempotency-Key": key})
-
 
 def test_fifty_concurrent_api_pledges_for_a_need_of_ten():
     need = small_world(quantity_needed=10)
     jobs = []
-    for n in range(50):
-        user, collaborator = donor(n)
-        jobs.append(pledge_job(signed_in(user), collaborator, need, key=str(uuid.uuid4())))
+    for _ in range(50):
+        collaborator, user = collaborator_and_member()
+        client = signed_in(user, APIClient)
+        jobs.append(api_pledge_job(client, collaborator, need, key=str(uuid.uuid4())))
     results = run_in_threads(jobs)
 
     assert [r for r in results if isinstance(r, Exception)] == []
@@ -74,10 +49,13 @@ def test_fifty_concurrent_api_pledges_for_a_need_of_ten():
 
 def test_concurrent_retries_with_one_key_create_one_commitment():
     need = small_world(quantity_needed=10)
-    user, collaborator = donor(1)
+    collaborator, user = collaborator_and_member()
     key = str(uuid.uuid4())
     # Twelve clients (the same user, each its own session) send the same request at once.
-    jobs = [pledge_job(signed_in(user), collaborator, need, key=key, quantity=3) for _ in range(12)]
+    jobs = [
+        api_pledge_job(signed_in(user, APIClient), collaborator, need, key=key, quantity=3)
+        for _ in range(12)
+    ]
     results = run_in_threads(jobs)
 
     assert [r for r in results if isinstance(r, Exception)] == []

@@ -17,6 +17,7 @@ from ksbb.settings import redis_cache
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
 
+from .api_world import ids, problem, results
 from .factories import (
     CollaboratorFactory,
     NeedFactory,
@@ -40,23 +41,6 @@ OTHER_KELURAHAN_RW = "31.71.01.1001.001"
 @pytest.fixture
 def api():
     return APIClient()
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content[:500]
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["type"].startswith("http")
-    return body
-
-
-def results(response) -> list:
-    assert response.status_code == 200, response.content[:500]
-    return response.json()["results"]
-
-
-def ids(response) -> set[int]:
-    return {item["id"] for item in results(response)}
 
 
 def other_rw() -> Area:

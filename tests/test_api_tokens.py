@@ -13,6 +13,7 @@ from api.models import ApiToken, key_digest
 from collaborators.models import Membership
 from programs.models import ProgramLead
 
+from .api_world import TOKEN_PAGE, ids, problem
 from .factories import (
     CollaboratorFactory,
     NeedFactory,
@@ -21,14 +22,10 @@ from .factories import (
     member_of,
     program,
 )
-from .test_api_read import ids, problem
 
 # Marked, not requested by a fixture: pytest-django orders tests by their marks, so that
 # these run before the transactional tests whose flush removes the Jakarta data.
 pytestmark = pytest.mark.django_db
-
-
-PAGE = "/akun/token-api/"
 
 
 def bearer(key: str, keyword: str = "Bearer") -> APIClient:
@@ -41,7 +38,7 @@ def create_on_page(client, name: str, collaborator=None) -> str:
     data = {"name": name}
     if collaborator is not None:
         data["collaborator"] = collaborator.pk
-    response = client.post(PAGE, data)
+    response = client.post(TOKEN_PAGE, data)
     assert response.status_code == 200, response.content[:300]
     assert (
         response["Cache-Control"].startswith("max-age=0") or "no-cache" in response["Cache-Control"]
@@ -50,20 +47,20 @@ def create_on_page(client, name: str, collaborator=None) -> str:
 
 
 def test_the_page_needs_a_signed_in_user(client):
-    response = client.get(PAGE)
+    response = client.get(TOKEN_PAGE)
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
 def test_create_use_and_revoke_a_token(client):
     user = member_of(CollaboratorFactory())
     client.force_login(user)
-    assert client.get(PAGE).status_code == 200
+    assert client.get(TOKEN_PAGE).status_code == 200
     key = create_on_page(client, "Portal data terbuka")
 
     token = ApiToken.objects.get(user=user)
     assert token.digest == key_digest(key) and key not in (token.prefix, token.digest)
     assert key.startswith(token.prefix)
-    listing = client.get(PAGE).content.decode()
+    listing = client.get(TOKEN_PAGE).content.decode()
     assert "Portal data terbuka" in listing and token.prefix in listing
     assert key not in listing  # shown once only
 
@@ -93,7 +90,7 @@ def test_one_cannot_revoke_or_see_another_users_token(client):
     token, key = ApiToken.issue(user=owner, name="theirs")
     client.force_login(UserFactory())
     assert client.post(reverse("api-token-revoke", args=[token.pk])).status_code == 404
-    assert "theirs" not in client.get(PAGE).content.decode()
+    assert "theirs" not in client.get(TOKEN_PAGE).content.decode()
     assert bearer(key).get("/api/v1/notifications/").status_code == 200
 
 
@@ -102,8 +99,8 @@ def test_bad_form_input_is_refused_with_a_message(client):
     client.force_login(user)
     stranger = CollaboratorFactory()
     for data in ({"name": ""}, {"name": "x" * 101}, {"name": "ok", "collaborator": stranger.pk}):
-        assert client.post(PAGE, data).status_code == 400
-    assert client.post(PAGE, {"name": "a\x00b"}).status_code == 400
+        assert client.post(TOKEN_PAGE, data).status_code == 400
+    assert client.post(TOKEN_PAGE, {"name": "a\x00b"}).status_code == 400
     assert not ApiToken.objects.exists()
 
 
@@ -225,12 +222,12 @@ def test_creating_tokens_is_throttled(client, settings):
     client.force_login(UserFactory())
     create_on_page(client, "one")
     create_on_page(client, "two")
-    response = client.post(PAGE, {"name": "three"})
+    response = client.post(TOKEN_PAGE, {"name": "three"})
     assert response.status_code == 429
     assert ApiToken.objects.count() == 2
 
 
 def test_the_page_is_in_indonesian_by_default(client):
     client.force_login(UserFactory())
-    page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    page = client.get(TOKEN_PAGE, HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Token API" in page and "Buat token" in page

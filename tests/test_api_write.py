@@ -6,13 +6,11 @@ written."""
 from __future__ import annotations
 
 import datetime
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 from rest_framework.test import APIClient
 
 from api.models import ApiToken
@@ -21,6 +19,7 @@ from commitments.models import Commitment, Delivery, Export, Status
 from ksbb.settings import redis_cache
 from locations.models import Need, NeedChange
 
+from .api_world import pledge_by_api
 from .conftest import celery_broker
 from .factories import (
     CollaboratorFactory,
@@ -29,6 +28,7 @@ from .factories import (
     facilitator_of,
     lead_of,
     member_of,
+    png,
 )
 
 pytestmark = pytest.mark.django_db
@@ -67,27 +67,9 @@ def soon(days=7) -> str:
     return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
 
 
-def pledge(client, need, collaborator, /, key="key-1", fmt="json", **extra):
-    body = {"need": need.pk, "collaborator": collaborator.pk, "quantity": 2, **extra}
-    headers = {} if key is None else {"Idempotency-Key": key}
-    return client.post(PLEDGES, body, format=fmt, headers=headers)
-
-
 @pytest.fixture
 def need():
     return NeedFactory(quantity_needed=10)
-
-
-@pytest.fixture
-def donor():
-    collaborator = CollaboratorFactory()
-    return collaborator, member_of(collaborator)
-
-
-def png(size=(40, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (10, 200, 30)).save(out, format="PNG")
-    return out.getvalue()
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -99,7 +81,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_a_pledge_is_created_once_and_a_retry_gets_the_same_answer(need, donor):
     collaborator, member = donor
     client = api(member)
-    first = pledge(client, need, collaborator, planned_delivery_on=soon(), note="Minggu depan")
+    first = pledge_by_api(
+        client, need, collaborator, planned_delivery_on=soon(), note="Minggu depan"
+    )
     assert first.status_code == 201, first.content
     body = first.json()
     commitment = Commitment.objects.get()
@@ -112,9 +96,13 @@ def test_a_pledge_is_created_once_and_a_retry_gets_the_same_answer(need, donor):
 
     # The network dropped the answer: the client sends the same request again, and again
     # once the pledge has moved on.
-    again = pledge(client, need, collaborator, planned_delivery_on=soon(), note="Minggu depan")
+    again = pledge_by_api(
+        client, need, collaborator, planned_delivery_on=soon(), note="Minggu depan"
+    )
     Commitment.objects.filter(pk=commitment.pk).update(status=Status.COMMITTED)
-    later = pledge(client, need, collaborator, planned_delivery_on=soon(), note="Minggu depan")
+    later = pledge_by_api(
+        client, need, collaborator, planned_delivery_on=soon(), note="Minggu depan"
+    )
     for replay in (again, later):
         assert replay.status_code == 201
         assert replay.content == first.content
@@ -139,22 +127,22 @@ def test_a_pledge_is_created_once_and_a_retry_gets_the_same_answer(need, donor):
 def test_a_reused_key_with_another_body_is_a_conflict_and_writes_nothing(need, donor, change):
     collaborator, member = donor
     client = api(member)
-    assert pledge(client, need, collaborator).status_code == 201
-    body = is_problem(pledge(client, need, collaborator, **change), 409)
+    assert pledge_by_api(client, need, collaborator).status_code == 201
+    body = is_problem(pledge_by_api(client, need, collaborator, **change), 409)
     assert "Idempotency-Key" in body["detail"]
     assert Commitment.objects.count() == 1
     need.refresh_from_db()
     assert need.quantity_claimed == 2
     # A new key is a new pledge.
-    assert pledge(client, need, collaborator, key="key-2", **change).status_code == 201
+    assert pledge_by_api(client, need, collaborator, key="key-2", **change).status_code == 201
 
 
 def test_a_reused_key_for_another_need_is_a_conflict(need, donor):
     collaborator, member = donor
     other = NeedFactory(quantity_needed=10)
     client = api(member)
-    assert pledge(client, need, collaborator).status_code == 201
-    is_problem(pledge(client, other, collaborator), 409)
+    assert pledge_by_api(client, need, collaborator).status_code == 201
+    is_problem(pledge_by_api(client, other, collaborator), 409)
     other.refresh_from_db()
     assert other.quantity_claimed == 0
 
@@ -163,15 +151,16 @@ def test_the_idempotency_key_is_required_and_bounded(need, donor):
     collaborator, member = donor
     client = api(member)
     assert (
-        "Idempotency-Key" in is_problem(pledge(client, need, collaborator, key=None), 428)["detail"]
+        "Idempotency-Key"
+        in is_problem(pledge_by_api(client, need, collaborator, key=None), 428)["detail"]
     )
     for bad in ("x" * 101, "tab\there", "   "):
-        body = is_problem(pledge(client, need, collaborator, key=bad), 400)
+        body = is_problem(pledge_by_api(client, need, collaborator, key=bad), 400)
         assert "Idempotency-Key" in body["errors"]
     assert Commitment.objects.count() == 0
     # Long and odd (but printable) keys are fine, and hashed to fit the column.
     key = "k" * 100
-    assert pledge(client, need, collaborator, key=key).status_code == 201
+    assert pledge_by_api(client, need, collaborator, key=key).status_code == 201
     stored = Commitment.objects.get().idempotency_key
     assert len(stored) == 64 and stored != key
 
@@ -179,20 +168,20 @@ def test_the_idempotency_key_is_required_and_bounded(need, donor):
 def test_refused_pledges_get_the_domains_message_as_a_422(need, donor):
     collaborator, member = donor
     client = api(member)
-    body = is_problem(pledge(client, need, collaborator, quantity=11), 422)
+    body = is_problem(pledge_by_api(client, need, collaborator, quantity=11), 422)
     assert "10" in body["detail"]  # what remains
     stranger = CollaboratorFactory()  # not the member's: forbidden, and not named
-    body = is_problem(pledge(client, need, stranger), 403)
+    body = is_problem(pledge_by_api(client, need, stranger), 403)
     assert stranger.name not in body["detail"]
     Need.objects.filter(pk=need.pk).update(status=Need.Status.CLOSED)
-    is_problem(pledge(client, need, collaborator), 422)
+    is_problem(pledge_by_api(client, need, collaborator), 422)
     assert Commitment.objects.count() == 0
 
 
 def test_an_unverified_collaborator_pledges_within_its_limits(need):
     collaborator = CollaboratorFactory(verification_status=Collaborator.Verification.UNVERIFIED)
     client = api(member_of(collaborator))
-    body = is_problem(pledge(client, need, collaborator, quantity=10), 422)
+    body = is_problem(pledge_by_api(client, need, collaborator, quantity=10), 422)
     assert "Limit" in body["detail"] or "Batas" in body["detail"]
     assert Commitment.objects.count() == 0
 
@@ -217,7 +206,7 @@ def test_an_unverified_collaborator_pledges_within_its_limits(need):
 )
 def test_bad_pledge_input_is_a_400_and_writes_nothing(need, donor, bad):
     collaborator, member = donor
-    body = is_problem(pledge(api(member), need, collaborator, **bad), 400)
+    body = is_problem(pledge_by_api(api(member), need, collaborator, **bad), 400)
     assert set(bad) <= set(body["errors"])
     assert Commitment.objects.count() == 0
     need.refresh_from_db()
@@ -226,17 +215,17 @@ def test_bad_pledge_input_is_a_400_and_writes_nothing(need, donor, bad):
 
 def test_pledging_needs_a_signed_in_user_or_a_token(need, donor):
     collaborator, member = donor
-    is_problem(pledge(api(), need, collaborator), 401)
+    is_problem(pledge_by_api(api(), need, collaborator), 401)
     token, key = ApiToken.issue(user=member, name="ERP", collaborator=collaborator)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    assert pledge(client, need, collaborator).status_code == 201
+    assert pledge_by_api(client, need, collaborator).status_code == 201
     # A token bound to one collaborator cannot pledge for another the user belongs to.
     other = CollaboratorFactory()
     from collaborators.models import Membership
 
     Membership.objects.create(user=member, collaborator=other, role=Membership.Role.OWNER)
-    is_problem(pledge(client, need, other, key="key-9"), 403)
+    is_problem(pledge_by_api(client, need, other, key="key-9"), 403)
 
 
 def test_a_statement_letter_is_checked_like_the_web_form(need, donor):
@@ -244,12 +233,12 @@ def test_a_statement_letter_is_checked_like_the_web_form(need, donor):
     client = api(member)
     fake = SimpleUploadedFile("surat.pdf", png(), content_type="application/pdf")
     body = is_problem(
-        pledge(client, need, collaborator, fmt="multipart", statement_letter=fake), 400
+        pledge_by_api(client, need, collaborator, fmt="multipart", statement_letter=fake), 400
     )
     assert "statement_letter" in body["errors"]
     assert Commitment.objects.count() == 0
     letter = SimpleUploadedFile("surat.pdf", PDF, content_type="application/pdf")
-    response = pledge(client, need, collaborator, fmt="multipart", statement_letter=letter)
+    response = pledge_by_api(client, need, collaborator, fmt="multipart", statement_letter=letter)
     assert response.status_code == 201, response.content
     assert Commitment.objects.get().statement_letter.name.endswith(".pdf")
 
@@ -261,7 +250,7 @@ def test_with_the_broker_down_a_pledge_is_still_created(
     settings.CACHES = {"default": redis_cache(down, key_prefix="test-down")}
     collaborator, member = donor
     with celery_broker(down, eager=False), django_capture_on_commit_callbacks(execute=True):
-        response = pledge(api(member), need, collaborator)
+        response = pledge_by_api(api(member), need, collaborator)
     assert response.status_code == 201, response.content
     assert Commitment.objects.count() == 1
 
@@ -276,9 +265,9 @@ def test_pledging_has_its_own_tighter_throttle(need, donor, settings):
     }
     collaborator, member = donor
     client = api(member)
-    assert pledge(client, need, collaborator, key="a", quantity=1).status_code == 201
-    assert pledge(client, need, collaborator, key="b", quantity=1).status_code == 201
-    is_problem(pledge(client, need, collaborator, key="c", quantity=1), 429)
+    assert pledge_by_api(client, need, collaborator, key="a", quantity=1).status_code == 201
+    assert pledge_by_api(client, need, collaborator, key="b", quantity=1).status_code == 201
+    is_problem(pledge_by_api(client, need, collaborator, key="c", quantity=1), 429)
     assert client.get(PLEDGES).status_code == 200  # reads are not counted with pledges
 
 

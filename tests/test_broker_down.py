@@ -5,8 +5,6 @@ Two ways of being down: a closed port (connections refused at once) and a port t
 connections and never answers (every call must give up after a short timeout)."""
 
 import json
-import socket
-import threading
 import time
 
 import pytest
@@ -19,40 +17,13 @@ from ksbb.settings import redis_cache
 
 from .conftest import celery_broker
 from .factories import CollaboratorFactory, NeedFactory, facilitator_of, member_of
-from .test_pledge import pledge
+from .world import pledge_by_form
 
 pytestmark = pytest.mark.django_db
 
 # Loose: a request that waited on Redis without a short timeout took 2.7 s (refused) or
 # 10.5 s (silent) and then failed.
 BOUND_SECONDS = 5
-
-
-@pytest.fixture
-def silent_port():
-    """A port that accepts connections and never answers: a hung Redis."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept_forever():
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    thread = threading.Thread(target=accept_forever, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
 
 
 @pytest.fixture(params=["refused", "silent"])
@@ -88,7 +59,7 @@ def test_with_redis_down_changes_are_saved_the_map_serves_and_emails_go_later(
 
     capture = django_capture_on_commit_callbacks
     response, elapsed = answer(
-        capture, lambda: pledge(client, need, quantity=2, collaborator=donor.pk)
+        capture, lambda: pledge_by_form(client, need, quantity=2, collaborator=donor.pk)
     )
     commitment = Commitment.objects.get(need=need)
     assert response.status_code == 302 and elapsed < BOUND_SECONDS
@@ -139,7 +110,7 @@ def test_once_the_broker_is_back_pending_notifications_are_sent_once(
     client.force_login(member_of(donor))
     facilitator = facilitator_of("31.73.04.1002.001")
     with django_capture_on_commit_callbacks(execute=True):
-        assert pledge(client, need, quantity=2, collaborator=donor.pk).status_code == 302
+        assert pledge_by_form(client, need, quantity=2, collaborator=donor.pk).status_code == 302
     assert Notification.objects.get(user=facilitator).emailed_at is None
 
     with celery_broker("memory://", eager=True):

@@ -3,13 +3,14 @@ page works on a phone. Apart from the API's other tests, which hold a transactio
 
 import pytest
 
-from .test_api_tokens import PAGE
+from commitments.housekeeping.demo import DEMO_PASSWORD, DEMO_USERS
+
+from .api_world import TOKEN_PAGE
+from .browser import HEIGHT, WIDTH, sign_in, watch_csp
 
 
 @pytest.mark.browser
 def test_redoc_and_swagger_render_without_breaking_the_csp(chromium, live_portal):
-    from .test_browser_csp import watch_csp
-
     context = chromium.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -35,11 +36,6 @@ def test_redoc_and_swagger_render_without_breaking_the_csp(chromium, live_portal
 
 @pytest.mark.browser
 def test_token_page_on_a_phone(chromium, live_portal, django_db_blocker, settings):
-    from commitments.housekeeping.demo import DEMO_USERS
-
-    from .test_browser_csp import sign_in, watch_csp
-    from .test_browser_phone import HEIGHT, WIDTH
-
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -52,8 +48,8 @@ def test_token_page_on_a_phone(chromium, live_portal, django_db_blocker, setting
     try:
         logged = watch_csp(page)
         with django_db_blocker.unblock():
-            sign_in(page, live_portal, DEMO_USERS["donor"])
-            page.goto(f"{live_portal}{PAGE}")
+            sign_in(page, live_portal, DEMO_USERS["donor"], DEMO_PASSWORD)
+            page.goto(f"{live_portal}{TOKEN_PAGE}")
             page.fill("#id_name", "Telepon")
             page.click("main button.primary")
             key = page.get_by_test_id("new-key").input_value()

@@ -15,9 +15,15 @@ from commitments.housekeeping.demo import DEMO_PASSWORD, DEMO_USERS
 from commitments.models import Commitment
 from locations.models import Area, Need
 
-from .conftest import screenshot, watch_errors
+from .browser import (
+    assert_fits_a_thumb,
+    phone_context,
+    screenshot,
+    sign_in,
+    sign_in_as_demo_user,
+    watch_errors,
+)
 from .factories import NeedFactory, pangan_groceries
-from .test_browser_phone import HEIGHT, WIDTH, assert_fits_a_thumb, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -53,16 +59,6 @@ def remaining_on_the_map(page, live_portal, form_pk: int) -> dict[str, int]:
     return state["remaining"]
 
 
-def sign_in_again(page, live_portal, email: str) -> None:
-    """sign_in without setting the password again, which would end the other context's
-    session (Django ties sessions to the password hash)."""
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/akun/masuk/).*$"))
-
-
 def plan_lines(page) -> list[tuple[int, int, str]]:
     return page.eval_on_selector_all(
         ".plan-line",
@@ -89,7 +85,7 @@ def test_a_donor_plans_500_food_packages_pledges_them_and_the_map_shows_it(
         Commitment.objects.filter(collaborator=collaborator).values_list("pk", flat=True)
     )
 
-    sign_in(page, live_portal, DEMO_USERS["donor"])
+    sign_in_as_demo_user(page, live_portal, DEMO_USERS["donor"])
     before = remaining_on_the_map(page, live_portal, groceries.pk)
 
     # The donor asks, through the form as a person fills it in.
@@ -118,13 +114,13 @@ def test_a_donor_plans_500_food_packages_pledges_them_and_the_map_shows_it(
     screenshot(page, "assistant-plan-desktop")
 
     # The same plan, bookmarked, on a phone: the list, then the map; nothing too wide.
-    phone_context = chromium.new_context(
-        viewport={"width": WIDTH, "height": HEIGHT}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
-    phone = phone_context.new_page()
+    on_the_phone = phone_context(chromium)
+    phone = on_the_phone.new_page()
     phone.set_default_timeout(15_000)
     phone_errors = watch_errors(phone)
-    sign_in_again(phone, live_portal, DEMO_USERS["donor"])
+    # The password as it is: setting it again would end the other context's session (Django
+    # ties sessions to the password hash).
+    sign_in(phone, live_portal, DEMO_USERS["donor"], DEMO_PASSWORD)
     phone.goto(page.url)
     phone.wait_for_function("() => document.getElementById('plan-map')?.dataset.ready")
     assert plan_lines(phone) == lines
@@ -151,7 +147,7 @@ def test_a_donor_plans_500_food_packages_pledges_them_and_the_map_shows_it(
     assert f"lon={lon}" in phone.url and f"lat={lat}" in phone.url and "start=&" in phone.url
     assert phone.locator("#plan-map").get_attribute("data-start") == "1"
     assert phone.locator("#plan-map .plan-start").count() == 1
-    phone_context.close()
+    on_the_phone.close()
     assert phone_errors == [], phone_errors
 
     # One action pledges the whole plan.

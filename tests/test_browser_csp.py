@@ -10,49 +10,16 @@ from commitments.housekeeping.demo import DEMO_PASSWORD, DEMO_USERS
 from commitments.models import Commitment
 from locations.models import Need
 
+from .browser import sign_in, wait_for_map, watch_csp
 from .factories import pangan_groceries
 
 pytestmark = pytest.mark.browser
 
-# Installed before any script of the page runs, so no violation goes unheard.
-LISTEN_FOR_VIOLATIONS = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.cspViolations.push(
-    `${event.violatedDirective} blocked ${event.blockedURI || "inline"}` +
-    ` at ${event.sourceFile || location.pathname}:${event.lineNumber}`
-  );
-}, true);
-"""
 ADMIN_EMAIL = "admin.csp@example.org"
 
 
-def watch_csp(page) -> list[str]:
-    """Violations the page reports, and CSP errors Chromium logs to the console."""
-    page.add_init_script(LISTEN_FOR_VIOLATIONS)
-    logged: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            logged.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return logged
-
-
-def sign_in(page, live_portal, email):
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-
-
 def map_with_need_state_and_panel(page):
-    page.wait_for_function(
-        "() => { const m = document.getElementById('needs-map');"
-        " return m.dataset.drawn && m.dataset.shaded && !m.dataset.loading; }"
-    )
+    wait_for_map(page)
     # The area panel is HTML from the server put in place by the map's script.
     page.evaluate("() => ksbbMap.openPanel('31.73.04.1002.001')")
     page.locator("#area-panel .need-line, #area-panel h2").first.wait_for()
@@ -125,7 +92,7 @@ def test_no_page_breaks_the_content_security_policy(page, live_portal, who, sett
     logged = watch_csp(page)
     email, paths = pages_for(who)
     if email:
-        sign_in(page, live_portal, email)
+        sign_in(page, live_portal, email, DEMO_PASSWORD)
         assert "/akun/masuk/" not in page.url, page.inner_text("main")
     seen = {}
     for path in paths:

@@ -16,8 +16,7 @@ from commitments.models import Commitment, Export
 from locations.models import Area
 from programs.models import Program, ProgramLead
 
-from .conftest import ARTIFACTS, screenshot
-from .test_browser_journey import PASSWORD, sign_in
+from .browser import ARTIFACTS, PASSWORD, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

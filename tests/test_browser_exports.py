@@ -9,13 +9,12 @@ import re
 
 import openpyxl
 import pytest
-from django.contrib.auth import get_user_model
 
 from commitments.housekeeping.demo import DEMO_PASSWORD
 from commitments.models import Export
 
 from .a11y import accessibility_problems
-from .conftest import screenshot
+from .browser import WIDTH, demo_user, phone_context, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 LEAD = "dinsos.demo@example.org"
@@ -23,30 +22,18 @@ LEAD = "dinsos.demo@example.org"
 
 def test_a_lead_exports_the_dashboard_on_a_phone(chromium, live_portal, tmp_path, settings):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
-    lead = get_user_model().objects.get(email=LEAD)
-    lead.set_password(DEMO_PASSWORD)  # the tests' fast hasher cannot check the demo's hash
-    lead.save(update_fields=["password"])
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        locale="id-ID",
-        accept_downloads=True,
-    )
+    lead = demo_user(LEAD)
+    context = phone_context(chromium, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", LEAD)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r"^(?!.*/akun/masuk/).*$"))
+    sign_in(page, live_portal, LEAD, DEMO_PASSWORD)
 
     page.goto(f"{live_portal}/ruang-kerja/dasbor/")
     page.click(".export-buttons form:has(input[value=xlsx]) button")
     page.wait_for_url(re.compile(r"/ruang-kerja/ekspor/\d+/$"))
     export = Export.objects.filter(requested_by=lead).latest("pk")
     assert export.status == Export.Status.DONE, export.error
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
     assert accessibility_problems(page) == []
     screenshot(page, "export-ready-phone")
 
@@ -59,6 +46,6 @@ def test_a_lead_exports_the_dashboard_on_a_phone(chromium, live_portal, tmp_path
 
     page.goto(f"{live_portal}/ruang-kerja/ekspor/")
     assert page.locator(f"a[href$='/ruang-kerja/ekspor/{export.pk}/']").count() == 1
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
     screenshot(page, "export-list-phone")
     context.close()

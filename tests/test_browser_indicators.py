@@ -4,36 +4,18 @@ program lead uploads an indicator file, reads the preview and saves it."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import tablib
-from django.contrib.auth import get_user_model
 
 from commitments.housekeeping.demo import DEMO_PASSWORD
 from locations.models import AreaIndicator
 
 from .a11y import accessibility_problems
-from .conftest import screenshot, watch_errors
+from .browser import WIDTH, demo_user, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
-WIDTH, HEIGHT = 390, 844
 LEAD = "dinsos.demo@example.org"
 TANAH_TINGGI = "31.71.08.1004"  # the densest kelurahan of Jakarta in 2024 (71,994 / km²)
-
-
-@pytest.fixture
-def phone(chromium, django_db_blocker):
-    context = chromium.new_context(
-        viewport={"width": WIDTH, "height": HEIGHT}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = watch_errors(page)
-    with django_db_blocker.unblock():
-        yield page
-    context.close()
-    assert errors == [], errors
 
 
 def no_horizontal_scroll(page) -> bool:
@@ -93,20 +75,14 @@ def test_the_density_layer_on_a_phone_shows_its_legend_unit_and_source(phone, li
 
 def test_a_lead_uploads_an_indicator_file_on_a_phone(phone, live_portal, django_db_blocker):
     with django_db_blocker.unblock():
-        user = get_user_model().objects.get(email=LEAD)
-        user.set_password(DEMO_PASSWORD)  # the tests' fast hasher cannot check the demo's
-        user.save(update_fields=["password"])
+        demo_user(LEAD)
     data = tablib.Dataset(
         ["JAKARTA PUSAT", "JOHAR BARU", "TANAH TINGGI", "12.5"],
         ["JAKARTA BARAT", "TAMBORA", "KEL. KALI ANYAR", "9.75"],
         ["JAKARTA BARAT", "TAMBORA", "KALI ANYAR BARU", "3"],
         headers=["wilayah", "kecamatan", "kelurahan", "persen"],
     )
-    phone.goto(f"{live_portal}/akun/masuk/")
-    phone.fill("#id_username", LEAD)
-    phone.fill("#id_password", DEMO_PASSWORD)
-    phone.click("main button[type=submit]")
-    phone.wait_for_url(re.compile(r"^(?!.*/akun/masuk/).*$"))
+    sign_in(phone, live_portal, LEAD, DEMO_PASSWORD)
     phone.goto(f"{live_portal}/ruang-kerja/")
     phone.click("text=Impor indikator")
     phone.wait_for_selector("#id_file")

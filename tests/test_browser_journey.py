@@ -15,33 +15,21 @@ from locations.models import Area, Facilitator, Need
 from programs.models import DonationForm, ProgramLead
 
 from .a11y import accessibility_problems
-from .conftest import screenshot, watch_errors
-from .test_deliveries import jpeg_with_location
+from .browser import (
+    PASSWORD,
+    phone_context,
+    remaining_on_map,
+    screenshot,
+    sign_in,
+    watch_errors,
+)
+from .factories import jpeg_with_location
 
 pytestmark = pytest.mark.browser
-PASSWORD = "kolaborasi-jakarta-2026"
-
-
-def sign_in(page, live_portal, email):
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
 
 
 def staff_user(email):
     return get_user_model().objects.create_user(email, email, PASSWORD)
-
-
-def remaining_on_map(page, code):
-    page.wait_for_function(
-        "() => { const m = document.getElementById('needs-map');"
-        " return m.dataset.drawn && m.dataset.shaded && !m.dataset.loading; }"
-    )
-    return page.evaluate(
-        f"() => {{ const e = ksbbMap.state.data.areas['{code}']; return e ? e[1] : 0; }}"
-    )
 
 
 def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp_path, settings):
@@ -72,9 +60,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
         ProgramLead.objects.create(user=lead, program=form.program)
         mail.outbox.clear()
 
-    donor = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
+    donor = phone_context(chromium)
     page = donor.new_page()
     page.set_default_timeout(20_000)
     errors = watch_errors(page)

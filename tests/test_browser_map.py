@@ -5,27 +5,38 @@ import pytest
 from locations.models import Area
 
 from .a11y import accessibility_problems
-from .conftest import screenshot
+from .browser import phone_context, screenshot, wait_for_map
 
 pytestmark = pytest.mark.browser
 
 
+# Zoom to a point. The view has settled once Leaflet fires moveend (after the zoom
+# animation, with the areas projected and drawn at the new view) and the browser has
+# painted it: then window.viewSettled is true.
+SET_VIEW = """([lat, lon, zoom]) => {
+  window.viewSettled = false;
+  ksbbMap.map.once("moveend", () => requestAnimationFrame(() => { window.viewSettled = true; }));
+  ksbbMap.map.setView([lat, lon], zoom);
+}"""
+
+# The map's next flight (flyTo, flyToBounds) ends with zoomend: then window.landed is true.
+WATCH_FOR_LANDING = """() => {
+  window.landed = false;
+  ksbbMap.map.once("zoomend", () => { window.landed = true; });
+}"""
+
+
 def open_map(page, live_portal, query=""):
     page.goto(f"{live_portal}/peta/{query}")
-    page.wait_for_function(
-        "() => { const m = document.getElementById('needs-map');"
-        " return m.dataset.drawn && m.dataset.shaded && !m.dataset.loading; }"
-    )
+    wait_for_map(page)
     return page.locator("#needs-map")
 
 
 def point_on_map(page, code: str) -> tuple[float, float]:
     """Zoom to an area and return its label point in page pixels, for a real mouse."""
     area = Area.objects.get(code=code)
-    page.evaluate(
-        f"() => {{ ksbbMap.map.setView([{area.centroid_lat}, {area.centroid_lon}], 17); }}"
-    )
-    page.wait_for_timeout(700)
+    page.evaluate(SET_VIEW, [area.centroid_lat, area.centroid_lon, 17])
+    page.wait_for_function("() => window.viewSettled")
     point = page.evaluate(
         f"() => ksbbMap.map.latLngToContainerPoint([{area.centroid_lat}, {area.centroid_lon}])"
     )
@@ -72,11 +83,12 @@ def test_clicking_an_area_opens_its_panel(page, live_portal):
 
 def test_search_kali_anyar_and_land_on_it(page, live_portal):
     open_map(page, live_portal)
+    page.evaluate(WATCH_FOR_LANDING)
     page.fill("#area-search", "Kali Anyar")
     page.locator("#search-results button").first.wait_for()
     page.keyboard.press("Enter")
     page.locator("#area-panel").get_by_role("heading", name="Kali Anyar").wait_for()
-    page.wait_for_timeout(1200)  # the fly-to animation
+    page.wait_for_function("() => window.landed")  # the fly-to animation is over
     kali_anyar = Area.objects.get(code="31.73.04.1002")
     in_view = page.evaluate(
         f"() => ksbbMap.map.getBounds().contains([{kali_anyar.centroid_lat},"
@@ -141,9 +153,7 @@ def test_pages_have_no_errors_and_pass_basic_accessibility_checks(page, live_por
 
 
 def test_map_on_a_phone(chromium, live_portal):
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
+    context = phone_context(chromium)
     page = context.new_page()
     open_map(page, live_portal)
     assert page.locator("#needs-map").get_attribute("data-drawn") == "2698"

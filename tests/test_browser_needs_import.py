@@ -5,11 +5,9 @@ still running shows its progress and the page moves on by itself when it ends.""
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 import tablib
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from commitments.housekeeping.demo import DEMO_PASSWORD
@@ -19,7 +17,7 @@ from locations.models import Area, Need, NeedChange
 from programs.models import DonationForm
 
 from .a11y import accessibility_problems
-from .conftest import screenshot, watch_errors
+from .browser import demo_user, phone_context, screenshot, sign_in, watch_errors
 
 pytestmark = pytest.mark.browser
 FACILITATOR = "lurah.kalianyar.demo@example.org"
@@ -51,29 +49,11 @@ def free_places(count: int) -> list[tuple[str, str]]:
     return places[:count]
 
 
-def phone(chromium):
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
+def phone_page(chromium):
+    context = phone_context(chromium)
     page = context.new_page()
     page.set_default_timeout(20_000)
     return context, page
-
-
-def demo_facilitator():
-    # The tests' fast hasher cannot check the demo's hash: set the password again.
-    user = get_user_model().objects.get(email=FACILITATOR)
-    user.set_password(DEMO_PASSWORD)
-    user.save(update_fields=["password"])
-    return user
-
-
-def sign_in(page, live_portal) -> None:
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", FACILITATOR)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r"^(?!.*/akun/masuk/).*$"))
 
 
 def upload(page, name: str, content: bytes) -> None:
@@ -89,7 +69,7 @@ def test_a_facilitator_fixes_two_bad_rows_and_imports_on_a_phone(
 ):
     with django_db_blocker.unblock():
         places = free_places(3)
-        user = demo_facilitator()
+        user = demo_user(FACILITATOR)
         needs_before = Need.objects.count()
     valid_until = (timezone.localdate() + datetime.timedelta(days=45)).isoformat()
     good = [
@@ -99,9 +79,9 @@ def test_a_facilitator_fixes_two_bad_rows_and_imports_on_a_phone(
     ]  # fmt: skip
     bad = [dict(good[0]), dict(good[1], area_code="31.73.04.1002.999"), dict(good[2], quantity=-3)]
 
-    context, page = phone(chromium)
+    context, page = phone_page(chromium)
     errors = watch_errors(page)
-    sign_in(page, live_portal)
+    sign_in(page, live_portal, FACILITATOR, DEMO_PASSWORD)
     page.goto(f"{live_portal}/ruang-kerja/")
     page.click("text=Impor kebutuhan dari berkas")
     page.wait_for_selector("#id_file")
@@ -143,7 +123,7 @@ def test_a_running_job_shows_progress_and_the_page_moves_on_by_itself(
     chromium, live_portal, django_db_blocker
 ):
     with django_db_blocker.unblock():
-        user = demo_facilitator()
+        user = demo_user(FACILITATOR)
         job = NeedImport.objects.create(
             uploaded_by=user,
             file_name="besar.csv",
@@ -153,9 +133,9 @@ def test_a_running_job_shows_progress_and_the_page_moves_on_by_itself(
             rows_done=2_500,
         )
 
-    context, page = phone(chromium)
+    context, page = phone_page(chromium)
     errors = watch_errors(page)
-    sign_in(page, live_portal)
+    sign_in(page, live_portal, FACILITATOR, DEMO_PASSWORD)
     page.goto(f"{live_portal}/ruang-kerja/kebutuhan/impor/{job.pk}/")
     assert page.locator("progress").get_attribute("value") == "2500"
     screenshot(page, "needs-import-progress-phone")

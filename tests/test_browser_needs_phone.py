@@ -5,7 +5,6 @@ the change. Screenshots are saved as artifacts."""
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -13,8 +12,7 @@ from commitments.housekeeping.demo import DEMO_PASSWORD
 from locations.models import Area, Need
 from programs.models import DonationForm
 
-from .conftest import screenshot, watch_errors
-from .test_browser_journey import remaining_on_map
+from .browser import demo_user, phone_context, remaining_on_map, screenshot, sign_in, watch_errors
 
 pytestmark = pytest.mark.browser
 FACILITATOR = "lurah.kalianyar.demo@example.org"
@@ -51,25 +49,16 @@ def test_a_facilitator_keeps_the_needs_of_their_kelurahan_from_a_phone(
             .first()
         )
         assert to_edit is not None, "the demo data has open needs in Kali Anyar"
-        # The tests' fast hasher cannot check the demo's hash: set the password again.
-        user = get_user_model().objects.get(email=FACILITATOR)
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
+        demo_user(FACILITATOR)
         started = timezone.now()
 
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
+    context = phone_context(chromium)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = watch_errors(page)
 
     # Sign in, and find the needs from the workspace.
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", FACILITATOR)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r"^(?!.*/akun/masuk/).*$"))
+    sign_in(page, live_portal, FACILITATOR, DEMO_PASSWORD)
     page.goto(f"{live_portal}/ruang-kerja/")
     page.click("a[href='/ruang-kerja/kebutuhan/']")
     page.wait_for_url(f"{live_portal}/ruang-kerja/kebutuhan/")

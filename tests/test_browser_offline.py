@@ -12,10 +12,9 @@ from locations.models import Area, Facilitator
 from programs.models import DonationForm
 
 from .a11y import accessibility_problems
-from .conftest import screenshot, watch_errors
+from .browser import PASSWORD, WIDTH, phone_context, screenshot, sign_in, watch_errors
 
 pytestmark = pytest.mark.browser
-PASSWORD = "kolaborasi-jakarta-2026"
 
 
 def test_a_facilitator_records_an_offline_commitment_on_a_phone(
@@ -35,24 +34,18 @@ def test_a_facilitator_records_an_offline_commitment_on_a_phone(
         )
         groceries = DonationForm.objects.get(program__slug="pangan", slug="groceries")
 
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
+    context = phone_context(chromium)
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors = watch_errors(page)
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
+    sign_in(page, live_portal, email)
 
     page.goto(f"{live_portal}/ruang-kerja/")
     page.click("text=Catat komitmen luring")
     page.wait_for_selector("form.offline-form")
     # Their own RW are suggested as they type; nothing is wider than the phone.
     assert page.locator(f"#offline-areas option[value='{rw.code}']").count() == 1
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
     assert accessibility_problems(page) == []
     page.select_option("#id_collaborator", str(collaborator.pk))
     page.fill("#id_area", rw.code)

@@ -1,51 +1,17 @@
 """A facilitator's phone (390x844, one thumb): the needs map first with the area panel as
 a bottom sheet, and every facilitator screen without sideways scrolling or small targets."""
 
-import re
-
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from commitments.housekeeping.demo import DEMO_PASSWORD, DEMO_USERS
+from commitments.housekeeping.demo import DEMO_USERS
 from commitments.models import Delivery
 from locations.models import Area, Need
 
-from .conftest import screenshot, watch_errors
+from .browser import HEIGHT, WIDTH, assert_fits_a_thumb, screenshot, sign_in_as_demo_user
 from .factories import CollaboratorFactory, NeedFactory, commitment_in
 
 pytestmark = pytest.mark.browser
-
-WIDTH, HEIGHT = 390, 844
-
-# Controls a thumb has to hit, visible, smaller than 44 px either way (links inside running
-# text are exempt, as WCAG's target size rule exempts them).
-SMALL_TARGETS = """() => {
-  const selector = "main button, main .button, main select, main summary, main label.inline,"
-    + " main input:not([type=hidden]):not([type=radio]):not([type=checkbox]),"
-    + " .site-header a, .site-header button, .site-header select";
-  return [...document.querySelectorAll(selector)].filter((el) => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && (r.width < 43.5 || r.height < 43.5);
-  }).map((el) => el.outerHTML.slice(0, 90));
-}"""
-
-
-@pytest.fixture
-def phone(chromium, django_db_blocker):
-    context = chromium.new_context(
-        viewport={"width": WIDTH, "height": HEIGHT},
-        is_mobile=True,
-        has_touch=True,
-        locale="id-ID",
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors = watch_errors(page)
-    with django_db_blocker.unblock():
-        yield page
-    context.close()
-    assert errors == [], errors
 
 
 def open_map(page, live_portal, query=""):
@@ -177,24 +143,6 @@ def test_a_link_with_wilayah_opens_the_map_on_that_area(phone, live_portal):
     assert page.locator("#needs-map").get_attribute("data-drawn") == "2698"
 
 
-def sign_in(page, live_portal, email: str) -> None:
-    """As a demo user, whose password is hashed again with the tests' fast hasher."""
-    user = get_user_model().objects.get(email=email)
-    user.set_password(DEMO_PASSWORD)
-    user.save(update_fields=["password"])
-    page.goto(f"{live_portal}/akun/masuk/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/akun/masuk/).*$"))
-
-
-def assert_fits_a_thumb(page, name: str) -> None:
-    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= WIDTH, name
-    assert page.evaluate(SMALL_TARGETS) == [], name
-    screenshot(page, f"phone-{name}")
-
-
 @pytest.mark.parametrize(
     ("who", "screens"),
     [
@@ -204,7 +152,7 @@ def assert_fits_a_thumb(page, name: str) -> None:
 )
 def test_facilitator_screens_fit_one_thumb(phone, live_portal, who, screens):
     page = phone
-    sign_in(page, live_portal, DEMO_USERS[who])
+    sign_in_as_demo_user(page, live_portal, DEMO_USERS[who])
     paths = {
         "workspace": "/ruang-kerja/",
         "inbox": "/ruang-kerja/fasilitator/",
@@ -239,7 +187,7 @@ def test_delivery_confirmation_fits_one_thumb(phone, live_portal):
         recorded_at=timezone.now(),
     )
     page = phone
-    sign_in(page, live_portal, DEMO_USERS["facilitator"])
+    sign_in_as_demo_user(page, live_portal, DEMO_USERS["facilitator"])
     page.goto(f"{live_portal}{commitment.get_absolute_url()}")
     assert "1 KK" in page.locator("main").inner_text()
     confirm = page.get_by_role("button", name="Konfirmasi penerimaan")

@@ -14,9 +14,8 @@ from commitments.housekeeping.demo import DEMO_USERS
 from commitments.models import Commitment
 from locations.models import Area, Need
 
-from .conftest import watch_errors
+from .browser import assert_fits_a_thumb, phone_context, sign_in_as_demo_user, watch_errors
 from .factories import CollaboratorFactory, NeedFactory, commitment_in
-from .test_browser_phone import HEIGHT, WIDTH, assert_fits_a_thumb, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +25,9 @@ CONFLICT = "status of 409 (Conflict) {'url': '%s/asisten/ikrar/'"
 
 
 @pytest.fixture
-def phone(chromium, django_db_blocker, live_portal):
-    context = chromium.new_context(
-        viewport={"width": WIDTH, "height": HEIGHT}, is_mobile=True, has_touch=True, locale="id-ID"
-    )
+def phone_expecting_a_conflict(chromium, django_db_blocker, live_portal):
+    """Like the `phone` fixture, where the changed-lines page's 409 is no error."""
+    context = phone_context(chromium)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = watch_errors(page)
@@ -57,8 +55,10 @@ POST_PLAN = """([lines, collaborator, date]) => {
 }"""
 
 
-def test_a_changed_plan_on_a_phone_then_the_adjusted_plan_in_one_tap(phone, live_portal):
-    page = phone
+def test_a_changed_plan_on_a_phone_then_the_adjusted_plan_in_one_tap(
+    phone_expecting_a_conflict, live_portal
+):
+    page = phone_expecting_a_conflict
     donor = get_user_model().objects.get(email=DEMO_USERS["donor"])
     collaborator = Membership.objects.filter(user=donor).first().collaborator
     rw = Area.objects.get(code="31.73.04.1002.003")
@@ -67,7 +67,7 @@ def test_a_changed_plan_on_a_phone_then_the_adjusted_plan_in_one_tap(phone, live
     Need.objects.filter(pk=needs[2].pk).update(status=Need.Status.CLOSED)
     before = Commitment.objects.filter(collaborator=collaborator).count()
 
-    sign_in(page, live_portal, DEMO_USERS["donor"])
+    sign_in_as_demo_user(page, live_portal, DEMO_USERS["donor"])
     page.goto(f"{live_portal}/ruang-kerja/")
     date = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
     lines = [[needs[0].pk, 10], [needs[1].pk, 8], [needs[2].pk, 5]]

@@ -18,24 +18,11 @@ from .factories import (
     NeedFactory,
     commitment_in,
     facilitator_of,
+    jpeg_with_location,
     member_of,
 )
 
 pytestmark = pytest.mark.django_db
-
-GPS_TAG = 0x8825  # EXIF GPSInfo
-
-
-def jpeg_with_location(width=640, height=480) -> bytes:
-    image = Image.new("RGB", (width, height), (200, 120, 40))
-    exif = Image.Exif()
-    exif[0x010F] = "KameraHP"  # Make
-    exif[GPS_TAG] = {1: "S", 2: (6.0, 9.0, 27.0), 3: "E", 4: (106.0, 47.0, 56.0)}
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
-    data = out.getvalue()
-    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_TAG)  # it really has a location
-    return data
 
 
 def photo(name="foto.jpg", data=None):

@@ -79,7 +79,8 @@ def programs_n(db):
 
 
 @pytest.fixture
-def donor(db):
+def donor_team(db):
+    """A collaborator with its owner, a colleague, and someone asking to join."""
     collaborator = CollaboratorFactory(name="PT Sampah Bersih")
     owner = member_of(collaborator)
     colleague = UserFactory()
@@ -96,9 +97,9 @@ def send(now=MONDAY, capture=None) -> int:
 
 @pytest.mark.django_db
 def test_each_member_gets_one_digest_quiet_commitments_first(
-    donor, programs_n, django_capture_on_commit_callbacks
+    donor_team, programs_n, django_capture_on_commit_callbacks
 ):
-    c = donor["collaborator"]
+    c = donor_team["collaborator"]
     fresh = made("delivered", collaborator=c, news_days_ago=2, quantity_delivered=2)
     quiet_food = made("pledged", collaborator=c, news_days_ago=20)
     waste_20 = made("committed", collaborator=c, slug="pengelolaan-sampah", news_days_ago=20)
@@ -112,9 +113,9 @@ def test_each_member_gets_one_digest_quiet_commitments_first(
 
     assert send(capture=django_capture_on_commit_callbacks) == 2  # ours and the other's
 
-    ours = Notification.objects.filter(user__in=[donor["owner"], donor["colleague"]])
+    ours = Notification.objects.filter(user__in=[donor_team["owner"], donor_team["colleague"]])
     assert ours.count() == 2
-    assert not Notification.objects.filter(user=donor["asking"]).exists()
+    assert not Notification.objects.filter(user=donor_team["asking"]).exists()
     body = ours.first().body
     assert {n.body for n in ours} == {body}
     # Quiet ones first (the longest silent first), then the rest by age of their news.
@@ -142,15 +143,15 @@ def test_each_member_gets_one_digest_quiet_commitments_first(
 
     sent_to = sorted(m.to[0] for m in mail.outbox)
     assert sent_to == sorted(
-        [donor["owner"].email, donor["colleague"].email, other.members.get().email]
+        [donor_team["owner"].email, donor_team["colleague"].email, other.members.get().email]
     )
     digest = CollaboratorDigest.objects.get(collaborator=c)
     assert (digest.week, digest.commitments) == (datetime.date(2026, 11, 23), 5)
 
 
 @pytest.mark.django_db
-def test_once_a_week_then_again_the_next_week(donor, django_capture_on_commit_callbacks):
-    made("committed", collaborator=donor["collaborator"], news_days_ago=1)
+def test_once_a_week_then_again_the_next_week(donor_team, django_capture_on_commit_callbacks):
+    made("committed", collaborator=donor_team["collaborator"], news_days_ago=1)
     assert send(capture=django_capture_on_commit_callbacks) == 1
     assert len(mail.outbox) == 2
 
@@ -162,15 +163,15 @@ def test_once_a_week_then_again_the_next_week(donor, django_capture_on_commit_ca
         send(MONDAY + datetime.timedelta(days=7), capture=django_capture_on_commit_callbacks) == 1
     )
     assert Notification.objects.count() == 4 and len(mail.outbox) == 4
-    assert CollaboratorDigest.objects.filter(collaborator=donor["collaborator"]).count() == 2
+    assert CollaboratorDigest.objects.filter(collaborator=donor_team["collaborator"]).count() == 2
 
 
 @pytest.mark.django_db
 def test_nobody_hears_when_there_is_nothing_to_say_or_nobody_to_tell(
-    donor, django_capture_on_commit_callbacks
+    donor_team, django_capture_on_commit_callbacks
 ):
-    made("completed", collaborator=donor["collaborator"], news_days_ago=8)
-    made("expired", collaborator=donor["collaborator"], news_days_ago=20)
+    made("completed", collaborator=donor_team["collaborator"], news_days_ago=8)
+    made("expired", collaborator=donor_team["collaborator"], news_days_ago=20)
     only_asking = CollaboratorFactory()
     Membership.objects.create(user=UserFactory(), collaborator=only_asking, role="pending")
     made("committed", collaborator=only_asking, news_days_ago=30)
@@ -183,25 +184,25 @@ def test_nobody_hears_when_there_is_nothing_to_say_or_nobody_to_tell(
 
 
 @pytest.mark.django_db
-def test_a_long_list_is_cut_and_counted(donor, django_capture_on_commit_callbacks):
+def test_a_long_list_is_cut_and_counted(donor_team, django_capture_on_commit_callbacks):
     from commitments.notify.digest import LINES_PER_DIGEST
 
     for days in range(LINES_PER_DIGEST + 3):
-        made("committed", collaborator=donor["collaborator"], news_days_ago=days)
+        made("committed", collaborator=donor_team["collaborator"], news_days_ago=days)
     send(capture=django_capture_on_commit_callbacks)
-    body = Notification.objects.filter(user=donor["owner"]).get().body
+    body = Notification.objects.filter(user=donor_team["owner"]).get().body
     assert len(listed_ids(body)) == LINES_PER_DIGEST
     assert "3" in body.splitlines()[-1]
     assert CollaboratorDigest.objects.get().commitments == LINES_PER_DIGEST + 3
 
 
 @pytest.mark.django_db
-def test_the_weekly_task_emails_through_the_outbox(donor, django_capture_on_commit_callbacks):
-    made("pledged", collaborator=donor["collaborator"], news_days_ago=20)
+def test_the_weekly_task_emails_through_the_outbox(donor_team, django_capture_on_commit_callbacks):
+    made("pledged", collaborator=donor_team["collaborator"], news_days_ago=20)
     with django_capture_on_commit_callbacks(execute=True):
         send_weekly_digests.delay()
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        [donor["owner"].email, donor["colleague"].email]
+        [donor_team["owner"].email, donor_team["colleague"].email]
     )
     message = mail.outbox[0]
     assert message.subject == "Komitmen Anda minggu ini"
@@ -210,8 +211,8 @@ def test_the_weekly_task_emails_through_the_outbox(donor, django_capture_on_comm
 
 
 @pytest.mark.django_db
-def test_quiet_respects_each_programs_days(programs_n, donor):
-    c = donor["collaborator"]
+def test_quiet_respects_each_programs_days(programs_n, donor_team):
+    c = donor_team["collaborator"]
     food_13 = made("committed", collaborator=c, news_days_ago=13)
     food_15 = made("committed", collaborator=c, news_days_ago=15)
     waste_15 = made("committed", collaborator=c, slug="pengelolaan-sampah", news_days_ago=15)
@@ -229,9 +230,9 @@ def test_quiet_respects_each_programs_days(programs_n, donor):
 
 
 @pytest.mark.django_db
-def test_my_commitments_marks_the_quiet_ones_in_constant_queries(client, donor):
-    c = donor["collaborator"]
-    client.force_login(donor["owner"])
+def test_my_commitments_marks_the_quiet_ones_in_constant_queries(client, donor_team):
+    c = donor_team["collaborator"]
+    client.force_login(donor_team["owner"])
     now = timezone.now()
     made("committed", collaborator=c, now=now)
     with CaptureQueriesContext(connection) as one:

@@ -16,8 +16,7 @@ from commitments.models import CommitmentSummary, SummaryDirtyKey
 from programs.models import Program
 
 from .conftest import celery_broker
-from .test_broker_down import silent_port  # noqa: F401 - a fixture used below
-from .test_summaries import World
+from .world import LifecycleWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +84,7 @@ def test_summaries_waiting_too_long_are_reported_with_their_age(
     client, settings, django_capture_on_commit_callbacks
 ):
     settings.SUMMARY_MAX_AGE_SECONDS = 600
-    world = World()
+    world = LifecycleWorld()
     with django_capture_on_commit_callbacks(execute=True):
         world.pledge(0)  # summarised at once (eager)
     with celery_broker("redis://127.0.0.1:1/0", eager=False):
@@ -117,7 +116,7 @@ def test_summaries_waiting_too_long_are_reported_with_their_age(
 
 
 def test_a_rebuild_with_nothing_to_repair_moves_the_time_the_summaries_were_complete(client):
-    world = World()
+    world = LifecycleWorld()
     world.pledge(0)
     summaries_rebuild()
     hours_ago = timezone.now() - datetime.timedelta(hours=3)

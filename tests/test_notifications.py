@@ -12,8 +12,14 @@ from django.urls import reverse
 from commitments.models import Commitment, Notification
 
 from .conftest import celery_broker
-from .factories import CollaboratorFactory, NeedFactory, facilitator_of, member_of
-from .test_pledge import pledge
+from .factories import (
+    CollaboratorFactory,
+    NeedFactory,
+    collaborator_and_member,
+    facilitator_of,
+    member_of,
+)
+from .world import pledge_by_form, pledge_directly, small_world
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +34,7 @@ def test_new_pledge_and_status_changes_notify_the_right_people(
     other_facilitator = facilitator_of("31.73.04.1001", "Lurah Tambora")
     client.force_login(owner)
     with django_capture_on_commit_callbacks(execute=True):
-        pledge(client, need, quantity=3, collaborator=donor.pk)
+        pledge_by_form(client, need, quantity=3, collaborator=donor.pk)
     commitment = Commitment.objects.get()
     assert [m.to for m in mail.outbox] == [[facilitator.email]]
     assert "Kali Anyar" in mail.outbox[0].subject
@@ -57,17 +63,12 @@ def test_notifications_travel_through_redis_to_a_worker():
     """With Redis as the broker, a real worker consumes the task and sends the email."""
     from celery.contrib.testing.worker import start_worker
 
-    from collaborators.models import Membership
-    from commitments.lifecycle.pledges import commitment_pledge
     from locations.models import Facilitator
 
     from .factories import UserFactory
-    from .world import small_world
 
     need = small_world(quantity_needed=5)
-    donor = CollaboratorFactory()
-    user = UserFactory()
-    Membership.objects.create(user=user, collaborator=donor, role="owner")
+    donor, user = collaborator_and_member()
     facilitator = UserFactory()
     Facilitator.objects.create(user=facilitator, area=need.area, title="Ketua RW")
     queue = f"test-{uuid.uuid4().hex}"
@@ -77,13 +78,7 @@ def test_notifications_travel_through_redis_to_a_worker():
             with start_worker(
                 app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
             ):
-                commitment_pledge(
-                    user=user,
-                    collaborator=donor,
-                    need=need,
-                    quantity=1,
-                    idempotency_key=uuid.uuid4().hex,
-                )
+                pledge_directly(need, donor, user)
                 deadline = time.monotonic() + 20
                 while not mail.outbox and time.monotonic() < deadline:
                     time.sleep(0.2)

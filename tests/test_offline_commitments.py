@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,7 +28,7 @@ from .factories import (
     member_of,
     pangan_groceries,
 )
-from .world import run_in_threads, small_world
+from .world import run_in_threads, signed_in, small_world
 
 KALI_ANYAR = "31.73.04.1002"
 RW_001 = "31.73.04.1002.001"
@@ -59,12 +58,6 @@ def form_data(collaborator, /, **overrides) -> dict:
     }
     data.update(overrides)
     return data
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def pdf():

@@ -21,12 +21,19 @@ from commitments.assistant.plans import (
     plan_line_key,
     plan_pledge,
 )
-from commitments.lifecycle.pledges import PledgeRefused, commitment_pledge
+from commitments.lifecycle.pledges import PledgeRefused
 from commitments.models import Commitment, CommitmentEvent, Notification
 from locations.models import Need
 from programs.models import DonationForm, Program
 
-from .factories import CollaboratorFactory, NeedFactory, facilitator_of, member_of
+from .factories import (
+    CollaboratorFactory,
+    NeedFactory,
+    collaborator_and_member,
+    facilitator_of,
+    member_of,
+)
+from .world import pledge_directly
 
 pytestmark = pytest.mark.django_db
 
@@ -44,13 +51,7 @@ def needs():
     return [NeedFactory(quantity_needed=n) for n in (10, 20, 30)]
 
 
-@pytest.fixture
-def donor():
-    collaborator = CollaboratorFactory(name="PT Dermawan")
-    return collaborator, member_of(collaborator)
-
-
-def pledge(donor, lines, key=None, **kwargs):
+def pledge_plan(donor, lines, key=None, **kwargs):
     collaborator, user = donor
     return plan_pledge(
         user=user,
@@ -67,14 +68,8 @@ def claimed(*needs) -> list[int]:
 
 def take(need, quantity):
     """Another donor pledges meanwhile."""
-    other = CollaboratorFactory()
-    commitment_pledge(
-        user=member_of(other),
-        collaborator=other,
-        need=need,
-        quantity=quantity,
-        idempotency_key=uuid.uuid4().hex,
-    )
+    other, member = collaborator_and_member()
+    pledge_directly(need, other, member, quantity)
 
 
 # --- the domain ---------------------------------------------------------------------------
@@ -84,7 +79,7 @@ def test_a_plan_creates_one_commitment_per_line(donor, needs, django_capture_on_
     facilitator_of("31.73.04.1002")
     a, b, c = needs
     with django_capture_on_commit_callbacks(execute=True):
-        result = pledge(donor, [(c.pk, 7), (a.pk, 4), (b.pk, 5)], key="k1", note="Lewat RW")
+        result = pledge_plan(donor, [(c.pk, 7), (a.pk, 4), (b.pk, 5)], key="k1", note="Lewat RW")
     assert result.created and result.same_request
     made = result.commitments
     assert [(m.need_id, m.quantity) for m in made] == [(a.pk, 4), (b.pk, 5), (c.pk, 7)]
@@ -102,7 +97,7 @@ def test_one_changed_line_stops_the_whole_plan_and_is_reported_exactly(donor, ne
     Need.objects.filter(pk=c.pk).update(status=Need.Status.CLOSED)
     before = Commitment.objects.count()
     with pytest.raises(PlanChanged) as raised:
-        pledge(donor, [(a.pk, 4), (b.pk, 5), (c.pk, 7)])
+        pledge_plan(donor, [(a.pk, 4), (b.pk, 5), (c.pk, 7)])
     changed = raised.value
     assert Commitment.objects.count() == before
     assert claimed(a, b, c) == [0, 17, 0]
@@ -119,7 +114,7 @@ def test_a_need_taken_between_the_check_and_the_claim_rolls_back_the_lines_claim
 ):
     """The race the review cannot see: the first line is claimed, the second finds its need
     taken; the first line's claim is undone and the plan reported as changed."""
-    import commitments.plans as plans
+    import commitments.assistant.plans as plans
 
     a, b, _c = needs
     real_review = plans.plan_review
@@ -134,7 +129,7 @@ def test_a_need_taken_between_the_check_and_the_claim_rolls_back_the_lines_claim
 
     monkeypatch.setattr(plans, "plan_review", review_then_race)
     with pytest.raises(PlanChanged) as raised:
-        pledge(donor, [(b.pk, 5), (a.pk, 4)])
+        pledge_plan(donor, [(b.pk, 5), (a.pk, 4)])
     assert claimed(a, b) == [0, 18]
     assert raised.value.changed == [
         LineReview(b.pk, 5, 2, "Only 2 remain to be pledged for this need; you asked for 5.")
@@ -146,8 +141,8 @@ def test_the_adjusted_plan_accepted_creates_exactly_its_lines(donor, needs):
     a, b, c = needs
     take(b, 17)
     with pytest.raises(PlanChanged) as raised:
-        pledge(donor, [(a.pk, 4), (b.pk, 5), (c.pk, 7)])
-    result = pledge(donor, raised.value.adjusted)
+        pledge_plan(donor, [(a.pk, 4), (b.pk, 5), (c.pk, 7)])
+    result = pledge_plan(donor, raised.value.adjusted)
     assert [(m.need_id, m.quantity) for m in result.commitments] == [
         (a.pk, 4),
         (b.pk, 3),
@@ -159,9 +154,9 @@ def test_the_adjusted_plan_accepted_creates_exactly_its_lines(donor, needs):
 
 def test_the_same_plan_sent_twice_creates_its_commitments_once(donor, needs):
     a, b, _c = needs
-    first = pledge(donor, [(a.pk, 4), (b.pk, 5)], key="same")
+    first = pledge_plan(donor, [(a.pk, 4), (b.pk, 5)], key="same")
     take(a, 6)  # the need is full now: a retry still gets its answer
-    again = pledge(donor, [(b.pk, 5), (a.pk, 4)], key="same")
+    again = pledge_plan(donor, [(b.pk, 5), (a.pk, 4)], key="same")
     assert again.same_request and not again.created
     assert [m.pk for m in again.commitments] == [m.pk for m in first.commitments]
     assert Commitment.objects.filter(collaborator=donor[0]).count() == 2
@@ -173,10 +168,10 @@ def test_a_retry_that_finds_the_needs_taken_by_its_own_first_submission_is_a_rep
 ):
     """The retry looked for the plan just before the first submission committed, then
     found the units gone: they went to the plan itself, so it answers what was created."""
-    import commitments.plans as plans
+    import commitments.assistant.plans as plans
 
     a, _b, _c = needs
-    first = pledge(donor, [(a.pk, 10)], key="same")
+    first = pledge_plan(donor, [(a.pk, 10)], key="same")
     real = plans.plan_commitments
     looks = []
 
@@ -185,7 +180,7 @@ def test_a_retry_that_finds_the_needs_taken_by_its_own_first_submission_is_a_rep
         return [] if len(looks) == 1 else real(collaborator, key)
 
     monkeypatch.setattr(plans, "plan_commitments", not_yet_on_the_first_look)
-    again = pledge(donor, [(a.pk, 10)], key="same")
+    again = pledge_plan(donor, [(a.pk, 10)], key="same")
     assert not again.created and again.same_request
     assert [m.pk for m in again.commitments] == [m.pk for m in first.commitments]
 
@@ -201,14 +196,14 @@ def test_a_retry_that_finds_the_needs_taken_by_its_own_first_submission_is_a_rep
 )
 def test_another_plan_with_the_same_key_is_refused(donor, needs, other):
     a, b, c = needs
-    pledge(donor, [(a.pk, 4), (b.pk, 5)], key="same", note="x")
+    pledge_plan(donor, [(a.pk, 4), (b.pk, 5)], key="same", note="x")
     lines, note = {
         "more": ([(a.pk, 4), (b.pk, 5), (c.pk, 1)], "x"),
         "less": ([(a.pk, 4)], "x"),
         "quantity": ([(a.pk, 4), (b.pk, 6)], "x"),
         "note": ([(a.pk, 4), (b.pk, 5)], "y"),
     }[other]
-    result = pledge(donor, lines, key="same", note=note)
+    result = pledge_plan(donor, lines, key="same", note=note)
     assert not result.same_request and not result.created
     assert Commitment.objects.filter(collaborator=donor[0]).count() == 2
     assert claimed(a, b, c) == [4, 5, 0]
@@ -217,8 +212,8 @@ def test_another_plan_with_the_same_key_is_refused(donor, needs, other):
 def test_the_key_belongs_to_the_collaborator(needs):
     a, _b, _c = needs
     first, second = CollaboratorFactory(), CollaboratorFactory()
-    pledge((first, member_of(first)), [(a.pk, 2)], key="shared")
-    result = pledge((second, member_of(second)), [(a.pk, 2)], key="shared")
+    pledge_plan((first, member_of(first)), [(a.pk, 2)], key="shared")
+    result = pledge_plan((second, member_of(second)), [(a.pk, 2)], key="shared")
     assert result.created
     assert claimed(a) == [4]
 
@@ -239,7 +234,7 @@ def test_every_reason_a_line_cannot_be_taken(donor, needs):
         (c.pk, 31),
     ]
     with pytest.raises(PlanChanged) as raised:
-        pledge(donor, lines)
+        pledge_plan(donor, lines)
     reasons = {(line.need_id, line.asked): line for line in raised.value.changed}
     assert reasons[(b.pk, 0)].reason == "Pledge at least 1."
     assert reasons[(a.pk, 1)].reason == "This need is already on another line of the plan."
@@ -250,7 +245,7 @@ def test_every_reason_a_line_cannot_be_taken(donor, needs):
     assert (a.pk, 2) not in reasons
     assert raised.value.adjusted == [(a.pk, 2), (c.pk, 30)]
     with pytest.raises(PlanChanged) as raised:
-        pledge(donor, [(paused.pk, 1)])
+        pledge_plan(donor, [(paused.pk, 1)])
     assert raised.value.changed[0].reason == "This program is not taking pledges at the moment."
     assert raised.value.adjusted == []
     assert not Commitment.objects.exists()
@@ -259,11 +254,11 @@ def test_every_reason_a_line_cannot_be_taken(donor, needs):
 def test_a_plan_holds_at_most_fifty_lines(donor):
     many = [NeedFactory(quantity_needed=5) for _ in range(MAX_PLAN_LINES + 2)]
     with pytest.raises(PlanChanged) as raised:
-        pledge(donor, [(n.pk, 1) for n in many])
+        pledge_plan(donor, [(n.pk, 1) for n in many])
     assert [line.need_id for line in raised.value.changed] == [n.pk for n in many[-2:]]
     assert "at most 50 lines" in raised.value.changed[0].reason
     assert len(raised.value.adjusted) == MAX_PLAN_LINES
-    result = pledge(donor, raised.value.adjusted)
+    result = pledge_plan(donor, raised.value.adjusted)
     assert len(result.commitments) == MAX_PLAN_LINES
 
 
@@ -285,7 +280,7 @@ def test_only_members_pledge_a_plan(needs):
             idempotency_key="k",
         )
     with pytest.raises(PledgeRefused, match="no lines"):
-        pledge((outsider, member_of(outsider)), [])
+        pledge_plan((outsider, member_of(outsider)), [])
     assert claimed(a) == [0]
 
 
@@ -298,18 +293,18 @@ def test_the_limits_hold_for_the_plan_as_a_whole(needs):
         unverified_max_open_value_idr=2_000_000, unverified_max_share_percent=100
     )
     with pytest.raises(PledgeRefused) as raised:
-        pledge(unverified, [(a.pk, 4), (b.pk, 4)])  # 1.2 M each, 2.4 M together
+        pledge_plan(unverified, [(a.pk, 4), (b.pk, 4)])  # 1.2 M each, 2.4 M together
     assert "Limit reached" in raised.value.message and "Warga Baru" in raised.value.message
     assert claimed(a, b) == [0, 0]
     assert not Commitment.objects.filter(collaborator=collaborator).exists()
     rejected = CollaboratorFactory(verification_status="rejected")
     with pytest.raises(PledgeRefused, match="rejected"):
-        pledge((rejected, member_of(rejected)), [(a.pk, 1)])
+        pledge_plan((rejected, member_of(rejected)), [(a.pk, 1)])
 
 
 def test_a_planned_date_in_the_past_is_refused(donor, needs):
     with pytest.raises(PledgeRefused, match="past"):
-        pledge(
+        pledge_plan(
             donor,
             [(needs[0].pk, 1)],
             planned_delivery_on=timezone.localdate() - datetime.timedelta(days=1),

@@ -13,12 +13,12 @@ import pytest
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
-from collaborators.models import Collaborator, Membership
+from collaborators.models import Collaborator
 from commitments.models import ACTIVE_STATUSES, Commitment
 from locations.models import Need
 
-from .factories import UserFactory
-from .world import run_in_threads, small_world
+from .factories import collaborator_and_member
+from .world import run_in_threads, signed_in, small_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,21 +52,8 @@ def few_needs(*quantities: int) -> list[Need]:
 
 
 def planner(n: int) -> tuple[APIClient, Collaborator]:
-    collaborator = Collaborator.objects.create(
-        name=f"Planner {n}",
-        slug=f"planner-{n}-{uuid.uuid4().hex[:6]}",
-        kind="company",
-        verification_status="verified",
-    )
-    user = UserFactory()
-    Membership.objects.create(user=user, collaborator=collaborator, role="owner")
-    return signed_in(user), collaborator
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
+    collaborator, user = collaborator_and_member(name=f"Planner {n}")
+    return signed_in(user, APIClient, HTTP_ACCEPT_LANGUAGE="en"), collaborator
 
 
 def send(client, collaborator, lines, key):
@@ -166,7 +153,7 @@ def test_one_plan_sent_many_times_at_once_is_created_once():
     key = str(uuid.uuid4())
     lines = [(needs[1].pk, 10), (needs[0].pk, 4)]  # all of one need: late retries find it full
     # Eight clients (the same user, each its own session) send the same plan at once.
-    clients = [signed_in(user) for _ in range(8)]
+    clients = [signed_in(user, APIClient, HTTP_ACCEPT_LANGUAGE="en") for _ in range(8)]
     results = run_in_threads([lambda c=c: send(c, collaborator, lines, key) for c in clients])
 
     assert [r for r in results if r is None or isinstance(r, Exception)] == []

@@ -12,10 +12,12 @@ from locations.models import Need
 from .factories import (
     CollaboratorFactory,
     NeedFactory,
+    collaborator_and_member,
     facilitator_of,
     lead_of,
     member_of,
 )
+from .world import pledge_by_form
 
 pytestmark = pytest.mark.django_db
 
@@ -26,33 +28,14 @@ def need():
 
 
 @pytest.fixture
-def donor(client):
-    collaborator = CollaboratorFactory(name="PT Dermawan")
-    user = member_of(collaborator)
-    client.force_login(user)
+def signed_in_donor(client):
+    """A collaborator whose owner the client is signed in as."""
+    collaborator, member = collaborator_and_member(name="PT Dermawan")
+    client.force_login(member)
     return collaborator
 
 
-def pledge(client, need, quantity=1, key=None, **extra):
-    data = {
-        "key": key or uuid.uuid4().hex,
-        "collaborator": extra.pop("collaborator", None) or "",
-        "quantity": quantity,
-        "planned_delivery_on": extra.pop("date", None) or _soon(),
-        **extra,
-    }
-    return client.post(reverse("pledge-create", args=[need.pk]), data)
-
-
-def _soon():
-    import datetime
-
-    from django.utils import timezone
-
-    return (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
-
-
-def test_the_form_shows_the_need_and_a_fresh_key(client, donor, need):
+def test_the_form_shows_the_need_and_a_fresh_key(client, signed_in_donor, need):
     response = client.get(reverse("pledge-create", args=[need.pk]))
     html = response.content.decode()
     assert response.status_code == 200
@@ -66,11 +49,13 @@ def test_the_form_shows_the_need_and_a_fresh_key(client, donor, need):
 
 
 def test_a_pledge_claims_the_need_and_tells_the_facilitator(
-    client, donor, need, django_capture_on_commit_callbacks
+    client, signed_in_donor, need, django_capture_on_commit_callbacks
 ):
     facilitator = facilitator_of("31.73.04.1002", title="Lurah Kali Anyar")
     with django_capture_on_commit_callbacks(execute=True):
-        response = pledge(client, need, quantity=4, collaborator=donor.pk, is_anonymous="on")
+        response = pledge_by_form(
+            client, need, quantity=4, collaborator=signed_in_donor.pk, is_anonymous="on"
+        )
     commitment = Commitment.objects.get()
     assert response.status_code == 302 and response["Location"] == commitment.get_absolute_url()
     assert (commitment.status, commitment.quantity, commitment.value_idr) == (
@@ -78,7 +63,7 @@ def test_a_pledge_claims_the_need_and_tells_the_facilitator(
         4,
         1_200_000,
     )
-    assert commitment.is_anonymous and commitment.collaborator == donor
+    assert commitment.is_anonymous and commitment.collaborator == signed_in_donor
     need.refresh_from_db()
     assert (need.quantity_claimed, need.quantity_remaining) == (4, 6)
     event = CommitmentEvent.objects.get()
@@ -89,9 +74,9 @@ def test_a_pledge_claims_the_need_and_tells_the_facilitator(
     assert "dijanjikan" in page
 
 
-def test_more_than_remains_is_refused_with_a_clear_message(client, donor, need):
+def test_more_than_remains_is_refused_with_a_clear_message(client, signed_in_donor, need):
     Need.objects.filter(pk=need.pk).update(quantity_claimed=8)
-    response = pledge(client, need, quantity=3, collaborator=donor.pk)
+    response = pledge_by_form(client, need, quantity=3, collaborator=signed_in_donor.pk)
     assert response.status_code == 400
     assert (
         "Hanya 2 tersisa" in response.content.decode()
@@ -99,24 +84,27 @@ def test_more_than_remains_is_refused_with_a_clear_message(client, donor, need):
     )
     assert not Commitment.objects.exists()
     for bad in (0, -1, "abc", ""):
-        assert pledge(client, need, quantity=bad, collaborator=donor.pk).status_code == 400
+        assert (
+            pledge_by_form(client, need, quantity=bad, collaborator=signed_in_donor.pk).status_code
+            == 400
+        )
     assert not Commitment.objects.exists()
 
 
-def test_same_submission_twice_creates_one_commitment(client, donor, need):
+def test_same_submission_twice_creates_one_commitment(client, signed_in_donor, need):
     key = uuid.uuid4().hex
-    first = pledge(client, need, quantity=2, key=key, collaborator=donor.pk)
-    second = pledge(client, need, quantity=2, key=key, collaborator=donor.pk)
+    first = pledge_by_form(client, need, quantity=2, key=key, collaborator=signed_in_donor.pk)
+    second = pledge_by_form(client, need, quantity=2, key=key, collaborator=signed_in_donor.pk)
     assert Commitment.objects.count() == 1
     assert first["Location"] == second["Location"]
     need.refresh_from_db()
     assert need.quantity_claimed == 2
 
 
-def test_a_retry_of_the_last_units_still_finds_its_commitment(client, donor, need):
+def test_a_retry_of_the_last_units_still_finds_its_commitment(client, signed_in_donor, need):
     key = uuid.uuid4().hex
-    pledge(client, need, quantity=10, key=key, collaborator=donor.pk)
-    again = pledge(client, need, quantity=10, key=key, collaborator=donor.pk)
+    pledge_by_form(client, need, quantity=10, key=key, collaborator=signed_in_donor.pk)
+    again = pledge_by_form(client, need, quantity=10, key=key, collaborator=signed_in_donor.pk)
     assert again.status_code in (302, 409)
     assert Commitment.objects.count() == 1
 
@@ -135,24 +123,24 @@ def test_users_without_a_collaborator_register_one_first(client, need):
     assert response.status_code == 302 and response["Location"] == reverse("onboarding")
 
 
-def test_pledging_for_someone_elses_collaborator_is_refused(client, donor, need):
+def test_pledging_for_someone_elses_collaborator_is_refused(client, signed_in_donor, need):
     other = CollaboratorFactory()
-    response = pledge(client, need, collaborator=other.pk)
+    response = pledge_by_form(client, need, collaborator=other.pk)
     assert response.status_code == 400  # not among the choices offered to this user
     assert not Commitment.objects.exists()
 
 
-def test_closed_or_expired_needs_take_no_pledges(client, donor, need):
+def test_closed_or_expired_needs_take_no_pledges(client, signed_in_donor, need):
     Need.objects.filter(pk=need.pk).update(status=Need.Status.CLOSED)
     assert client.get(reverse("pledge-create", args=[need.pk])).status_code == 409
-    assert pledge(client, need, collaborator=donor.pk).status_code == 409
+    assert pledge_by_form(client, need, collaborator=signed_in_donor.pk).status_code == 409
     Need.objects.filter(pk=need.pk).update(status=Need.Status.OPEN, valid_until="2001-01-01")
-    assert pledge(client, need, collaborator=donor.pk).status_code == 409
+    assert pledge_by_form(client, need, collaborator=signed_in_donor.pk).status_code == 409
     assert not Commitment.objects.exists()
 
 
-def test_past_planned_dates_are_refused(client, donor, need):
-    response = pledge(client, need, collaborator=donor.pk, date="2001-01-01")
+def test_past_planned_dates_are_refused(client, signed_in_donor, need):
+    response = pledge_by_form(client, need, collaborator=signed_in_donor.pk, date="2001-01-01")
     assert response.status_code == 400
     assert not Commitment.objects.exists()
 
@@ -160,7 +148,7 @@ def test_past_planned_dates_are_refused(client, donor, need):
 def test_unverified_collaborators_pledge_but_wait_for_verification(client, need):
     newcomer = CollaboratorFactory(verification_status="unverified")
     client.force_login(member_of(newcomer))
-    pledge(client, need, quantity=2, collaborator=newcomer.pk)
+    pledge_by_form(client, need, quantity=2, collaborator=newcomer.pk)
     commitment = Commitment.objects.get()
     facilitator = facilitator_of("31.73.04.1002.001")
     client.force_login(facilitator)
@@ -183,7 +171,7 @@ def test_unverified_collaborators_pledge_but_wait_for_verification(client, need)
 def test_a_lead_of_another_program_cannot_verify(client, need):
     newcomer = CollaboratorFactory(verification_status="unverified")
     client.force_login(member_of(newcomer))
-    pledge(client, need, collaborator=newcomer.pk)
+    pledge_by_form(client, need, collaborator=newcomer.pk)
     client.force_login(lead_of("tenaga-kerja"))
     assert newcomer.name not in client.get(reverse("verification-queue")).content.decode()
     response = client.post(
@@ -197,17 +185,17 @@ def test_a_lead_of_another_program_cannot_verify(client, need):
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def test_statement_letter_must_be_a_pdf(client, donor, need, settings, tmp_path):
+def test_statement_letter_must_be_a_pdf(client, signed_in_donor, need, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path
     fake = SimpleUploadedFile("letter.pdf", b"\x89PNG\r\n\x1a\n not a pdf at all")
-    response = pledge(client, need, collaborator=donor.pk, statement_letter=fake)
+    response = pledge_by_form(client, need, collaborator=signed_in_donor.pk, statement_letter=fake)
     assert response.status_code == 400
     assert "bukan" in response.content.decode() or "is not" in response.content.decode()
     assert not Commitment.objects.exists() and not list(tmp_path.rglob("*.*"))
     good = SimpleUploadedFile("surat.pdf", PDF, content_type="application/pdf")
-    response = pledge(client, need, collaborator=donor.pk, statement_letter=good)
+    response = pledge_by_form(client, need, collaborator=signed_in_donor.pk, statement_letter=good)
     commitment = Commitment.objects.get()
     assert commitment.statement_letter.name.endswith(".pdf")
     letter = client.get(reverse("statement-file", args=[commitment.pk]))

@@ -16,6 +16,7 @@ from commitments.models import Commitment
 from locations.models import Need
 
 from .factories import CollaboratorFactory, NeedFactory, UserFactory, member_of, program
+from .world import pledge_by_form
 
 pytestmark = pytest.mark.django_db
 
@@ -37,18 +38,6 @@ def as_member(client, status="unverified", **kwargs):
     return collaborator
 
 
-def pledge(client, need, collaborator, quantity=1, key=None):
-    return client.post(
-        reverse("pledge-create", args=[need.pk]),
-        {
-            "key": key or uuid.uuid4().hex,
-            "collaborator": collaborator.pk,
-            "quantity": quantity,
-            "planned_delivery_on": (timezone.localdate() + datetime.timedelta(days=7)).isoformat(),
-        },
-    )
-
-
 def claimed(need) -> int:
     return Need.objects.get(pk=need.pk).quantity_claimed
 
@@ -60,7 +49,7 @@ def test_a_collaborator_rejected_by_an_administrator_cannot_pledge(english, need
     html = page.content.decode()
     assert "PT Ditolak has been rejected for this program and cannot pledge" in html
     assert 'name="quantity"' not in html  # said before the form, instead of it
-    response = pledge(english, need, rejected, quantity=1)
+    response = pledge_by_form(english, need, rejected, quantity=1)
     assert response.status_code == 403
     assert not Commitment.objects.exists() and claimed(need) == 0
 
@@ -80,11 +69,11 @@ def test_a_lead_rejection_stops_pledges_to_that_program_only(english, need):
     ProgramVerification.objects.create(
         collaborator=collaborator, program=need.program, status="rejected"
     )
-    assert pledge(english, need, collaborator).status_code == 403
+    assert pledge_by_form(english, need, collaborator).status_code == 403
     other = NeedFactory(
         donation_form=program("pendidikan").donation_forms.first(), quantity_needed=10
     )
-    assert pledge(english, other, collaborator).status_code == 302
+    assert pledge_by_form(english, other, collaborator).status_code == 302
     assert list(Commitment.objects.values_list("need", flat=True)) == [other.pk]
 
 
@@ -105,7 +94,7 @@ def test_the_form_counts_what_is_left_of_each_limit(english, need):
     pangan.unverified_max_open_value_idr = 3_000_000
     pangan.save()
     collaborator = as_member(english)
-    assert pledge(english, need, collaborator, quantity=4).status_code == 302
+    assert pledge_by_form(english, need, collaborator, quantity=4).status_code == 302
     html = english.get(reverse("pledge-create", args=[need.pk])).content.decode()
     assert "21 left for this need" in html
     assert "IDR 1,800,000 left" in html
@@ -115,14 +104,14 @@ def test_the_form_counts_what_is_left_of_each_limit(english, need):
 
 def test_more_than_the_share_of_one_need_is_refused(english, need):
     collaborator = as_member(english, name="CV Baru")
-    response = pledge(english, need, collaborator, quantity=26)
+    response = pledge_by_form(english, need, collaborator, quantity=26)
     assert response.status_code == 409
     assert "until CV Baru is verified it may hold at most 25% of a need" in (
         response.content.decode()
     )
-    assert pledge(english, need, collaborator, quantity=20).status_code == 302
+    assert pledge_by_form(english, need, collaborator, quantity=20).status_code == 302
     # Pledges to the same need add up.
-    response = pledge(english, need, collaborator, quantity=6)
+    response = pledge_by_form(english, need, collaborator, quantity=6)
     assert response.status_code == 409 and "5 more can be pledged" in response.content.decode()
     assert claimed(need) == 20 and Commitment.objects.count() == 1
 
@@ -132,14 +121,14 @@ def test_the_open_value_in_a_program_is_limited(english, need):
     pangan.unverified_max_open_value_idr = 1_000_000
     pangan.save()
     collaborator = as_member(english)
-    response = pledge(english, need, collaborator, quantity=4)  # IDR 1.2 million
+    response = pledge_by_form(english, need, collaborator, quantity=4)  # IDR 1.2 million
     assert response.status_code == 409
     assert "open pledges in this program may be worth at most IDR 1,000,000" in (
         response.content.decode()
     )
-    assert pledge(english, need, collaborator, quantity=3).status_code == 302
+    assert pledge_by_form(english, need, collaborator, quantity=3).status_code == 302
     another = NeedFactory(quantity_needed=100, unit_value_idr=300_000)
-    assert pledge(english, another, collaborator, quantity=1).status_code == 409
+    assert pledge_by_form(english, another, collaborator, quantity=1).status_code == 409
     assert claimed(need) == 3 and claimed(another) == 0
 
 
@@ -149,20 +138,20 @@ def test_pledges_per_hour_are_limited_and_a_retry_still_finds_its_pledge(english
     pangan.save()
     collaborator = as_member(english, name="CV Baru")
     first_key = uuid.uuid4().hex
-    first = pledge(english, need, collaborator, key=first_key)
+    first = pledge_by_form(english, need, collaborator, key=first_key)
     assert first.status_code == 302
-    assert pledge(english, need, collaborator).status_code == 302
-    third = pledge(english, need, collaborator)
+    assert pledge_by_form(english, need, collaborator).status_code == 302
+    third = pledge_by_form(english, need, collaborator)
     assert third.status_code == 409
     assert "until CV Baru is verified it may make 2 pledges per hour" in third.content.decode()
-    retry = pledge(english, need, collaborator, key=first_key)
+    retry = pledge_by_form(english, need, collaborator, key=first_key)
     assert retry.status_code == 302 and retry["Location"] == first["Location"]
     assert Commitment.objects.count() == 2 and claimed(need) == 2
 
 
 def test_the_refusal_is_in_indonesian_too(client, need):
     collaborator = as_member(client, name="CV Baru")
-    response = pledge(client, need, collaborator, quantity=26)
+    response = pledge_by_form(client, need, collaborator, quantity=26)
     assert response.status_code == 409
     assert "Batas tercapai" in response.content.decode()
 
@@ -171,7 +160,7 @@ def test_verified_collaborators_are_not_limited(english, need):
     verified = as_member(english, status="verified")
     html = english.get(reverse("pledge-create", args=[need.pk])).content.decode()
     assert "limited" not in html and 'max="100"' in html
-    assert pledge(english, need, verified, quantity=100).status_code == 302
+    assert pledge_by_form(english, need, verified, quantity=100).status_code == 302
     assert claimed(need) == 100
 
 
@@ -180,11 +169,11 @@ def test_a_lead_verification_lifts_the_limits_in_that_program_only(english, need
     ProgramVerification.objects.create(
         collaborator=collaborator, program=need.program, status="verified"
     )
-    assert pledge(english, need, collaborator, quantity=100).status_code == 302
+    assert pledge_by_form(english, need, collaborator, quantity=100).status_code == 302
     other = NeedFactory(
         donation_form=program("pendidikan").donation_forms.first(), quantity_needed=100
     )
-    assert pledge(english, other, collaborator, quantity=50).status_code == 409
+    assert pledge_by_form(english, other, collaborator, quantity=50).status_code == 409
 
 
 def test_unverified_pledges_expire_sooner(need):

@@ -11,8 +11,7 @@ from commitments.models import Commitment
 from locations.models import Need
 
 from .factories import UserFactory
-from .test_pledge_concurrency import pledge_job
-from .world import run_in_threads, small_world
+from .world import form_pledge_job, run_in_threads, small_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +41,7 @@ def limited(need: Need, **limits) -> Need:
 def test_ten_simultaneous_pledges_against_an_hourly_limit_of_three_give_three():
     need = limited(small_world(quantity_needed=100), unverified_pledges_per_hour=3)
     clients, collaborator = newcomer_clients(10)
-    results = run_in_threads([pledge_job(c, collaborator, need) for c in clients])
+    results = run_in_threads([form_pledge_job(c, collaborator, need) for c in clients])
 
     assert [r for r in results if isinstance(r, Exception)] == []
     codes = [r.status_code for r in results]
@@ -61,7 +60,7 @@ def test_simultaneous_pledges_never_exceed_the_share_of_one_need():
         unverified_max_share_percent=25,
     )
     clients, collaborator = newcomer_clients(10)
-    results = run_in_threads([pledge_job(c, collaborator, need, quantity=5) for c in clients])
+    results = run_in_threads([form_pledge_job(c, collaborator, need, quantity=5) for c in clients])
 
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sorted(r.status_code for r in results) == [302] * 5 + [409] * 5

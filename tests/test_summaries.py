@@ -4,11 +4,6 @@ commitments, after any sequence of changes made through the real services; with 
 down changes still succeed and the catch-up run repairs the summaries; jobs run twice, or
 rolled back half-way, leave them exact."""
 
-import datetime
-import uuid
-from collections import defaultdict
-from decimal import Decimal
-
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -17,229 +12,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commitments.figures.summaries import month_of, summaries_rebuild, summary_key_recompute
-from commitments.lifecycle.offline import commitment_record_offline
-from commitments.lifecycle.pledges import PledgeRefused, commitment_pledge
-from commitments.lifecycle.transitions import (
-    commitment_transition,
-    commitments_expire,
-    delivery_confirm,
-    delivery_record,
-)
-from commitments.lifecycle.uploads import CleanUpload
 from commitments.models import (
     Commitment,
     CommitmentRollup,
     CommitmentSummary,
-    Delivery,
-    Status,
     SummaryDirtyKey,
 )
 from commitments.tasks import rebuild_summaries, refresh_summaries
-from commitments.workflow import TransitionRefused
-from locations.models import Area
-from programs.models import DonationForm
 
 from .conftest import celery_broker
-from .factories import CollaboratorFactory, NeedFactory, UserFactory, lead_of, member_of
+from .world import LIFECYCLE_ACTIONS, LifecycleWorld, direct_group_by, summaries, summary_rows
 
 pytestmark = pytest.mark.django_db
-
-PROOF = CleanUpload(
-    name="bukti.pdf", content=b"%PDF-1.4\n%%EOF\n", content_type="application/pdf", kind="document"
-)
 
 
 @pytest.fixture(autouse=True)
 def private_files(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
-
-
-class World:
-    """Two needs (an RW and a kelurahan, two programs), a collaborator and its member, a
-    program lead and an administrator."""
-
-    def __init__(self):
-        rw = Area.objects.get(code="31.73.04.1002.001")
-        kelurahan = Area.objects.get(code="31.73.04.1002")
-        sim_card = DonationForm.objects.get(program__slug="pendidikan", slug="sim-card")
-        self.needs = [
-            NeedFactory(area=rw, quantity_needed=40),
-            NeedFactory(
-                area=kelurahan,
-                donation_form=sim_card,
-                program=sim_card.program,
-                quantity_needed=40,
-                unit_value_idr=50_000,
-            ),
-        ]
-        self.collaborator = CollaboratorFactory()
-        self.member = member_of(self.collaborator)
-        self.lead = lead_of("pangan")
-        self.admin = UserFactory(is_staff=True, is_superuser=True)
-
-    def pledge(self, n: int) -> None:
-        try:
-            commitment_pledge(
-                user=self.member,
-                collaborator=self.collaborator,
-                need=self.needs[n % 2],
-                quantity=1 + n % 3,
-                idempotency_key=uuid.uuid4().hex,
-            )
-        except PledgeRefused:
-            pass
-
-    def offline(self, n: int) -> None:
-        need = self.needs[0]
-        commitment_record_offline(
-            actor=self.lead,
-            collaborator=self.collaborator,
-            area=need.area,
-            donation_form=need.donation_form,
-            quantity=1 + n % 4,
-            value_idr=None if n % 2 else 1000 * n,
-            # Spread over months, so that several keys are touched.
-            made_on=timezone.localdate() - datetime.timedelta(days=17 * n),
-            idempotency_key=uuid.uuid4().hex,
-        )
-
-    def _nth(self, n: int, **filters):
-        rows = list(Commitment.objects.filter(**filters).order_by("pk"))
-        return rows[n % len(rows)] if rows else None
-
-    def transition(self, n: int, target: str, source: str, actor) -> None:
-        commitment = self._nth(n, status=source)
-        if commitment is not None:
-            commitment_transition(
-                commitment_id=commitment.pk, target=target, actor=actor, reason="alasan"
-            )
-
-    def deliver(self, n: int) -> None:
-        commitment = self._nth(n, status__in=[Status.COMMITTED, Status.DELIVERED])
-        if commitment is None or commitment.quantity_left == 0:
-            return
-        delivery_record(
-            commitment_id=commitment.pk,
-            actor=self.admin,
-            quantity=1 + n % commitment.quantity_left,
-            delivered_on=timezone.localdate(),
-            recipients_households=n % 5 or None,
-            recipients_persons=3 * n,
-            proofs=[PROOF],
-        )
-
-    def confirm_delivery(self, n: int) -> None:
-        deliveries = list(Delivery.objects.filter(confirmed_at__isnull=True).order_by("pk"))
-        if deliveries:
-            delivery_confirm(delivery_id=deliveries[n % len(deliveries)].pk, actor=self.admin)
-
-    def act(self, action: str, n: int) -> None:
-        steps = {
-            "pledge": lambda: self.pledge(n),
-            "offline": lambda: self.offline(n),
-            "confirm": lambda: self.transition(n, "committed", "pledged", self.admin),
-            "cancel": lambda: self.transition(n, "cancelled", "pledged", self.member),
-            "cancel_committed": lambda: self.transition(n, "cancelled", "committed", self.member),
-            "reject": lambda: self.transition(n, "rejected", "pledged", self.admin),
-            "deliver": lambda: self.deliver(n),
-            "confirm_delivery": lambda: self.confirm_delivery(n),
-            "expire": lambda: commitments_expire(now=timezone.now() + datetime.timedelta(days=400)),
-        }
-        try:
-            steps[action]()
-        except TransitionRefused:
-            pass
-
-
-def direct_group_by() -> dict:
-    """The summaries computed the plain way, in Python, from every commitment."""
-    rows = defaultdict(lambda: [0, 0, Decimal(0), 0, 0])
-    commitments = Commitment.objects.select_related("area__parent__parent").prefetch_related(
-        "deliveries"
-    )
-    for c in commitments:
-        area = c.area
-        kelurahan = area.parent if area.level == "rw" else area
-        key = (
-            c.program_id,
-            c.donation_form_id,
-            c.area_id,
-            month_of(c.created_at),
-            c.channel,
-            c.status,
-            kelurahan.pk,
-            kelurahan.parent_id,
-            kelurahan.parent.parent_id,
-        )
-        row = rows[key]
-        row[0] += 1
-        row[1] += c.quantity
-        row[2] += c.value_idr or 0
-        for d in c.deliveries.all():
-            if d.confirmed_at is not None:
-                row[3] += d.recipients_households or 0
-                row[4] += d.recipients_persons or 0
-    return {key: tuple(row) for key, row in rows.items()}
-
-
-def summaries() -> dict:
-    """The summary rows; and, wherever they are compared, the kecamatan roll-up must be
-    exactly their GROUP BY (checked here, so every summary test checks it too)."""
-    rows = _summary_rows()
-    rolled_up = defaultdict(lambda: [0, 0, Decimal(0), 0, 0])
-    for (program, form, _area, month, channel, status, _kel, kecamatan, kota), sums in rows.items():
-        row = rolled_up[(program, form, kecamatan, kota, month, channel, status)]
-        for i, value in enumerate(sums):
-            row[i] += value
-    assert {
-        (
-            r.program_id,
-            r.donation_form_id,
-            r.kecamatan_id,
-            r.kota_id,
-            r.month,
-            r.channel,
-            r.status,
-        ): (
-            r.count,
-            r.quantity,
-            r.value_idr,
-            r.households,
-            r.persons,
-        )
-        for r in CommitmentRollup.objects.all()
-    } == {key: tuple(sums) for key, sums in rolled_up.items()}
-    return rows
-
-
-def _summary_rows() -> dict:
-    return {
-        (
-            s.program_id,
-            s.donation_form_id,
-            s.area_id,
-            s.month,
-            s.channel,
-            s.status,
-            s.kelurahan_id,
-            s.kecamatan_id,
-            s.kota_id,
-        ): (s.count, s.quantity, s.value_idr, s.households, s.persons)
-        for s in CommitmentSummary.objects.all()
-    }
-
-
-ACTIONS = [
-    "pledge",
-    "offline",
-    "confirm",
-    "cancel",
-    "cancel_committed",
-    "reject",
-    "deliver",
-    "confirm_delivery",
-    "expire",
-]
 
 
 class Rollback(Exception):
@@ -254,7 +43,7 @@ class Rollback(Exception):
 )
 @given(
     steps=st.lists(
-        st.tuples(st.sampled_from(ACTIONS), st.integers(min_value=0, max_value=30)),
+        st.tuples(st.sampled_from(LIFECYCLE_ACTIONS), st.integers(min_value=0, max_value=30)),
         min_size=1,
         max_size=14,
     )
@@ -265,7 +54,7 @@ def test_incremental_summaries_equal_a_full_rebuild_and_a_direct_group_by(
     # Each example starts from the same empty state: its writes are rolled back at the end.
     try:
         with transaction.atomic():
-            world = World()
+            world = LifecycleWorld()
             for action, n in steps:
                 # After each change, its after-commit work (the eager refresh) runs.
                 with django_capture_on_commit_callbacks(execute=True):
@@ -282,7 +71,7 @@ def test_incremental_summaries_equal_a_full_rebuild_and_a_direct_group_by(
 
 @pytest.fixture
 def world():
-    return World()
+    return LifecycleWorld()
 
 
 def test_with_the_broker_down_changes_succeed_and_the_catch_up_makes_summaries_exact(
@@ -390,7 +179,7 @@ def test_the_full_rebuild_repairs_wrong_missing_and_surplus_rows_and_their_roll_
     surplus.save()
     CommitmentRollup.objects.all().update(persons=12345)
     CommitmentRollup.objects.filter(pk=CommitmentRollup.objects.order_by("pk")[0].pk).delete()
-    assert _summary_rows() != expected
+    assert summary_rows() != expected
 
     # The whole roll-up compared too: the nightly run rolls up again only the kecamatan
     # whose summary rows it changed (test_summaries_rebuild).

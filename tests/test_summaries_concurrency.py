@@ -5,17 +5,24 @@ import pytest
 
 from commitments.models import Commitment, CommitmentSummary, SummaryDirtyKey
 
-from .test_pledge_concurrency import donor, pledge_job
-from .test_summaries import direct_group_by, summaries
-from .world import run_in_threads, small_world
+from .factories import collaborator_and_member
+from .world import (
+    direct_group_by,
+    form_pledge_job,
+    run_in_threads,
+    signed_in,
+    small_world,
+    summaries,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_concurrent_pledges_and_refreshes_of_one_key_lose_no_update():
     need = small_world(quantity_needed=100)
-    donors = [donor(n) for n in range(12)]
-    results = run_in_threads([pledge_job(c, col, need, quantity=2) for c, col in donors])
+    donors = [collaborator_and_member() for _ in range(12)]
+    jobs = [form_pledge_job(signed_in(m), c, need, quantity=2) for c, m in donors]
+    results = run_in_threads(jobs)
 
     assert [r for r in results if isinstance(r, Exception)] == []
     assert all(r.status_code == 302 for r in results)

@@ -6,44 +6,33 @@ deadlocked; SQLite takes its emptying path and must give the same rows."""
 
 import io
 import threading
-import uuid
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from commitments.figures.summaries import summaries_rebuild, summaries_refresh
-from commitments.lifecycle.pledges import commitment_pledge
 from commitments.models import CommitmentRollup, CommitmentSummary, SummaryDirtyKey
 
-from .factories import CollaboratorFactory, member_of
-from .test_summaries import _summary_rows, direct_group_by, summaries
-from .world import run_in_threads, small_world
+from .factories import collaborator_and_member
+from .world import (
+    direct_group_by,
+    pledge_directly,
+    run_in_threads,
+    small_world,
+    summaries,
+    summary_rows,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def pledger():
-    collaborator = CollaboratorFactory()
-    return collaborator, member_of(collaborator)
-
-
-def pledge(need, collaborator, member, quantity=1):
-    return commitment_pledge(
-        user=member,
-        collaborator=collaborator,
-        need=need,
-        quantity=quantity,
-        idempotency_key=uuid.uuid4().hex,
-    )
-
-
 def pledged_in_four_kecamatan():
     needs = [small_world(quantity_needed=100) for _ in range(4)]
-    collaborator, member = pledger()
+    collaborator, member = collaborator_and_member()
     for n, need in enumerate(needs):
         for quantity in (1, 2 + n):
-            pledge(need, collaborator, member, quantity)
+            pledge_directly(need, collaborator, member, quantity)
     expected = direct_group_by()
     assert summaries() == expected
     return needs, expected
@@ -71,7 +60,7 @@ def test_a_rebuild_repairs_every_kind_of_drift_and_the_roll_up_of_what_it_change
     surplus.pk, surplus.status = None, "expired"
     surplus.save()
     CommitmentSummary.objects.filter(pk=rows[2].pk).update(kecamatan_id=last.kecamatan_id)
-    assert _summary_rows() != expected
+    assert summary_rows() != expected
 
     written = summaries_rebuild()
 
@@ -108,9 +97,9 @@ def test_the_whole_roll_up_is_compared_on_request():
 
 def test_pledges_while_a_rebuild_runs_are_kept_exact():
     needs = [small_world(quantity_needed=1000) for _ in range(4)]
-    collaborator, member = pledger()
+    collaborator, member = collaborator_and_member()
     for need in needs:
-        pledge(need, collaborator, member)
+        pledge_directly(need, collaborator, member)
     summaries_rebuild()
     # Drift, so that the rebuild has rows to write while the pledges recompute.
     CommitmentSummary.objects.update(persons=7)
@@ -127,7 +116,7 @@ def test_pledges_while_a_rebuild_runs_are_kept_exact():
         def run():
             started.wait(5)
             for quantity in range(1, 7):
-                pledge(need, collaborator, member, quantity)
+                pledge_directly(need, collaborator, member, quantity)
 
         return run
 

@@ -22,7 +22,6 @@ from commitments.figures.totals import (
     program_totals_from_summaries,
     totals_refresh,
 )
-from commitments.lifecycle.pledges import commitment_pledge
 from commitments.lifecycle.transitions import (
     commitment_transition,
     delivery_confirm,
@@ -41,6 +40,7 @@ from .factories import (
     lead_of,
     member_of,
 )
+from .world import pledge_directly
 
 pytestmark = pytest.mark.django_db
 
@@ -246,15 +246,7 @@ def test_figures_equal_a_direct_count_after_pledges_and_transitions(
     made = []
     with django_capture_on_commit_callbacks(execute=True):
         for quantity in (3, 4, 5):
-            made.append(
-                commitment_pledge(
-                    user=actor,
-                    collaborator=giver,
-                    need=need,
-                    quantity=quantity,
-                    idempotency_key=uuid.uuid4().hex,
-                ).commitment
-            )
+            made.append(pledge_directly(need, giver, actor, quantity).commitment)
     with django_capture_on_commit_callbacks(execute=True):
         for commitment in made:
             commitment_transition(

@@ -28,12 +28,9 @@ from hypothesis import strategies as st
 from commitments.figures.summaries import summaries_rebuild
 from commitments.models import Commitment, CommitmentSummary, SummaryDirtyKey
 from commitments.tasks import refresh_summaries
-from programs.models import ProgramLead
 
 from .conftest import celery_broker
-from .factories import CollaboratorFactory, NeedFactory, UserFactory, member_of
-from .test_summaries import ACTIONS, World, direct_group_by, summaries
-from .world import small_world
+from .world import LIFECYCLE_ACTIONS, LifecycleWorld, direct_group_by, summaries
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -150,30 +147,6 @@ class Worker:
         end_worker_sessions()
 
 
-class SmallWorld(World):
-    """World's actions, on areas and programs of its own: an earlier transactional test's
-    flush removed Jakarta's, and loading them again takes most of a minute."""
-
-    def __init__(self):
-        rw_need = small_world(quantity_needed=40)
-        other = small_world(quantity_needed=40)  # another program
-        self.needs = [
-            rw_need,
-            NeedFactory(
-                area=rw_need.area.parent,  # the RW's kelurahan
-                program=other.program,
-                donation_form=other.donation_form,
-                quantity_needed=40,
-                unit_value_idr=50_000,
-            ),
-        ]
-        self.collaborator = CollaboratorFactory()
-        self.member = member_of(self.collaborator)
-        self.lead = UserFactory()
-        ProgramLead.objects.create(user=self.lead, program=rw_need.program)
-        self.admin = UserFactory(is_staff=True, is_superuser=True)
-
-
 @pytest.fixture
 def queue():
     """This process publishes to the real broker, on a queue of its own, emptied before and
@@ -218,7 +191,7 @@ def wait_until_drained() -> None:
 )
 @given(
     steps=st.lists(
-        st.tuples(st.sampled_from(ACTIONS), st.integers(min_value=0, max_value=30)),
+        st.tuples(st.sampled_from(LIFECYCLE_ACTIONS), st.integers(min_value=0, max_value=30)),
         min_size=1,
         max_size=10,
     )
@@ -227,7 +200,7 @@ def test_a_real_worker_keeps_summaries_equal_to_a_group_by_and_a_rebuild(worker,
     if worker.process is None:
         worker.start()
     # Examples add to what earlier ones committed: the property holds for any state.
-    world = SmallWorld()
+    world = LifecycleWorld(own_areas=True)
     for action, n in steps:
         world.act(action, n)  # each change commits and enqueues its refresh job
     wait_until_drained()
@@ -238,7 +211,7 @@ def test_a_real_worker_keeps_summaries_equal_to_a_group_by_and_a_rebuild(worker,
 
 
 def test_a_worker_killed_half_way_through_a_job_is_redelivered_and_totals_are_exact(worker):
-    world = SmallWorld()
+    world = LifecycleWorld(own_areas=True)
     world.pledge(0)  # committed; its one refresh job waits in the queue (no worker yet)
     assert SummaryDirtyKey.objects.count() == 1
     # Hold the stale marks: the job deletes them last, after it has replaced the summary
@@ -283,7 +256,7 @@ def test_with_the_broker_unreachable_changes_succeed_and_the_catch_up_makes_tota
     worker, client
 ):
     worker.start()
-    world = SmallWorld()
+    world = LifecycleWorld(own_areas=True)
     with celery_broker("redis://127.0.0.1:1/0", eager=False):  # the web side's broker is down
         world.pledge(0)
         world.pledge(1)

@@ -1,0 +1,137 @@
+"""Helpers for the browser tests: a phone's size and context, signing in through the login
+form, watching a page for JavaScript errors and Content-Security-Policy violations, waiting
+for the needs map and reading it, checking that a phone screen fits one thumb, and saving
+screenshots as artifacts."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from commitments.housekeeping.demo import DEMO_PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+PASSWORD = "kolaborasi-jakarta-2026"  # of the users the browser tests create
+WIDTH, HEIGHT = 390, 844  # a phone
+
+# The needs map has drawn its areas and shaded them, and is not loading anything.
+MAP_READY = (
+    "() => { const m = document.getElementById('needs-map');"
+    " return m.dataset.drawn && m.dataset.shaded && !m.dataset.loading; }"
+)
+
+# Controls a thumb has to hit, visible, smaller than 44 px either way (links inside running
+# text are exempt, as WCAG's target size rule exempts them).
+SMALL_TARGETS = """() => {
+  const selector = "main button, main .button, main select, main summary, main label.inline,"
+    + " main input:not([type=hidden]):not([type=radio]):not([type=checkbox]),"
+    + " .site-header a, .site-header button, .site-header select";
+  return [...document.querySelectorAll(selector)].filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && (r.width < 43.5 || r.height < 43.5);
+  }).map((el) => el.outerHTML.slice(0, 90));
+}"""
+
+# Installed before any script of the page runs, so no violation goes unheard.
+LISTEN_FOR_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"}` +
+    ` at ${event.sourceFile || location.pathname}:${event.lineNumber}`
+  );
+}, true);
+"""
+
+
+def phone_context(chromium, **options):
+    """A browser context the size of a phone (390x844), with touch, in Indonesian."""
+    return chromium.new_context(
+        viewport={"width": WIDTH, "height": HEIGHT},
+        is_mobile=True,
+        has_touch=True,
+        locale="id-ID",
+        **options,
+    )
+
+
+def watch_errors(page) -> list[str]:
+    """Collect the page's JavaScript errors; failed tile loads are expected and ignored."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+
+    def on_console(message):
+        location = (message.location or {}).get("url", "")
+        if (
+            message.type == "error"
+            and "tiles.invalid" not in location
+            and "ERR_NAME_NOT_RESOLVED" not in message.text
+        ):
+            errors.append(f"console: {message.text} {message.location}")
+
+    page.on("console", on_console)
+    return errors
+
+
+def watch_csp(page) -> list[str]:
+    """Violations the page reports (in window.cspViolations), and CSP errors Chromium logs
+    to the console (returned)."""
+    page.add_init_script(LISTEN_FOR_VIOLATIONS)
+    logged: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            logged.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return logged
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def sign_in(page, live_portal, email: str, password: str = PASSWORD) -> None:
+    """Through the login form; returns once the browser has the page the form leads to
+    (the next page, or the form again if the password was refused)."""
+    page.goto(f"{live_portal}/akun/masuk/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+
+
+def demo_user(email: str):
+    """A demo user, whose password is hashed again with the tests' fast hasher (which cannot
+    check the demo's hash). Django ties sessions to the password hash: this ends the user's
+    other sessions."""
+    user = get_user_model().objects.get(email=email)
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+    return user
+
+
+def sign_in_as_demo_user(page, live_portal, email: str) -> None:
+    demo_user(email)
+    sign_in(page, live_portal, email, DEMO_PASSWORD)
+
+
+def wait_for_map(page) -> None:
+    page.wait_for_function(MAP_READY)
+
+
+def remaining_on_map(page, code: str) -> int:
+    """What remains of the needs of an area, as the needs map shows it."""
+    wait_for_map(page)
+    return page.evaluate(
+        f"() => {{ const e = ksbbMap.state.data.areas['{code}']; return e ? e[1] : 0; }}"
+    )
+
+
+def assert_fits_a_thumb(page, name: str) -> None:
+    """Nothing wider than the phone and no control too small for a thumb; a screenshot."""
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= WIDTH, name
+    assert page.evaluate(SMALL_TARGETS) == [], name
+    screenshot(page, f"phone-{name}")
