@@ -3,6 +3,8 @@ per session (they are what every page and rule works on); each test then runs in
 transaction that is rolled back."""
 
 import io
+import os
+import re
 import socket
 import threading
 from contextlib import contextmanager
@@ -94,6 +96,23 @@ def donor(db):
 
 CHROMIUM = "/usr/bin/chromium"
 UNREACHABLE_TILES = "http://tiles.invalid/{z}/{x}/{y}.png"
+
+
+# Skips for want of a service: in CI's PostgreSQL leg (KSBB_REQUIRE_SERVICES=1) each is a
+# failure, as a missing Chromium is under KSBB_REQUIRE_BROWSER.
+SERVICE_SKIP = re.compile(r"\b(needs?|run on)\b.*\b(PostgreSQL|Redis)\b")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.skipped and os.environ.get("KSBB_REQUIRE_SERVICES")):
+        return
+    reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if SERVICE_SKIP.search(reason):
+        report.outcome = "failed"
+        report.longrepr = f"KSBB_REQUIRE_SERVICES is set, yet this test was skipped: {reason}"
 
 
 @pytest.hookimpl(trylast=True)

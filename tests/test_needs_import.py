@@ -147,6 +147,7 @@ def test_the_preview_lists_every_rows_problem_and_applies_nothing(
         area=Area.objects.get(code=mine[0]), kind="school", name="SDN Uji", lon=106.79, lat=-6.15
     )
     yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    too_far = (timezone.localdate() + datetime.timedelta(days=3 * 365)).isoformat()
     rows = [
         row(mine[0], quantity=25, unit="paket", priority="tinggi", households=10, persons=40),
         row("31.99.99.9999.999"),  # 3: unknown area
@@ -167,6 +168,7 @@ def test_the_preview_lists_every_rows_problem_and_applies_nothing(
         row(mine[4], form="instant-food", site=999_999),  # 18: unknown institution
         row(mine[4], form="instant-food", site=school.pk),  # 19: an institution elsewhere
         row(mine[5], priority="urgent"),  # 20: not a priority
+        row(mine[5], form="eid-food", valid_until=too_far),  # 21: valid for too long
     ]
     before = (Need.objects.count(), NeedChange.objects.count())
 
@@ -174,7 +176,7 @@ def test_the_preview_lists_every_rows_problem_and_applies_nothing(
 
     assert response.status_code == 200
     job = the_import()
-    assert (job.status, job.rows_total, job.header_language) == ("checked", 19, language)
+    assert (job.status, job.rows_total, job.header_language) == ("checked", 20, language)
     header = {column.key: column.header(language) for column in COLUMNS}
     problems = problem_cells(response)
     expected = [
@@ -207,6 +209,11 @@ def test_the_preview_lists_every_rows_problem_and_applies_nothing(
         ("18", "site", "No institution has the number 999999."),
         ("19", "site", f"Institution {school.pk} is not in this area."),
         ("20", "priority", "urgent is not a priority: use 1, 2 or 3 (high, medium, low)."),
+        (
+            "21",
+            "valid_until",
+            f"{too_far} is more than two years ahead: a need is assessed for two years at most.",
+        ),
     ]
     for number, key, message in expected:
         assert (number, header[key], message) in problems
@@ -217,8 +224,8 @@ def test_the_preview_lists_every_rows_problem_and_applies_nothing(
         "An open need for this area, institution and donation form is already there "
         f"(need #{open_need.pk}): edit that need instead.",
     ) in problems
-    assert len(problems) == job.problem_count == 18
-    assert "18 problems to fix" in text_of(response)
+    assert len(problems) == job.problem_count == 19
+    assert "19 problems to fix" in text_of(response)
     assert "Add these needs" not in text_of(response)
 
     refused = apply(client, job)

@@ -9,10 +9,12 @@ import gzip
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import Commitment, Notification
+from commitments.needs.upkeep import need_create
 from locations.models import Area, Need, NeedChange
 from programs.models import DonationForm
 
@@ -136,6 +138,45 @@ def test_adding_refuses_a_form_of_another_program_and_a_past_date(client):
     body = response.content.decode()
     assert response.status_code == 200
     assert "another program" in body or "program lain" in body
+    assert not Need.objects.filter(area__code=RW1).exists()
+
+
+def test_a_need_is_assessed_for_two_years_at_most_through_every_door(client):
+    """The limit lives on Need: the web form, the API and the domain function refuse a need
+    valid for longer (the bulk import's check is in test_needs_import)."""
+    head = facilitator_of(KELURAHAN)
+    groceries = pangan_groceries()
+    too_far = timezone.localdate() + datetime.timedelta(days=Need.MAX_VALID_DAYS + 1)
+    fields = {
+        "area": RW1,
+        "program": groceries.program_id,
+        "donation_form": groceries.pk,
+        "quantity_needed": 10,
+        "priority": 2,
+        "valid_until": too_far.isoformat(),
+    }
+    signed_in(client, head)
+    body = client.post(reverse("need-add"), fields).content.decode()
+    assert "within two years" in body or "dua tahun" in body
+    response = client.post(
+        "/api/v1/needs/", {**fields, "area": RW1}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "valid_until" in response.json()["errors"]
+    with pytest.raises(ValidationError) as refused:
+        need_create(
+            actor=head,
+            area=Area.objects.get(code=RW1),
+            site=None,
+            program=groceries.program,
+            donation_form=groceries,
+            quantity_needed=10,
+            priority=2,
+            households=None,
+            persons=None,
+            valid_until=too_far,
+        )
+    assert "valid_until" in refused.value.message_dict
     assert not Need.objects.filter(area__code=RW1).exists()
 
 

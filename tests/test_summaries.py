@@ -4,6 +4,8 @@ commitments, after any sequence of changes made through the real services; with 
 down changes still succeed and the catch-up run repairs the summaries; jobs run twice, or
 rolled back half-way, leave them exact."""
 
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 from commitments.figures.summaries import month_of, summaries_rebuild, summary_key_recompute
 from commitments.models import (
     Commitment,
+    CommitmentEvent,
     CommitmentRollup,
     CommitmentSummary,
     SummaryDirtyKey,
@@ -35,38 +38,53 @@ class Rollback(Exception):
     pass
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    database=None,  # no example database written into the working tree
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    steps=st.lists(
-        st.tuples(st.sampled_from(LIFECYCLE_ACTIONS), st.integers(min_value=0, max_value=30)),
-        min_size=1,
-        max_size=14,
-    )
-)
+EXAMPLES = 25
+
+
 def test_incremental_summaries_equal_a_full_rebuild_and_a_direct_group_by(
-    django_capture_on_commit_callbacks, steps
+    django_capture_on_commit_callbacks,
 ):
-    # Each example starts from the same empty state: its writes are rolled back at the end.
-    try:
-        with transaction.atomic():
-            world = LifecycleWorld()
-            for action, n in steps:
-                # After each change, its after-commit work (the eager refresh) runs.
-                with django_capture_on_commit_callbacks(execute=True):
-                    world.act(action, n)
-            assert not SummaryDirtyKey.objects.exists()
-            incremental = summaries()
-            assert incremental == direct_group_by()
-            summaries_rebuild()
-            assert summaries() == incremental
-            raise Rollback
-    except Rollback:
-        pass
+    taken = Counter()  # actions that changed something, over every example
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,  # no example database written into the working tree
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        steps=st.lists(
+            st.tuples(st.sampled_from(LIFECYCLE_ACTIONS), st.integers(min_value=0, max_value=30)),
+            min_size=1,
+            max_size=14,
+        )
+    )
+    def examples(steps):
+        # Each example starts from the same empty state: its writes are rolled back.
+        try:
+            with transaction.atomic():
+                world = LifecycleWorld()
+                for action, n in steps:
+                    events = CommitmentEvent.objects.count()
+                    # After each change, its after-commit work (the eager refresh) runs.
+                    with django_capture_on_commit_callbacks(execute=True):
+                        if world.act(action, n):
+                            taken[action] += 1
+                            if action != "confirm_delivery":  # a receipt is no status change
+                                assert CommitmentEvent.objects.count() > events, action
+                assert not SummaryDirtyKey.objects.exists()
+                incremental = summaries()
+                assert incremental == direct_group_by()
+                summaries_rebuild()
+                assert summaries() == incremental
+                raise Rollback
+        except Rollback:
+            pass
+
+    examples()
+    # The examples did things, not only asked for them: most kinds of action took effect.
+    assert sum(taken.values()) >= EXAMPLES, taken
+    assert len(taken) >= 5, taken
 
 
 @pytest.fixture

@@ -225,13 +225,14 @@ class LifecycleWorld:
         self.lead = lead_of(self.needs[0].program.slug)
         self.admin = UserFactory(is_staff=True, is_superuser=True)
 
-    def pledge(self, n: int) -> None:
+    def pledge(self, n: int) -> bool:
         try:
             pledge_directly(self.needs[n % 2], self.collaborator, self.member, 1 + n % 3)
         except PledgeRefused:
-            pass
+            return False
+        return True
 
-    def offline(self, n: int) -> None:
+    def offline(self, n: int) -> bool:
         need = self.needs[0]
         commitment_record_offline(
             actor=self.lead,
@@ -244,22 +245,25 @@ class LifecycleWorld:
             made_on=timezone.localdate() - datetime.timedelta(days=17 * n),
             idempotency_key=uuid.uuid4().hex,
         )
+        return True
 
     def _nth(self, n: int, **filters):
         rows = list(Commitment.objects.filter(**filters).order_by("pk"))
         return rows[n % len(rows)] if rows else None
 
-    def transition(self, n: int, target: str, source: str, actor) -> None:
+    def transition(self, n: int, target: str, source: str, actor) -> bool:
         commitment = self._nth(n, status=source)
-        if commitment is not None:
-            commitment_transition(
-                commitment_id=commitment.pk, target=target, actor=actor, reason="alasan"
-            )
+        if commitment is None:
+            return False
+        commitment_transition(
+            commitment_id=commitment.pk, target=target, actor=actor, reason="alasan"
+        )
+        return True
 
-    def deliver(self, n: int) -> None:
+    def deliver(self, n: int) -> bool:
         commitment = self._nth(n, status__in=[Status.COMMITTED, Status.DELIVERED])
         if commitment is None or commitment.quantity_left == 0:
-            return
+            return False
         delivery_record(
             commitment_id=commitment.pk,
             actor=self.admin,
@@ -269,13 +273,18 @@ class LifecycleWorld:
             recipients_persons=3 * n,
             proofs=[PROOF],
         )
+        return True
 
-    def confirm_delivery(self, n: int) -> None:
+    def confirm_delivery(self, n: int) -> bool:
         deliveries = list(Delivery.objects.filter(confirmed_at__isnull=True).order_by("pk"))
-        if deliveries:
-            delivery_confirm(delivery_id=deliveries[n % len(deliveries)].pk, actor=self.admin)
+        if not deliveries:
+            return False
+        delivery_confirm(delivery_id=deliveries[n % len(deliveries)].pk, actor=self.admin)
+        return True
 
-    def act(self, action: str, n: int) -> None:
+    def act(self, action: str, n: int) -> bool:
+        """Take one step; whether it changed anything (False: nothing to act on, or the
+        rules refused it)."""
         steps = {
             "pledge": lambda: self.pledge(n),
             "offline": lambda: self.offline(n),
@@ -285,12 +294,14 @@ class LifecycleWorld:
             "reject": lambda: self.transition(n, "rejected", "pledged", self.admin),
             "deliver": lambda: self.deliver(n),
             "confirm_delivery": lambda: self.confirm_delivery(n),
-            "expire": lambda: commitments_expire(now=timezone.now() + datetime.timedelta(days=400)),
+            "expire": lambda: (
+                commitments_expire(now=timezone.now() + datetime.timedelta(days=400)) > 0
+            ),
         }
         try:
-            steps[action]()
+            return steps[action]()
         except TransitionRefused:
-            pass
+            return False
 
 
 # --- what the summary tables should hold, and what they hold -------------------------------
