@@ -27,7 +27,7 @@ from shapely.geometry import shape
 from programs.models import DonationForm
 
 from .models import Area, AreaIndicator, MapLayer, Need
-from .topology import encode_topojson
+from .topology import QUANTIZATION_BY_LEVEL, encode_topojson
 
 MAP_LEVELS = [Area.Level.RW, Area.Level.KELURAHAN, Area.Level.KECAMATAN]
 LEVEL_DEPTH = {level: index for index, level in enumerate(Area.LEVEL_ORDER)}
@@ -76,7 +76,7 @@ def map_layer_rebuild(level: str) -> MapLayer | None:
     if not features:
         MapLayer.objects.filter(level=level).delete()
         return None
-    raw = to_json_bytes(encode_topojson(features))
+    raw = to_json_bytes(encode_topojson(features, quantization=QUANTIZATION_BY_LEVEL[level]))
     version = hashlib.sha256(raw).hexdigest()[:16]
     layer = MapLayer.objects.filter(level=level).first()
     if layer is not None and layer.version == version:

@@ -28,7 +28,14 @@ from shapely.geometry import MultiPolygon, Polygon
 
 Areal = Polygon | MultiPolygon
 
-__all__ = ["TOLERANCE_BY_LEVEL", "decode_topojson", "encode_topojson", "iou", "simplify_layer"]
+__all__ = [
+    "QUANTIZATION_BY_LEVEL",
+    "TOLERANCE_BY_LEVEL",
+    "decode_topojson",
+    "encode_topojson",
+    "iou",
+    "simplify_layer",
+]
 
 # An arc's tolerance is capped at this fraction of sqrt(area) of the smallest ring using it.
 # Douglas-Peucker moves a border by at most the tolerance, so a ring of size s changes area
@@ -45,14 +52,29 @@ SNAP_DISTANCE = 1e-8
 _ARCS_DISJOINT_BUT_ENDS = "FF*F*****"
 
 # Measured defaults (degrees) by Area.Level; see tests/test_topology.py. The RW file
-# goes from 134k to 63k vertices, 202 KB gzipped TopoJSON, mean IoU 0.994. The Kemendagri
-# files are coarse already (segments ~90 m), so simplification changes them little.
+# goes from 134k to 58k vertices (63k at 3e-5), 202 KB gzipped TopoJSON at encode_topojson's
+# default grid, mean IoU 0.993. The Kemendagri files are coarse already (segments ~90 m),
+# so simplification changes them little.
 TOLERANCE_BY_LEVEL = {
-    "rw": 3e-5,
+    "rw": 4e-5,
     "kelurahan": 2e-4,
     "kecamatan": 2e-4,
     "kota": 2e-4,
     "province": 2e-4,
+}
+# Grid steps per axis of the served TopoJSON by level (encode_topojson's `quantization`).
+# The RW layer is the needs map's biggest download, on phones over slow links: 25,000 steps
+# over its 0.29 deg make a 1.3 m grid, under the 4.4 m simplification tolerance. With that
+# tolerance it is 177 KB gzipped (209 KB at 3e-5 and 1e5 steps), mean IoU with the source
+# 0.991, min 0.965 (bench/map_payload.py). Neighbours still all touch; 10 pairs whose
+# source borders are not one arc overlap anew, by slivers under 0.6 m (1 pair at 1e5
+# steps); coarser grids part neighbours. The other levels are small and keep the default.
+QUANTIZATION_BY_LEVEL = {
+    "rw": 25_000,
+    "kelurahan": 100_000,
+    "kecamatan": 100_000,
+    "kota": 100_000,
+    "province": 100_000,
 }
 
 

@@ -19,8 +19,14 @@
   var map = L.map(element, { preferCanvas: true, zoomControl: true, minZoom: 9, maxZoom: 18 });
   var renderer = L.canvas({ padding: 0.2, tolerance: 3 });
   map.setView([-6.2, 106.83], 11);
-  if (config.tiles.url) {
-    L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution, maxZoom: 19 }).addTo(map);
+
+  // The base map comes once the areas' geometry is in and the view is set: on a slow phone
+  // connection its tiles would otherwise share the link with the data the map needs first,
+  // and be fetched twice (at the default view, then at the fitted one).
+  var tiles = null, tilesWait = false;
+  function showTiles() {
+    if (tiles || tilesWait || !config.tiles.url) return;
+    tiles = L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution, maxZoom: 19 }).addTo(map);
   }
 
   var form = document.getElementById("map-filters");
@@ -57,7 +63,7 @@
   }
 
   function computeBreaks() {
-    var i = metricIndex(), values = [];
+    var i = state.metricIndex = metricIndex(), values = [];
     Object.keys(state.data.areas).forEach(function (code) {
       var v = state.data.areas[code][i];
       if (v > 0) values.push(v);
@@ -180,7 +186,7 @@
     if (indicatorOn()) return indicatorColor(code);
     var entry = state.data && state.data.areas[code];
     if (!entry) return NO_NEED;
-    var v = entry[metricIndex()];
+    var v = entry[state.metricIndex];  // set with the breaks, not read from the form per area
     if (!(v > 0)) return NO_NEED;
     var cls = 0;
     while (cls < state.breaks.length && v >= state.breaks[cls]) cls++;
@@ -200,14 +206,24 @@
     };
   }
 
-  function restyle() {
-    if (!state.layer) return;
+  // The class breaks of what the map is shaded by; false while there is nothing to shade by.
+  function computeShading() {
     if (indicatorOn()) computeIndicatorBreaks();
     else if (state.data) computeBreaks();
-    else return;
+    else return false;
+    return true;
+  }
+
+  function restyle() {
+    if (!state.layer || !computeShading()) return;
+    state.layer.eachLayer(function (layer) { layer.setStyle(style(layer.feature)); });
+    shadingDone();
+  }
+
+  // The layer's styles are current: count the shaded areas and draw the legend.
+  function shadingDone() {
     var shaded = 0;
     state.layer.eachLayer(function (layer) {
-      layer.setStyle(style(layer.feature));
       var c = layer.options.fillColor;
       if (c !== NO_NEED && c !== NO_RESIDENTS) shaded++;
     });
@@ -267,11 +283,14 @@
     return layerConfig(state.level).state_url + "?" + params.toString();
   }
 
+  // The page names the opening state URL in its head (a preload), so the download starts
+  // with the page's; `result` is set once it has arrived.
   function fetchState() {
     var url = stateUrl();
-    return fetch(url, { credentials: "same-origin" })
+    var pending = fetch(url, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) { return { url: url, data: data }; });
+      .then(function (data) { pending.result = { url: url, data: data }; return pending.result; });
+    return pending;
   }
 
   // `pending`: the state already asked for, alongside the geometry.
@@ -279,27 +298,68 @@
     element.dataset.loading = "state";
     return (pending || fetchState())
       .then(function (result) {
-        var data = result.data;
-        if (data.level !== state.level) return;
-        state.data = data;
+        if (result.data.level !== state.level) return;
+        state.data = result.data;
         restyle();
-        element.dataset.stateUrl = result.url;
-        delete element.dataset.loading;
-        // Shaded and answering taps: what bench/map_phone.py times.
-        if (!element.dataset.interactiveAt) element.dataset.interactiveAt = String(Math.round(performance.now()));
+        stateShown(result);
       })
       .catch(function () { showStatus(t.loadFailed); });
   }
 
+  function stateShown(result) {
+    element.dataset.stateUrl = result.url;
+    delete element.dataset.loading;
+    // Shaded and answering taps: what bench/map_phone.py times.
+    if (!element.dataset.interactiveAt) element.dataset.interactiveAt = String(Math.round(performance.now()));
+  }
+
+  // The features of a level and their bounds (the topology's bbox: [west, south, east, north]).
   function loadGeometry(level) {
     if (geometryCache[level]) return Promise.resolve(geometryCache[level]);
     return fetch(layerConfig(level).geometry_url)
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (topology) {
-        geometryCache[level] = window.topoFeatures(topology, "areas");
+        geometryCache[level] = decodeAreas(topology, "areas");
         return geometryCache[level];
       });
   }
+
+  // TopoJSON (quantized, delta-encoded arcs) straight to Leaflet's coordinates: each
+  // position becomes one L.LatLng, shared by the areas on both sides of a border, where
+  // GeoJSON in between (topojson.js) would be converted once more, for each area apart.
+  // Returns the features ({id, properties, latlngs}) and their bounds (the topology's bbox).
+  function decodeAreas(topology, name) {
+    var transform = topology.transform;
+    var sx = transform ? transform.scale[0] : 1, sy = transform ? transform.scale[1] : 1;
+    var tx = transform ? transform.translate[0] : 0, ty = transform ? transform.translate[1] : 0;
+    var arcs = topology.arcs.map(function (arc) {
+      var x = 0, y = 0, out = new Array(arc.length);
+      for (var i = 0; i < arc.length; i++) {
+        if (transform) { x += arc[i][0]; y += arc[i][1]; } else { x = arc[i][0]; y = arc[i][1]; }
+        out[i] = new L.LatLng(y * sy + ty, x * sx + tx);
+      }
+      return out;
+    });
+    function ring(indexes) {
+      var points = [];
+      for (var i = 0; i < indexes.length; i++) {
+        var index = indexes[i], arc = arcs[index < 0 ? ~index : index], n = arc.length;
+        // Consecutive arcs share their joint position: keep it once.
+        for (var j = points.length ? 1 : 0; j < n; j++) points.push(arc[index < 0 ? n - 1 - j : j]);
+      }
+      return points;
+    }
+    function polygon(rings) { return rings.map(ring); }
+    var features = topology.objects[name].geometries.map(function (object) {
+      var latlngs = object.type === "Polygon" ? polygon(object.arcs)
+        : object.type === "MultiPolygon" ? object.arcs.map(polygon) : null;
+      return { type: "Feature", id: object.id, properties: object.properties || {}, latlngs: latlngs };
+    });
+    var b = topology.bbox;
+    return { features: features, bounds: b ? L.latLngBounds([b[1], b[0]], [b[3], b[2]]) : null };
+  }
+
+  function onArea(event) { openPanel(event.layer.feature.id); }
 
   function setLevel(level) {
     if (!layerConfig(level)) return Promise.resolve();
@@ -314,25 +374,38 @@
     // Both downloads at once: on a slow phone connection each round trip counts.
     var pendingState = fetchState();
     pendingState.catch(function () {});  // reported where it is used
-    return loadGeometry(level).then(function (collection) {
+    return loadGeometry(level).then(function (geometry) {
       if (state.level !== level) return;
+      // The view first, so that the areas are projected and drawn once, at its zoom. The
+      // first fit is not animated: nothing on screen to keep continuity with, and a zoom
+      // animation still running would undo a view set (by a person or a link) meanwhile.
+      if (!state.fitted && geometry.bounds) { map.fitBounds(geometry.bounds, { animate: false }); state.fitted = true; }
+      showTiles();
       if (state.layer) map.removeLayer(state.layer);
       state.byCode = {};
-      state.data = null;
-      state.layer = L.geoJSON(collection, {
-        style: style,
-        onEachFeature: function (feature, layer) {
-          state.byCode[feature.id] = layer;
-          layer.bindTooltip(function () { return tooltip(layer); }, { sticky: true, direction: "top" });
-          layer.on("click", function () { openPanel(feature.id); });
-        },
-      }).addTo(map);
-      element.dataset.drawn = String(collection.features.length);
-      // The first fit is not animated: nothing on screen to keep continuity with, and a zoom
-      // animation still running would undo a view set (by a person or a link) meanwhile.
+      // The need state arrived first (it usually does): drawn shaded straight away.
+      var ready = pendingState.result && pendingState.result.data.level === level ? pendingState.result : null;
+      state.data = ready ? ready.data : null;
+      if (ready) computeShading();
+      var areas = [];
+      geometry.features.forEach(function (feature) {
+        if (!feature.latlngs) return;
+        // Not clipped to the view (Leaflet skips areas wholly outside it): clipping every
+        // area costs more than drawing the few that cross its edge in full.
+        var layer = new L.Polygon(feature.latlngs, L.extend(style(feature), { noClip: true }));
+        layer.feature = feature;
+        state.byCode[feature.id] = layer;
+        areas.push(layer);
+      });
+      state.layer = L.featureGroup(areas);
+      // One tooltip and one tap handler for all the areas, not one per area.
+      state.layer.bindTooltip(tooltip, { sticky: true, direction: "top" }).on("click", onArea).addTo(map);
       if (!state.fitted) { map.fitBounds(state.layer.getBounds(), { animate: false }); state.fitted = true; }
-      return loadState(pendingState);
-    }).catch(function () { showStatus(t.loadFailed); });
+      element.dataset.drawn = String(areas.length);
+      if (!ready) return loadState(pendingState);
+      shadingDone();
+      stateShown(ready);
+    }).catch(function () { showTiles(); showStatus(t.loadFailed); });
   }
 
   function showStatus(message) {
@@ -373,6 +446,8 @@
   }
 
   function openPanel(code) {
+    // The request first: the round trip is the slow part on a phone.
+    var content = fetch(config.panelUrl.replace("__code__", encodeURIComponent(code)), { credentials: "same-origin" });
     var previous = state.selected;
     state.selected = code;
     [previous, code].forEach(function (c) {
@@ -383,7 +458,7 @@
     panel.hidden = false;
     panel.setAttribute("aria-busy", "true");
     if (phone.matches && element.getBoundingClientRect().top < 0) element.scrollIntoView({ block: "start" });
-    return fetch(config.panelUrl.replace("__code__", encodeURIComponent(code)), { credentials: "same-origin" })
+    return content
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
         if (state.selected !== code) return;
@@ -580,10 +655,13 @@
   var initial = form.querySelector('input[name="level"]:checked');
   if (config.focus) {
     state.fitted = true;  // the focused area, not the whole city
+    tilesWait = true;  // the base map at the focused area's view, not before
     var focusLevel = form.querySelector('input[name="level"][value="' + config.focus.level + '"]');
     if (focusLevel) focusLevel.checked = true;
+    var focused = function () { tilesWait = false; showTiles(); };
     setLevel(focusLevel ? config.focus.level : initial ? initial.value : config.layers[0].level)
-      .then(function () { return focusArea(config.focus, { animate: false }); });
+      .then(function () { return focusArea(config.focus, { animate: false }); })
+      .then(focused, focused);
   } else {
     setLevel(initial ? initial.value : config.layers[0].level);
   }
