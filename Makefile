@@ -24,12 +24,12 @@ setup: install
 run: setup
 	$(PY) manage.py runserver $(HOST)
 
-# Browser tests drive Debian's Chromium; install it when we can (root with apt-get).
+# Browser tests drive Debian's Chromium, the API bench's smoke run wrk: installed when we can (root).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v wrk; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Browser tests are skipped without Chromium: sudo apt-get install chromium"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk; \
+	  else echo "Browser tests and the API bench smoke run are skipped without them: sudo apt-get install chromium wrk"; fi; }
 
 test: install browser
 	$(PY) manage.py compile_translations

@@ -3,6 +3,7 @@ and the browser's session (with its CSRF check) for the portal's own pages."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
@@ -60,3 +61,14 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request) -> str:
         # Makes unauthenticated requests 401 (with this challenge) rather than 403.
         return 'Bearer realm="api"'
+
+
+class SessionCookieAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, which a request without a session cookie skips: its
+    session is empty, no user in it, and loading it would cost a good part of a fast read
+    (the API's responses vary on Cookie all the same: api.middleware)."""
+
+    def authenticate(self, request):
+        if settings.SESSION_COOKIE_NAME not in request._request.COOKIES:
+            return None
+        return super().authenticate(request)

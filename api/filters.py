@@ -4,10 +4,17 @@ and not a silently ignored filter."""
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from django_filters.constants import EMPTY_VALUES
+from django_filters.filters import QuerySetRequestMixin
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -17,6 +24,73 @@ from commitments.models import Commitment, Notification, Status
 from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
 from locations.models import Area, Need, Site, subtree_q
 from programs.models import DonationForm, Program
+
+# Form classes kept (per filter set, combination of filters named, language): a bound on
+# memory whatever combinations clients ask for.
+FORM_CLASSES_KEPT = 512
+
+
+class FilterSet(filters.FilterSet):
+    """django-filter's, lighter for a request that names few of its filters (the filter sets
+    below have up to a dozen; a list request names one or two):
+
+    - its form class is built once per set of filters and language, not at every request (a
+      class with a form field per filter, labels translated); each request still gets its
+      own form, of that class. Not for a filter that builds its field from the request
+      (QuerySetRequestMixin): a set with one builds its form class as usual;
+    - with `named_only` (the API's filtering, not the browsable API's filter form), it is
+      made of the filters the data names (a parameter starting with the filter's name) and
+      those that need no parameter to do something (`_kept`): any other would find no value,
+      clean to an empty one and leave the queryset as it is (django-filter's filters do
+      nothing with an empty value), so copying, binding and cleaning it is saved."""
+
+    _form_classes: dict = {}
+    _kept_by_class: dict = {}
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, named_only=False):
+        if named_only and data is not None and prefix is None:
+            kept, names = self._kept(), list(data)
+            self.base_filters = {
+                name: filter_
+                for name, filter_ in self.base_filters.items()
+                if name in kept or any(key.startswith(name) for key in names)
+            }
+        super().__init__(data, queryset, request=request, prefix=prefix)
+
+    @classmethod
+    def _kept(cls) -> frozenset[str]:
+        """The filters that do something without a parameter: required ones, ones whose
+        field cleans a missing value to something not empty (or refuses it), and those that
+        build their field from the request."""
+        kept = cls._kept_by_class.get(cls)
+        if kept is None:
+            kept = frozenset(
+                name for name, filter_ in cls.base_filters.items() if not _empty_if_missing(filter_)
+            )
+            cls._kept_by_class[cls] = kept
+        return kept
+
+    def get_form_class(self):
+        key = (type(self), tuple(self.filters), get_language())
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = super().get_form_class()
+            if not any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+                if len(self._form_classes) >= FORM_CLASSES_KEPT:
+                    self._form_classes.clear()  # odd combinations of filters: start again
+                self._form_classes[key] = form_class
+        return form_class
+
+
+def _empty_if_missing(filter_) -> bool:
+    if isinstance(filter_, QuerySetRequestMixin):
+        return False
+    field = copy.deepcopy(filter_).field  # a copy: the class's own filter keeps no field
+    try:
+        value = field.clean(field.widget.value_from_datadict(QueryDict(), MultiValueDict(), "x"))
+    except forms.ValidationError:
+        return False
+    return not field.required and value in EMPTY_VALUES
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
@@ -139,7 +213,7 @@ class ProgramFilterMixin:
         return queryset.none() if program is None else queryset.filter(program=program)
 
 
-class DonationFormFilter(ProgramFilterMixin, filters.FilterSet):
+class DonationFormFilter(ProgramFilterMixin, FilterSet):
     program = RefFilter(method="filter_program", help_text="Program id or slug.")
 
     class Meta:
@@ -147,7 +221,7 @@ class DonationFormFilter(ProgramFilterMixin, filters.FilterSet):
         fields = ["program"]
 
 
-class AreaFilter(filters.FilterSet):
+class AreaFilter(FilterSet):
     level = filters.ChoiceFilter(choices=Area.Level.choices)
     parent = RefFilter(method="filter_parent", help_text="Parent area id or code.")
     code = filters.CharFilter(max_length=40)
@@ -168,7 +242,7 @@ class AreaFilter(filters.FilterSet):
         return queryset.in_bbox(*parse_bbox(value))
 
 
-class SiteFilter(filters.FilterSet):
+class SiteFilter(FilterSet):
     kind = filters.ChoiceFilter(choices=Site.Kind.choices)
     area = RefFilter(method="filter_area", help_text="Area id or code; its sub-areas included.")
     bbox = BBoxFilter(method="filter_bbox")
@@ -190,7 +264,7 @@ class SiteFilter(filters.FilterSet):
         )
 
 
-class NeedFilter(ProgramFilterMixin, filters.FilterSet):
+class NeedFilter(ProgramFilterMixin, FilterSet):
     program = RefFilter(method="filter_program", help_text="Program id or slug.")
     donation_form = IdFilter(field_name="donation_form_id")
     area = RefFilter(
@@ -257,7 +331,7 @@ def _within(queryset, subset, value: bool):
     )
 
 
-class CollaboratorFilter(ProgramFilterMixin, filters.FilterSet):
+class CollaboratorFilter(ProgramFilterMixin, FilterSet):
     kind = filters.ChoiceFilter(choices=Collaborator.Kind.choices)
     program = RefFilter(method="filter_program_link", help_text="Program id or slug.")
 
@@ -270,7 +344,7 @@ class CollaboratorFilter(ProgramFilterMixin, filters.FilterSet):
         return queryset.none() if program is None else queryset.filter(programs=program)
 
 
-class CommitmentFilter(ProgramFilterMixin, filters.FilterSet):
+class CommitmentFilter(ProgramFilterMixin, FilterSet):
     status = filters.ChoiceFilter(choices=Status.choices)
     program = RefFilter(method="filter_program", help_text="Program id or slug.")
     collaborator = IdFilter(field_name="collaborator_id")
@@ -282,7 +356,7 @@ class CommitmentFilter(ProgramFilterMixin, filters.FilterSet):
         fields = ["status", "program", "collaborator", "channel", "need"]
 
 
-class NotificationFilter(filters.FilterSet):
+class NotificationFilter(FilterSet):
     unread = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull")
 
     class Meta:

@@ -17,15 +17,19 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters import utils as filter_utils
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import authentication, mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from collaborators.models import Collaborator
 from collaborators.roles import scopes_for
@@ -44,19 +48,92 @@ from programs.models import DonationForm, Program
 
 from . import filters
 from . import serializers as s
+from .authentication import SessionCookieAuthentication
 from .errors import PROBLEM_CONTENT_TYPE, problem_type
 from .geojson import FeatureCollectionSerializer, FeatureSerializer, GeoJSONRenderer
 from .pagination import CursorPagination, NewestCursorPagination, SummaryPagination
+from .rows import RowsSerializer
 
 extra_urls: list = []
 
 
-class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class QuickNegotiation(DefaultContentNegotiation):
+    """DRF's content negotiation, which answers at once a request that names no format and
+    takes anything (no Accept header, or */*), as DRF would: the first renderer, in its own
+    media type."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        accept = request.META.get("HTTP_ACCEPT")
+        if (
+            (accept is None or accept == "*/*")
+            and not format_suffix
+            and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+class QuickFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend, filtering with the filters the request names
+    (filters.FilterSet's `named_only`); the browsable API's form still shows them all."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not issubclass(filterset_class, filters.FilterSet):
+            return super().filter_queryset(request, queryset, view)
+        kwargs = self.get_filterset_kwargs(request, queryset, view)
+        filterset = filterset_class(**kwargs, named_only=True)
+        if not filterset.is_valid() and self.raise_exception:
+            raise filter_utils.translate_validation(filterset.errors)
+        return filterset.qs
+
+
+# For the API's reads: DRF's negotiation, filtering and authentication as configured, with
+# the short answers above for the common request (QuickNegotiation; QuickFilterBackend; the
+# session of a request without a session cookie left unread, SessionCookieAuthentication).
+# No docstring: drf-spectacular would take it for the description of views without one. The
+# schema is made with DRF's own authenticators, which it knows.
+class QuickReadMixin:
+    content_negotiation_class = QuickNegotiation
+    filter_backends = [
+        QuickFilterBackend if backend is DjangoFilterBackend else backend
+        for backend in api_settings.DEFAULT_FILTER_BACKENDS
+    ]
+
+    def get_authenticators(self):
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_authenticators()
+        return [
+            SessionCookieAuthentication()
+            if type(authenticator) is authentication.SessionAuthentication
+            else authenticator
+            for authenticator in super().get_authenticators()
+        ]
+
+
+class ReadViewSet(
+    QuickReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """List and retrieve by id. An id that is not a number, or beyond the column, is a 404
     problem body like any unknown id (not the portal's HTML 404, not a database error)."""
 
     lookup_field = "pk"
     lookup_value_regex = "[^/]+"
+
+    # Lists are written by api.rows.RowsSerializer (as the serializer would write them).
+
+    def list(self, request, *args, **kwargs):
+        serializer_class = self.get_serializer_class()
+        if hasattr(getattr(serializer_class, "Meta", None), "list_serializer_class"):
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = RowsSerializer(
+            queryset if page is None else page,
+            child_class=serializer_class,
+            context=self.get_serializer_context(),
+        ).data
+        return Response(rows) if page is None else self.get_paginated_response(rows)
 
     def get_object(self):
         value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
@@ -287,7 +364,7 @@ class SummaryQuerySerializer(serializers.Serializer):
         responses={200: s.SummarySerializer},
     )
 )
-class SummaryViewSet(viewsets.GenericViewSet):
+class SummaryViewSet(QuickReadMixin, viewsets.GenericViewSet):
     permission_classes = [permissions.AllowAny]
     pagination_class = SummaryPagination
     filter_backends: list = []
