@@ -8,13 +8,11 @@ SQLite leg (DATABASE_URL unset)."""
 import math
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .benches import bench_line
+
 NUMBER = r"(\d+(?:\.\d+)?)"
 LINE = re.compile(
     rf"^rows=(\d+) rows_written=(\d+)/(\d+)/(\d+) repair0_ratio={NUMBER} "
@@ -29,24 +27,15 @@ LINE = re.compile(
     bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite leg (it makes its own)"
 )
 def test_the_aggregation_benchmark_prints_its_line_at_20000_rows():
-    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "bench/aggregation.py",
-            *("--rows", "20000", "--small", "5000", "--pledges", "5"),
-            *("--repeat", "1", "--requests", "4"),
-        ],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
+    match, stderr = bench_line(
+        "aggregation.py",
+        *("--rows", "20000", "--small", "5000", "--pledges", "5"),
+        *("--repeat", "1", "--requests", "4"),
+        line=LINE,
         timeout=600,
+        drop_env=("DATABASE_URL", "REDIS_URL"),
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    last = done.stdout.strip().splitlines()[-1]
-    match = LINE.match(last)
-    assert match, last
+    last = match.string
     rows, nothing, one_percent, reloaded = (int(match.group(i)) for i in range(1, 5))
     assert rows >= 20000
     assert nothing == 0, "a rebuild with nothing to repair writes nothing"
@@ -56,4 +45,4 @@ def test_the_aggregation_benchmark_prints_its_line_at_20000_rows():
     assert all(math.isfinite(value) and value > 0 for value in figures), last
     p50, p95 = figures[3], figures[4]
     assert p50 <= p95
-    assert "MISMATCH" not in done.stderr
+    assert "MISMATCH" not in stderr

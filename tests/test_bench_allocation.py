@@ -6,17 +6,16 @@ suite, once, in its SQLite leg."""
 import math
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+
+from .benches import bench_line
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite leg"
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+
 NUMBER = r"(-?(?:\d+(?:\.\d*)?|inf|nan))"
 LINE = re.compile(
     rf"^seeds=(\d+) gini_vs_today={NUMBER} gini_vs_best={NUMBER} "
@@ -27,20 +26,14 @@ LINE = re.compile(
 
 
 def test_the_allocation_benchmark_prints_its_line_for_two_seeds():
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    done = subprocess.run(
-        [sys.executable, "bench/allocation.py", "--sqlite", "--donors", "60"]
-        + ["--seeds", "101,202", "--samples", "3"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
+    match, stderr = bench_line(
+        "allocation.py",
+        *("--sqlite", "--donors", "60", "--seeds", "101,202", "--samples", "3"),
+        line=LINE,
         timeout=600,
+        drop_env=("DATABASE_URL",),
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    last = done.stdout.strip().splitlines()[-1]
-    match = LINE.match(last)
-    assert match, last
+    last = match.string
     seeds, *figures = match.groups()
     assert int(seeds) == 2
     (
@@ -61,4 +54,4 @@ def test_the_allocation_benchmark_prints_its_line_for_two_seeds():
     # The optimum is at least as fair as the assistant's own allocation (a feasible point).
     assert 0 < float(fairness) <= 1 + 1e-6
     assert float(page_ms) > 0
-    assert "implementation check" in done.stderr
+    assert "implementation check" in stderr

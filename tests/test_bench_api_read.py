@@ -9,9 +9,6 @@ import math
 import os
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -29,13 +26,13 @@ from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
 
 from .api_world import problem
+from .benches import bench_line
 from .factories import CollaboratorFactory, NeedFactory, program
 
 # Marked, not requested by a fixture: pytest-django orders tests by their marks, so that
 # these run before the transactional tests whose flush removes the Jakarta data.
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^need_state_ratio=(\S+) needs_list_ratio=(\S+)$")
 NEED_STATE = "/api/v1/need-state/rw/"
 KALI_ANYAR = "31.73.04.1002"
@@ -48,17 +45,10 @@ def test_the_api_read_benchmark_prints_its_line():
         pytest.skip("runs once, in the SQLite leg (DATABASE_URL is set)")
     if not shutil.which("wrk") and not os.environ.get("CI"):  # CI installs it (.ci/run)
         pytest.skip("wrk is not installed (apt-get install wrk)")
-    done = subprocess.run(
-        [sys.executable, "bench/api_read.py", "--seconds", "1", "--warmup", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    match, _stderr = bench_line(
+        "api_read.py", "--seconds", "1", "--warmup", "1", line=LINE, timeout=300
     )
-    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
-    last = done.stdout.strip().splitlines()[-1]
-    match = LINE.match(last)
-    assert match, last
+    last = match.string
     for ratio in map(float, match.groups()):
         assert math.isfinite(ratio) and ratio > 0, last
 

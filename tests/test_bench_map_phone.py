@@ -3,15 +3,14 @@ its one line with sane numbers; its targets are judged on full runs, not here.""
 
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from .benches import bench_line
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
+
 CHROMIUM = "/usr/bin/chromium"  # Debian's, as in conftest.py; never a downloaded browser
 LINE = re.compile(r"^phone_map_interactive_s=(\d+\.\d\d) tap_to_panel_s=(\d+\.\d\d) bytes=(\d+)$")
 
@@ -25,17 +24,7 @@ def test_the_phone_map_benchmark_prints_its_line():
         if os.environ.get("KSBB_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing and KSBB_REQUIRE_BROWSER is set")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    done = subprocess.run(
-        [sys.executable, "bench/map_phone.py", "--runs", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    last = done.stdout.strip().splitlines()[-1]
-    match = LINE.match(last)
-    assert match, last
+    match, _stderr = bench_line("map_phone.py", "--runs", "1", line=LINE, timeout=300)
     interactive, tap, size = float(match[1]), float(match[2]), int(match[3])
     assert 0 < interactive < 60
     assert 0 < tap < 30
