@@ -42,7 +42,7 @@ def enclosing(level: str, prefix: str = "") -> Case:
     rw_path = prefix + "parent" + "__parent" * steps
     kelurahan_path = prefix + ("parent" + "__parent" * (steps - 1) if steps else "id")
     return Case(
-        When(Q((f"{prefix}level", "rw")), then=F(rw_path)),
+        When(Q((f"{prefix}level", Area.Level.RW)), then=F(rw_path)),
         default=F(kelurahan_path),
     )
 
