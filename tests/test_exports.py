@@ -11,6 +11,7 @@ import csv
 import datetime
 import io
 import json
+import threading
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -18,20 +19,23 @@ from decimal import Decimal
 import hxl
 import openpyxl
 import pytest
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
 from collaborators.models import Collaborator
 from commitments.figures.summaries import JAKARTA, summaries_rebuild
+from commitments.jobs import wait_for_background_jobs
 from commitments.models import CONFIRMED_STATUSES, Commitment, CommitmentEvent, Delivery, Export
 from commitments.reporting import exports as exports_module
-from commitments.reporting.exports import HASHTAGS, HEADER, export_build
+from commitments.reporting.exports import HASHTAGS, HEADER, export_build, export_enqueue
 from locations.models import Area
 from programs.models import DonationForm, ProgramLead
 
 from .conftest import celery_broker
 from .factories import CollaboratorFactory, UserFactory, lead_of, program
+from .world import small_world
 
 pytestmark = pytest.mark.django_db
 
@@ -562,16 +566,17 @@ def test_the_job_run_twice_gives_the_same_file(
 def test_progress_fields_move_while_the_job_runs(
     client, scenario, django_capture_on_commit_callbacks, admin_user, monkeypatch
 ):
-    monkeypatch.setattr(exports_module, "BATCH", 2)
+    monkeypatch.setattr(exports_module, "PROGRESS_EVERY", 2)
     seen = []
-    row = exports_module._row
+    row_values = exports_module._row_values
 
-    def watching(commitment, names):
-        export = Export.objects.get()
-        seen.append((export.status, export.rows_done, export.rows_total))
-        return row(commitment, names)
+    def watching(flt, *extra):
+        for values in row_values(flt, *extra):
+            export = Export.objects.get()
+            seen.append((export.status, export.rows_done, export.rows_total))
+            yield values
 
-    monkeypatch.setattr(exports_module, "_row", watching)
+    monkeypatch.setattr(exports_module, "_row_values", watching)
     export = export_as(client, django_capture_on_commit_callbacks, admin_user, format="csv")
     total = Commitment.objects.count()
     assert [s for s in seen] == [("running", 2 * (i // 2), total) for i in range(total)]
@@ -636,3 +641,173 @@ def test_the_dashboard_buttons_post_the_filter_to_the_export(
         client, django_capture_on_commit_callbacks, lead, format="hxl", program="pangan", **FILTER
     )
     assert export.filters == {"program": "pangan", **FILTER, "programs": ["pangan"]}
+
+
+# --- the set-based rows, against the rows as they were built one commitment at a time ------
+
+
+def reference_rows() -> list[list]:
+    """Every commitment's row as the exports wrote it before the set-based rewrite: from the
+    ORM objects one at a time, reach summed from the confirmed deliveries in Python."""
+    names = dict(Area.objects.exclude(level=Area.Level.RW).values_list("code", "name"))
+    places = ["province", "kota", "kecamatan", "kelurahan", "rw"]
+    rows = []
+    for commitment in Commitment.objects.select_related(
+        "program", "donation_form", "collaborator", "area"
+    ).order_by("pk"):
+        row = dict.fromkeys(HEADER, "")
+        area = commitment.area
+        for place, code in zip(places, area.path.split("/"), strict=False):
+            row[f"{place}_code"] = code
+            row[place] = area.name if code == area.code else names.get(code, "")
+        confirmed = commitment.deliveries.filter(confirmed_at__isnull=False)
+        row.update(
+            id=commitment.pk,
+            created_on=commitment.created_at.astimezone(JAKARTA).date().isoformat(),
+            program_code=commitment.program.slug,
+            program=commitment.program.name_id,
+            donation_form_code=commitment.donation_form.slug,
+            donation_form=commitment.donation_form.name_id,
+            collaborator="anonymous" if commitment.is_anonymous else commitment.collaborator.name,
+            collaborator_kind=commitment.collaborator.kind,
+            channel=commitment.channel,
+            status=commitment.status,
+            quantity=commitment.quantity,
+            unit=commitment.donation_form.unit,
+            value_idr="" if commitment.value_idr is None else int(commitment.value_idr),
+            households_reached=sum(d.recipients_households or 0 for d in confirmed),
+            persons_reached=sum(d.recipients_persons or 0 for d in confirmed),
+            last_event_on=commitment.last_event_at.astimezone(JAKARTA).date().isoformat(),
+        )
+        rows.append([guarded(row[name]) for name in HEADER])
+    return rows
+
+
+def guarded(value):
+    starts_a_formula = isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+    return "'" + value if starts_a_formula else value
+
+
+def as_csv(*rows) -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode()
+
+
+def test_every_format_says_what_the_rows_said_one_by_one(
+    client, scenario, django_capture_on_commit_callbacks, admin_user
+):
+    # Besides the scenario: a gift to a whole kecamatan, by a collaborator whose name would
+    # be a formula and holds a control character, without value, delivered twice (one
+    # delivery without counts), and an anonymous offline one.
+    tricky = CollaboratorFactory(name='-2+3 "Yayasan", Jakarta\x0b')
+    kecamatan = Area.objects.get(code="31.73.04")
+    Area.objects.filter(code="31.73.04.1002").update(name='=Kelurahan, "kutip"')
+    deliveries = [(4, None, None, "2026-04-07", True), (3, 2, 7, "2026-04-08", True)]
+    made = scenario.make("k1", "groceries", "31.73.04.1002.001", "delivered", "2026-04-05",
+                         collaborator=tricky, deliveries=deliveries)  # fmt: skip
+    Commitment.objects.filter(pk=made.pk).update(area=kecamatan)
+    scenario.make("k2", "groceries", RW_TIMUR, "committed", "2026-04-06", channel="offline",
+                  anonymous=True, value=250_000)  # fmt: skip
+    expected = reference_rows()
+    by_id = {row[0]: row for row in expected}
+    assert by_id[made.pk][HEADER.index("rw_code")] == ""
+    assert by_id[made.pk][HEADER.index("collaborator")] == "'" + tricky.name
+    assert by_id[made.pk][HEADER.index("households_reached")] == 2
+
+    csv_export = export_as(client, django_capture_on_commit_callbacks, admin_user, format="csv")
+    assert download(client, csv_export) == as_csv(HEADER, *expected)
+    hxl_export = export_as(client, django_capture_on_commit_callbacks, admin_user, format="hxl")
+    assert download(client, hxl_export) == as_csv(HEADER, HASHTAGS, *expected)
+
+    xlsx = export_as(client, django_capture_on_commit_callbacks, admin_user, format="xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(download(client, xlsx)))
+    cells = [["" if v is None else v for v in row] for row in book["Commitments"].values]
+    name = HEADER.index("collaborator")
+    by_id[made.pk][name] = by_id[made.pk][name].replace("\x0b", "")  # XML cannot hold it
+    assert cells == [HEADER, *expected]
+    assert book["Commitments"].freeze_panes == "A2" and book["Commitments"]["A1"].font.bold
+
+    iati = export_as(client, django_capture_on_commit_callbacks, admin_user, format="iati")
+    activities = {
+        int(a["iati_identifier"].rsplit("-", 1)[1]): a
+        for a in json.loads(download(client, iati))["activities"]
+    }
+    assert list(activities) == [row[0] for row in expected]
+    k1 = activities[made.pk]  # JSON is no spreadsheet: names as they are
+    assert k1["participating_org"]["narrative"] == tricky.name
+    assert k1["recipient_area"]["kecamatan"] == {"code": "31.73.04", "name": kecamatan.name}
+    assert "rw" not in k1["recipient_area"]
+    c1 = activities[scenario.by_name["c1"].pk]
+    assert c1["recipient_area"]["kelurahan"]["name"] == '=Kelurahan, "kutip"'
+    assert [(t["transaction_type"]["code"], t["value"], t.get("households_reached"))
+            for t in k1["transactions"]] == [("12", None, None), ("2", None, None),
+                                             ("3", None, None), ("3", None, 2)]  # fmt: skip
+    assert k1["transactions"][1]["transaction_date"] == "2026-04-05"  # no event: its state's day
+    k2 = activities[scenario.by_name["k2"].pk]
+    assert k2["participating_org"]["narrative"] == "anonymous" and k2["channel"] == "offline"
+
+
+# --- without workers: the file is written in a thread ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_workers_the_page_answers_at_once_and_follows_the_file(client, monkeypatch):
+    """Eager Celery (the embedded default): the POST commits and redirects while the file is
+    still being written; the page polls its progress, and once done offers the download."""
+    need = small_world()
+    giver = CollaboratorFactory(name="PT Latar Belakang")
+    for day in ("2026-04-01", "2026-04-02", "2026-04-03"):
+        Commitment.objects.create(
+            collaborator=giver, need=need, area=need.area, program=need.program,
+            donation_form=need.donation_form, quantity=2, idempotency_key=uuid.uuid4().hex,
+            created_at=at(day), status_changed_at=at(day), last_event_at=at(day),
+        )  # fmt: skip
+    started, release = threading.Event(), threading.Event()
+    rows = exports_module._rows
+
+    def held(*args, **kwargs):  # the writer waits until the test has looked at the page
+        started.set()
+        assert release.wait(30)
+        yield from rows(*args, **kwargs)
+
+    monkeypatch.setattr(exports_module, "_rows", held)
+    client.force_login(UserFactory(is_staff=True))
+    try:
+        response = client.post(reverse("export-create"), {"format": "csv"})
+        assert response.status_code == 302
+        export = Export.objects.get()
+        assert response.url == reverse("export-detail", args=[export.pk])
+        assert started.wait(30)
+        page = client.get(response.url)
+        html = page.content.decode()
+        assert page.context["polls"] and 'data-busy="true"' in html
+        assert reverse("export-status", args=[export.pk]) in html
+        assert reverse("export-download", args=[export.pk]) not in html
+        status = client.get(reverse("export-status", args=[export.pk])).json()
+        assert (status["status"], status["busy"], status["rows_total"]) == ("running", True, 3)
+        assert client.get(reverse("export-download", args=[export.pk])).status_code == 404
+    finally:
+        release.set()
+        assert wait_for_background_jobs(30)
+    status = client.get(reverse("export-status", args=[export.pk])).json()
+    assert (status["status"], status["rows_done"], status["busy"]) == ("done", 3, False)
+    html = client.get(response.url).content.decode()
+    assert reverse("export-download", args=[export.pk]) in html and 'data-busy="false"' in html
+    export.refresh_from_db()
+    rows = list(csv.DictReader(io.StringIO(download(client, export).decode())))
+    assert [r["collaborator"] for r in rows] == ["PT Latar Belakang"] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_asked_inside_a_transaction_runs_in_place(monkeypatch):
+    """A thread would not see the uncommitted export: inside a transaction the job runs in
+    the caller, as before."""
+    small_world()  # a program to export
+    user = UserFactory(is_staff=True)
+    with transaction.atomic():
+        export = Export.objects.create(requested_by=user, format="csv", filters={})
+        assert export_enqueue(export_id=export.pk)
+        export.refresh_from_db()
+        assert export.status == Export.Status.DONE and export.rows_total == 0
+    assert wait_for_background_jobs(0)

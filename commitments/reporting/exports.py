@@ -2,8 +2,9 @@
 HXL-tagged CSV, XLSX (with the filtered figures beside them) or IATI-style JSON.
 
 A user asks (`export_request`, checked against the dashboard's rules in
-commitments.reporting.dashboard), a Celery job writes the file (`export_build`), and only the
-requester (or an administrator) downloads it (`export_may_download`). Rights are checked
+commitments.reporting.dashboard), a Celery job writes the file (`export_build`; without
+workers, in a thread: commitments.jobs.IN_BACKGROUND), and only the requester (or an
+administrator) downloads it (`export_may_download`). Rights are checked
 three times: when asked, when built, when downloaded; the programs a file covers are kept
 in `Export.filters["programs"]` so that a lead who has since lost a program cannot fetch it.
 
@@ -14,6 +15,16 @@ they can see the real name). Never contacts, emails, notes, reasons or proof fil
 Machine-facing values (column names, states, channels, kinds) are stable English codes and
 names are the official Indonesian ones, whatever the requester's language, so that the same
 export built twice gives the same file.
+
+The work of one export, timed by a benchmark, without HTTP or Celery:
+
+    export = Export.objects.create(
+        requested_by=lead_or_admin, format="csv", filters={"program": "pangan"}
+    )
+    export_build(export_id=export.pk)  # synchronous; the file is in export.file after
+
+(filters as the dashboard's query: program, start, end, area, channel; `{}` is every program
+the user sees). Rows come from one set-based query read in chunks (see "rows" below).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import json
 import logging
 import os
@@ -28,25 +40,30 @@ import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-import tablib
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db.models import Prefetch, Q, Sum
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import BigIntegerField, CharField, Min, Q, Sum
+from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from collaborators.roles import scopes_for
-from locations.models import Area, area_geometry_deferred
-from programs.models import Program
+from locations.models import Area
+from programs.models import DonationForm, Program
 
 from ..figures.summaries import JAKARTA
 from ..jobs import BUILD_EXPORT, job_request
 from ..models import (
     CONFIRMED_STATUSES,
-    Commitment,
     CommitmentEvent,
     Delivery,
     Export,
@@ -278,13 +295,29 @@ def exports_visible_to(user):
 
 
 # --- rows -----------------------------------------------------------------------------------
+#
+# Set-based: one query reads the filtered commitments in id order with their collaborator
+# joined and their confirmed deliveries summed (a GROUP BY in the same statement), in chunks
+# (a server-side cursor on PostgreSQL). Programs, donation forms and areas (a few thousand
+# rows) are read once and the columns of each worked out once; a row is then a list put
+# together from the tuple the database gives, written as it comes.
+
+CHUNK = 5_000  # rows fetched per round trip
+PROGRESS_EVERY = 10_000  # rows between two updates of the Export row's progress
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _safe(value):
     """Text that a spreadsheet would run as a formula starts with a quote instead (a
     collaborator's name is user input)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in FORMULA_START:
         return "'" + value
+    return value
+
+
+def _same(value):
     return value
 
 
@@ -292,76 +325,113 @@ def _local_date(moment: datetime.datetime | None) -> str:
     return moment.astimezone(JAKARTA).date().isoformat() if moment else ""
 
 
-def _whole(value: Decimal | None) -> int | str:
-    return int(value) if value is not None else ""
+def _local_day(field: str):
+    """The Jakarta day of a moment, as text (YYYY-MM-DD) straight from the database."""
+    return Cast(TruncDate(field, tzinfo=JAKARTA), CharField())
 
 
-def _commitments(flt: DashboardFilter, *, with_events: bool):
-    confirmed = Delivery.objects.filter(confirmed_at__isnull=False).order_by("delivered_on", "pk")
-    prefetches = [Prefetch("deliveries", queryset=confirmed, to_attr="confirmed_deliveries")]
-    if with_events:
-        events = CommitmentEvent.objects.only("commitment_id", "at", "to_status").order_by(
-            "at", "pk"
-        )
-        prefetches.append(Prefetch("events", queryset=events, to_attr="event_list"))
-    return (
+def _row_values(flt: DashboardFilter, *extra) -> Iterator[tuple]:
+    """(id, program, donation form, area, is_anonymous, collaborator name and kind, channel,
+    status, quantity, value, households, persons, created day, last event day, *extra) of
+    each filtered commitment, by id; days in Jakarta as text, reach from confirmed
+    deliveries only. The rows come as the database driver gives them (no conversion by the
+    ORM: every value is already text or a whole number), CHUNK at a time."""
+    confirmed = Q(deliveries__confirmed_at__isnull=False)
+    query = (
         flt.commitments()
-        .select_related("program", "donation_form", "collaborator", "area")
-        .defer(*area_geometry_deferred("area"))
-        .prefetch_related(*prefetches)
-        .order_by("pk")
-    )
-
-
-def _area_names() -> dict[str, str]:
-    """Names of every area above RW (a few hundred): RW names come with the commitment."""
-    return dict(Area.objects.exclude(level=Area.Level.RW).values_list("code", "name"))
-
-
-def _public_name(commitment: Commitment) -> str:
-    return ANONYMOUS if commitment.is_anonymous else commitment.collaborator.name
-
-
-def _row(commitment: Commitment, names: dict[str, str]) -> dict:
-    row = dict.fromkeys(HEADER, "")
-    codes = commitment.area.path.split("/")
-    for position, code in enumerate(codes[: len(LEVEL_COLUMNS)]):
-        code_column, name_column = LEVEL_COLUMNS[position]
-        row[code_column] = code
-        row[name_column] = (
-            commitment.area.name if code == commitment.area.code else names.get(code, "")
+        .annotate(
+            households=Coalesce(Sum("deliveries__recipients_households", filter=confirmed), 0),
+            persons=Coalesce(Sum("deliveries__recipients_persons", filter=confirmed), 0),
         )
-    deliveries = commitment.confirmed_deliveries
-    row.update(
-        id=commitment.pk,
-        created_on=_local_date(commitment.created_at),
-        program_code=commitment.program.slug,
-        program=commitment.program.name_id,
-        donation_form_code=commitment.donation_form.slug,
-        donation_form=commitment.donation_form.name_id,
-        collaborator=_public_name(commitment),
-        collaborator_kind=commitment.collaborator.kind,
-        channel=commitment.channel,
-        status=commitment.status,
-        quantity=commitment.quantity,
-        unit=commitment.donation_form.unit,
-        value_idr=_whole(commitment.value_idr),
-        households_reached=sum(d.recipients_households or 0 for d in deliveries),
-        persons_reached=sum(d.recipients_persons or 0 for d in deliveries),
-        last_event_on=_local_date(commitment.last_event_at),
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "program_id",
+            "donation_form_id",
+            "area_id",
+            "is_anonymous",
+            "collaborator__name",
+            "collaborator__kind",
+            "channel",
+            "status",
+            "quantity",
+            Cast("value_idr", BigIntegerField()),
+            "households",
+            "persons",
+            _local_day("created_at"),
+            _local_day("last_event_at"),
+            *extra,
+        )
+    ).query
+    chunks = query.get_compiler(using=DEFAULT_DB_ALIAS).execute_sql(
+        MULTI, chunked_fetch=True, chunk_size=CHUNK
     )
-    return row
+    for chunk in chunks:
+        yield from chunk
 
 
-def _rows_in_batches(
-    flt: DashboardFilter, progress: Callable[[int], None], *, with_events: bool = False
-) -> Iterator[tuple[Commitment, dict]]:
-    names = _area_names()
+class _Memo(dict):
+    """A dict that works out a missing key's value once, with `make`."""
+
+    def __init__(self, make: Callable) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
+def _form_columns(clean: Callable) -> _Memo:
+    """(program_code, program, donation_form_code, donation_form, unit) by (program id,
+    donation form id), each pair worked out once from the programs and forms read once."""
+    programs = {pk: (slug, name) for pk, slug, name in Program.objects.values_list(
+        "pk", "slug", "name_id")}  # fmt: skip
+    forms = {pk: (slug, name, unit) for pk, slug, name, unit in DonationForm.objects.values_list(
+        "pk", "slug", "name_id", "unit")}  # fmt: skip
+    return _Memo(lambda key: tuple(clean(value) for value in (*programs[key[0]], *forms[key[1]])))
+
+
+def _area_columns(clean: Callable) -> dict[int, tuple]:
+    """The ten place columns (province to RW, code and name) of every area, by id."""
+    areas = list(Area.objects.order_by().values_list("pk", "path", "code", "name", "level"))
+    names = {code: name for _pk, _path, code, name, level in areas if level != Area.Level.RW}
+    columns = {}
+    for pk, path, own_code, own_name, _level in areas:
+        row = [""] * (2 * len(LEVEL_COLUMNS))
+        for position, code in enumerate(path.split("/")[: len(LEVEL_COLUMNS)]):
+            row[2 * position] = clean(code)
+            row[2 * position + 1] = clean(own_name if code == own_code else names.get(code, ""))
+        columns[pk] = tuple(row)
+    return columns
+
+
+def _rows(
+    flt: DashboardFilter, progress: Callable[[int], None], *, safe: bool = True, extra=()
+) -> Iterator[list]:
+    """The filtered commitments as lists in HEADER order (then the `extra` values asked
+    for), text guarded by `_safe` unless safe=False (JSON); progress every PROGRESS_EVERY.
+    Channel, state and kind are codes (check constraints): only names need the guard."""
+    clean = _safe if safe else _same
+    forms, areas = _form_columns(clean), _area_columns(clean)
+    anonymous_name = clean(ANONYMOUS)
+    formula = FORMULA_START if safe else ()
     done = 0
-    for commitment in _commitments(flt, with_events=with_events).iterator(chunk_size=BATCH):
-        yield commitment, _row(commitment, names)
+    for (pk, program_pk, form_pk, area_pk, is_anonymous, name, kind, channel, status, quantity,
+         value, households, persons, created_on, last_event_on, *more) in _row_values(
+            flt, *extra):  # fmt: skip
+        program_code, program, form_code, form, unit = forms[program_pk, form_pk]
+        if is_anonymous:
+            name = anonymous_name
+        elif name[:1] in formula:
+            name = "'" + name
+        yield [
+            pk, created_on, program_code, program, form_code, form, *areas[area_pk],
+            name, kind, channel, status, quantity, unit, "" if value is None else value,
+            households, persons, last_event_on, *more,
+        ]  # fmt: skip
         done += 1
-        if done % BATCH == 0:
+        if done % PROGRESS_EVERY == 0:
             progress(done)
     progress(done)
 
@@ -370,15 +440,23 @@ def _rows_in_batches(
 
 
 def _write_csv(out, flt: DashboardFilter, progress, *, hxl: bool) -> None:
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    writer = csv.writer(text)
+    """Rows go through the csv writer into a text buffer, encoded and written a chunk at a
+    time (cheaper than an encoding file wrapper row by row)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow(HEADER)
     if hxl:
         writer.writerow(HASHTAGS)
-    for _commitment, row in _rows_in_batches(flt, progress):
-        writer.writerow([_safe(row[name]) for name in HEADER])
-    text.flush()
-    text.detach()
+    rows = _rows(flt, progress)
+    while True:
+        written = buffer.tell()
+        writer.writerows(itertools.islice(rows, CHUNK))
+        if buffer.tell() == written:
+            break
+        out.write(buffer.getvalue().encode())
+        buffer.seek(0)
+        buffer.truncate()
+    out.write(buffer.getvalue().encode())
 
 
 def figure_sheets(flt: DashboardFilter) -> list[tuple[str, list[str], list[list]]]:
@@ -468,22 +546,63 @@ def _sheet_by_month(summaries) -> tuple[str, list[str], list[list]]:
     )
 
 
+def _bold(sheet, value):
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = Font(bold=True)
+    return cell
+
+
+def _xlsx_sheet(book, title: str, headers: list[str], rows) -> None:
+    """A sheet as tablib wrote it (bold header row, frozen below it), row by row."""
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    sheet.append([_bold(sheet, header) for header in headers])
+    for row in rows:
+        sheet.append(row)
+
+
+def _xlsx_clean(rows: Iterator[list]) -> Iterator[list]:
+    """Control characters that XML cannot hold (a name pasted from elsewhere) left out of
+    the collaborator's name, where the XLSX writer would refuse the whole file."""
+    column = HEADER.index("collaborator")
+    for row in rows:
+        row[column] = ILLEGAL_CHARACTERS_RE.sub("", row[column])
+        yield row
+
+
 def _write_xlsx(out, flt: DashboardFilter, progress) -> None:
-    # tablib keeps the sheet in memory until it writes the workbook; the rows are read
-    # from the database in batches all the same.
-    commitments = tablib.Dataset(headers=HEADER, title="Commitments")
-    for _commitment, row in _rows_in_batches(flt, progress):
-        commitments.append([_safe(row[name]) for name in HEADER])
-    sheets = [commitments]
+    """Written in openpyxl's write-only mode: rows go to the file as they come, the workbook
+    is never whole in memory (tablib held every cell as an object)."""
+    book = Workbook(write_only=True)
+    _xlsx_sheet(book, "Commitments", HEADER, _xlsx_clean(_rows(flt, progress)))
     for title, headers, rows in figure_sheets(flt):
-        sheet = tablib.Dataset(headers=headers, title=title)
-        for row in rows:
-            sheet.append([_safe(value) for value in row])
-        sheets.append(sheet)
-    out.write(tablib.Databook(sheets).export("xlsx"))
+        _xlsx_sheet(book, title, headers, ([_safe(value) for value in row] for row in rows))
+    book.save(out)
 
 
-def _transaction(code: str, date: str, commitment: Commitment, value, quantity: int) -> dict:
+# The fields of a row for IATI: the columns, then what the activity needs besides.
+IATI_EXTRA = (_local_day("status_changed_at"), "area__code", "area__name")
+IATI_FIELDS = [*HEADER, "status_changed_on", "area_code", "area_name"]
+
+
+class _ByCommitment:
+    """The rows of a query ordered by commitment id (their first value), handed out
+    commitment by commitment as the commitments' own query (by id) reaches them."""
+
+    def __init__(self, queryset) -> None:
+        self._rows = queryset.iterator(chunk_size=CHUNK)
+        self._next = next(self._rows, None)
+
+    def take(self, pk: int) -> list[tuple]:
+        found = []
+        while self._next is not None and self._next[0] <= pk:
+            if self._next[0] == pk:
+                found.append(self._next)
+            self._next = next(self._rows, None)
+        return found
+
+
+def _transaction(code: str, date: str, row: dict, value, quantity: int) -> dict:
     return {
         "transaction_type": {"code": code, "name": TRANSACTION_NAMES[code]},
         "transaction_date": date,
@@ -493,69 +612,53 @@ def _transaction(code: str, date: str, commitment: Commitment, value, quantity: 
             else None
         ),
         "quantity": quantity,
-        "unit": commitment.donation_form.unit,
-        "provider_org": {"narrative": _public_name(commitment)},
-        "receiver_org": {"ref": commitment.area.code, "narrative": commitment.area.name},
-        "sector": {"vocabulary": "99", "code": commitment.program.slug},
-        "activity": {"code": commitment.donation_form.slug},
+        "unit": row["unit"],
+        "provider_org": {"narrative": row["collaborator"]},
+        "receiver_org": {"ref": row["area_code"], "narrative": row["area_name"]},
+        "sector": {"vocabulary": "99", "code": row["program_code"]},
+        "activity": {"code": row["donation_form_code"]},
     }
 
 
-def iati_activity(commitment: Commitment, row: dict) -> dict:
-    """One commitment as an IATI-like activity with its transactions, dated by its events
-    (prefetched as `event_list`; created_at / status_changed_at where an event is missing,
-    as for rows that predate the events table)."""
-    first_at: dict[str, datetime.datetime] = {}
-    for event in commitment.event_list:
-        first_at.setdefault(event.to_status, event.at)
-    value = commitment.value_idr
-    transactions = [_transaction(PLEDGE, row["created_on"], commitment, value, commitment.quantity)]
-    confirmed_at = first_at.get(Status.COMMITTED)
-    if confirmed_at is None and commitment.status in CONFIRMED_STATUSES:
-        confirmed_at = commitment.status_changed_at
-    if confirmed_at is not None:
-        transactions.append(
-            _transaction(
-                COMMITMENT, _local_date(confirmed_at), commitment, value, commitment.quantity
-            )
-        )
-    for delivery in commitment.confirmed_deliveries:
+def iati_activity(row: dict, first_at: dict[str, datetime.datetime], deliveries) -> dict:
+    """One commitment (a row of IATI_FIELDS, text not guarded) as an IATI-like activity with
+    its transactions, dated by its events (`first_at`: the first time it reached each state;
+    the day it was created or last changed state where an event is missing, as for rows
+    that predate the events table); `deliveries`: its confirmed ones, (commitment id,
+    delivered_on, quantity, confirmed_at, households, persons) in delivery order."""
+    value = None if row["value_idr"] == "" else Decimal(row["value_idr"])
+    quantity, status = row["quantity"], row["status"]
+    transactions = [_transaction(PLEDGE, row["created_on"], row, value, quantity)]
+    confirmed_on = _local_date(first_at.get(Status.COMMITTED))
+    if not confirmed_on and status in CONFIRMED_STATUSES:
+        confirmed_on = row["status_changed_on"]
+    if confirmed_on:
+        transactions.append(_transaction(COMMITMENT, confirmed_on, row, value, quantity))
+    for _pk, delivered_on, delivered, confirmed, households, persons in deliveries:
         share = None
         if value is not None:
-            share = (value * delivery.quantity / commitment.quantity).quantize(Decimal(1))
-        transaction = _transaction(
-            DISBURSEMENT, delivery.delivered_on.isoformat(), commitment, share, delivery.quantity
-        )
-        transaction["confirmed_on"] = _local_date(delivery.confirmed_at)
-        transaction["households_reached"] = delivery.recipients_households
-        transaction["persons_reached"] = delivery.recipients_persons
+            share = (value * delivered / quantity).quantize(Decimal(1))
+        transaction = _transaction(DISBURSEMENT, delivered_on.isoformat(), row, share, delivered)
+        transaction["confirmed_on"] = _local_date(confirmed)
+        transaction["households_reached"] = households
+        transaction["persons_reached"] = persons
         transactions.append(transaction)
     ended = None
-    if commitment.status in ENDED_STATUSES:
-        ended_at = first_at.get(commitment.status) or commitment.status_changed_at
-        ended = {"status": commitment.status, "date": _local_date(ended_at)}
+    if status in ENDED_STATUSES:
+        ended_on = _local_date(first_at.get(status)) or row["status_changed_on"]
+        ended = {"status": status, "date": ended_on}
     return {
-        "iati_identifier": f"{REPORTING_ORG['ref']}-{commitment.pk}",
-        "title": f"{commitment.donation_form.name_id} - {commitment.area.name}",
-        "activity_status": {
-            "code": ACTIVITY_STATUS[commitment.status],
-            "portal_status": commitment.status,
-        },
+        "iati_identifier": f"{REPORTING_ORG['ref']}-{row['id']}",
+        "title": f"{row['donation_form']} - {row['area_name']}",
+        "activity_status": {"code": ACTIVITY_STATUS[status], "portal_status": status},
         "ended": ended,
-        "channel": commitment.channel,
-        "sector": {
-            "vocabulary": "99",
-            "code": commitment.program.slug,
-            "narrative": commitment.program.name_id,
-        },
-        "activity": {
-            "code": commitment.donation_form.slug,
-            "narrative": commitment.donation_form.name_id,
-        },
+        "channel": row["channel"],
+        "sector": {"vocabulary": "99", "code": row["program_code"], "narrative": row["program"]},
+        "activity": {"code": row["donation_form_code"], "narrative": row["donation_form"]},
         "participating_org": {
             "role": "1",  # funding
-            "type": commitment.collaborator.kind,
-            "narrative": _public_name(commitment),
+            "type": row["collaborator_kind"],
+            "narrative": row["collaborator"],
         },
         "recipient_area": {
             code_column.removesuffix("_code"): {"code": row[code_column], "name": row[name_column]}
@@ -564,6 +667,36 @@ def iati_activity(commitment: Commitment, row: dict) -> dict:
         },
         "transactions": transactions,
     }
+
+
+def _iati_activities(flt: DashboardFilter, progress) -> Iterator[dict]:
+    """Each filtered commitment's activity: its row, confirmed deliveries and first events
+    read by three queries in commitment order, side by side."""
+    within = flt.commitments()
+    deliveries = _ByCommitment(
+        Delivery.objects.filter(confirmed_at__isnull=False, commitment__in=within)
+        .order_by("commitment_id", "delivered_on", "pk")
+        .values_list(
+            "commitment_id",
+            "delivered_on",
+            "quantity",
+            "confirmed_at",
+            "recipients_households",
+            "recipients_persons",
+        )
+    )
+    events = _ByCommitment(
+        CommitmentEvent.objects.filter(commitment__in=within)
+        .values_list("commitment_id", "to_status")
+        .annotate(first_at=Min("at"))
+        .order_by("commitment_id")
+    )
+    for values in _rows(flt, progress, safe=False, extra=IATI_EXTRA):
+        pk = values[0]
+        first_at = {status: at for _pk, status, at in events.take(pk)}
+        yield iati_activity(
+            dict(zip(IATI_FIELDS, values, strict=True)), first_at, deliveries.take(pk)
+        )
 
 
 def _write_iati(out, flt: DashboardFilter, progress, *, export: Export) -> None:
@@ -589,9 +722,8 @@ def _write_iati(out, flt: DashboardFilter, progress, *, export: Export) -> None:
     opening = json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "activities": ['
     out.write(opening.encode())
     separator = "\n"
-    for commitment, row in _rows_in_batches(flt, progress, with_events=True):
-        activity = json.dumps(iati_activity(commitment, row), ensure_ascii=False)
-        out.write(f"{separator}  {activity}".encode())
+    for activity in _iati_activities(flt, progress):
+        out.write(f"{separator}  {json.dumps(activity, ensure_ascii=False)}".encode())
         separator = ",\n"
     out.write(b"\n ]\n}\n")
 
