@@ -9,9 +9,10 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
-from commitments.figures.summaries import summaries_rebuild, summaries_refresh
+from commitments.figures.summaries import _reload_in_bulk, summaries_rebuild, summaries_refresh
 from commitments.models import CommitmentRollup, CommitmentSummary, SummaryDirtyKey
 
 from .factories import collaborator_and_member
@@ -127,3 +128,57 @@ def test_pledges_while_a_rebuild_runs_are_kept_exact():
     summaries_refresh()
     assert not SummaryDirtyKey.objects.exists()
     assert summaries() == direct_group_by()
+
+
+def indexes_and_constraints() -> set:
+    """Every index and constraint of the summary and roll-up tables, by definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+            WHERE indrelid IN (%s::regclass, %s::regclass)
+            UNION ALL SELECT conname, pg_get_constraintdef(oid) || convalidated::text
+            FROM pg_constraint WHERE conrelid IN (%s::regclass, %s::regclass)""",
+            [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table] * 2,
+        )
+        return set(cursor.fetchall())
+
+
+def test_the_bulk_reload_writes_the_same_rows_and_gives_back_every_index_and_constraint():
+    if connection.vendor != "postgresql":
+        pytest.skip("the bulk reload is PostgreSQL's (SQLite empties and fills the tables)")
+    _needs, expected = pledged_in_four_kecamatan()
+    rolled_up = rollups_as_rows()
+    schema = indexes_and_constraints()
+    assert len(schema) > 20
+    # Rows already written in the reload's transaction (pending deferred checks), and a
+    # roll-up row the summaries do not explain: the reload replaces both tables whole.
+    CommitmentSummary.objects.all().delete()
+    with transaction.atomic():
+        CommitmentRollup.objects.update(persons=12345)
+        summary = CommitmentSummary(**{**rows_of_one_summary(expected), "count": 1})
+        summary.save()
+        written = _reload_in_bulk()
+
+    assert written == len(expected)
+    assert summaries() == expected  # the roll-up too
+    assert rollups_as_rows() == rolled_up
+    assert indexes_and_constraints() == schema
+    # The next nightly run finds nothing to repair.
+    assert summaries_rebuild() == 0
+
+
+def rows_of_one_summary(expected: dict) -> dict:
+    """The fields of a summary row for the first key of `expected` (direct_group_by)."""
+    key = sorted(expected)[0]
+    names = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
+    names = (*names, "kelurahan_id", "kecamatan_id", "kota_id")
+    count, quantity, value_idr, households, persons = expected[key]
+    return {
+        **dict(zip(names, key, strict=True)),
+        "count": count,
+        "quantity": quantity,
+        "value_idr": value_idr,
+        "households": households,
+        "persons": persons,
+        "computed_at": timezone.now(),
+    }

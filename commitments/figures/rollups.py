@@ -51,9 +51,11 @@ def rollup_recompute(
     )
 
 
-def rollups_rebuild() -> None:
-    """Every roll-up from the summary table; call inside the rebuild's transaction."""
-    CommitmentRollup.objects.all().delete()
+def rollups_rebuild(*, emptied: bool = False) -> None:
+    """Every roll-up from the summary table; call inside the rebuild's transaction.
+    `emptied`: the roll-up table was emptied already (TRUNCATE)."""
+    if not emptied:
+        CommitmentRollup.objects.all().delete()
     _insert_rollups("1 = 1", [])
 
 

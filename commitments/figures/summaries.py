@@ -28,7 +28,7 @@ from programs.models import Program
 
 from ..jobs import REFRESH_SUMMARIES, job_after_commit
 from ..models import Commitment, CommitmentRollup, CommitmentSummary, SummaryDirtyKey, SummaryKey
-from .rollups import ROLLUP_COLUMNS, rollup_recompute, rollups_rebuild, rollups_select
+from .rollups import rollup_recompute, rollups_rebuild, rollups_select
 from .totals import key_figures, program_totals_apply, programs_mark_computed
 
 logger = logging.getLogger(__name__)
@@ -164,12 +164,12 @@ def summaries_rebuild(*, whole_rollup: bool = False) -> int:
             written, programs = _summaries_repair(whole_rollup=whole_rollup)
             figures_moved(programs)
         else:
-            if postgresql and _owns_summary_table():
-                written = _reload_in_bulk()
+            if postgresql and _owns_summary_tables():
+                written = _reload_in_bulk()  # the roll-up too
             else:
                 CommitmentSummary.objects.all().delete()
                 written = _insert_summaries("1 = 1", [])
-            rollups_rebuild()
+                rollups_rebuild()
             figures_moved(None)
         SummaryDirtyKey.objects.filter(pk__in=claimed).delete()
         programs_mark_computed()
@@ -205,28 +205,35 @@ def _mostly_missing() -> bool:
     return abs(commitments - summarised) > max(1000, commitments // 5)
 
 
-def _owns_summary_table() -> bool:
+def _owns_summary_tables() -> bool:
+    """Whether this role may TRUNCATE the summary and roll-up tables and drop their
+    indexes and constraints (_reload_in_bulk)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
-            [CommitmentSummary._meta.db_table],
+            "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class"
+            " WHERE oid IN (%s::regclass, %s::regclass)",
+            [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table],
         )
         return bool(cursor.fetchone()[0])
 
 
 def _reload_in_bulk() -> int:
-    """Empty the summary table and fill it with its secondary indexes and its foreign-key
-    and unique constraints dropped, then create them again from their own definitions.
+    """Empty the summary and roll-up tables and fill them with their secondary indexes and
+    their key and foreign-key constraints dropped, then create them again from their own
+    definitions, and ANALYZE both. Returns the number of summary rows written.
 
     PostgreSQL's advice for populating a table: at a million commitments the summary has
-    hundreds of thousands of rows, and keeping nine indexes up to date row by row (plus a
-    deferred foreign-key check per row and constraint at commit) costs several times the
-    GROUP BY itself; building each index once, and checking each constraint with one
-    join, does not. All of it is transactional: a failure leaves the old rows, indexes and
-    constraints. TRUNCATE and the DDL take an ACCESS EXCLUSIVE lock until commit.
+    hundreds of thousands of rows and the roll-up half as many, and keeping sixteen
+    indexes up to date row by row (plus a deferred foreign-key check per row and
+    constraint at commit) costs several times the GROUP BY itself; building each index
+    once, and checking each constraint with one join, does not. The roll-up is the GROUP
+    BY of the fresh summary rows (far fewer than the commitments). All of it is
+    transactional: a failure leaves the old rows, indexes and constraints. The GROUP BY
+    over the commitments runs before TRUNCATE; from TRUNCATE on, the DDL holds an ACCESS
+    EXCLUSIVE lock on both tables until commit (readers wait).
     """
-    table = CommitmentSummary._meta.db_table
-    quoted = connection.ops.quote_name(table)
+    tables = [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table]
+    quoted = ", ".join(connection.ops.quote_name(table) for table in tables)
     with connection.cursor() as cursor:
         # TRUNCATE and ALTER TABLE refuse a table with pending deferred checks (rows this
         # transaction wrote earlier): run them now, and defer again at the end.
@@ -234,38 +241,73 @@ def _reload_in_bulk() -> int:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
+        # The GROUP BY into a temporary table first, while readers still read the old
+        # rows; sorted (no hash aggregate), so its rows come in the order of the key.
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        select, arguments = _summaries_select("1 = 1", [], few_keys=False)
         cursor.execute(
-            """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-            FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
-            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
-            [table],
+            f"CREATE TEMPORARY TABLE summary_fresh ON COMMIT DROP AS {select}", arguments
         )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-            WHERE conrelid = %s::regclass AND contype IN ('f', 'u')""",
-            [table],
-        )
-        constraints = cursor.fetchall()
+        dropped = [_secondary_definitions(cursor, table) for table in tables]
         cursor.execute(f"TRUNCATE {quoted}")
-        for name, _definition in constraints:
-            cursor.execute(
-                f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
-            )
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {name}")  # already quoted by regclass::text
-        # In key order: the rebuild's comparison then reads the table along its key index
-        # without jumping about (_summaries_repair).
-        written = _insert_summaries("1 = 1", [], in_key_order=True)
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        for name, definition in constraints:
-            cursor.execute(
-                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} "
-                f"{definition}"
-            )
+        for table, (indexes, constraints) in zip(tables, dropped, strict=True):
+            _secondary_drop(cursor, table, indexes, constraints)
+        cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
+        # Copied in the order written, the order of the key: the rebuild's comparison then
+        # reads the table along its key index without jumping about (_summaries_repair).
+        columns = ", ".join((*SUMMARY_KEY, *SUMMARY_VALUES, "computed_at"))
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(tables[0])} ({columns})"
+            f" SELECT {columns} FROM summary_fresh"
+        )
+        written = cursor.rowcount
+        cursor.execute("DROP TABLE summary_fresh")
+        rollups_rebuild(emptied=True)
+        for table, (indexes, constraints) in zip(tables, dropped, strict=True):
+            _secondary_create(cursor, table, indexes, constraints)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # Fresh statistics for the planner (dashboards, the next comparison).
+        cursor.execute(f"ANALYZE {quoted}")
     return written
+
+
+def _secondary_definitions(cursor, table: str) -> tuple[list, list]:
+    """The table's secondary indexes (name, definition) and its foreign-key, unique and
+    primary-key constraints (name, definition); the primary key only where no foreign key
+    refers to it."""
+    cursor.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c
+        WHERE conrelid = %s::regclass AND (contype IN ('f', 'u') OR contype = 'p'
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.confrelid = c.conrelid))
+        ORDER BY contype DESC""",
+        [table],
+    )
+    return indexes, cursor.fetchall()
+
+
+def _secondary_drop(cursor, table: str, indexes: list, constraints: list) -> None:
+    quoted = connection.ops.quote_name(table)
+    for name, _definition in constraints:
+        cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")  # already quoted by regclass::text
+
+
+def _secondary_create(cursor, table: str, indexes: list, constraints: list) -> None:
+    quoted = connection.ops.quote_name(table)
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    for name, definition in constraints:
+        cursor.execute(
+            f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+        )
 
 
 def kecamatan_of(area_id: int) -> int | None:
@@ -355,9 +397,14 @@ def _difference_find(cursor, name, fresh, table, key, values, arguments) -> int:
 
 def _difference_apply(cursor, name, table, key, values) -> set[int]:
     """UPDATE, DELETE and INSERT the rows of the difference `name` in `table`, in one
-    statement. Returns their programs."""
+    statement. Returns their programs.
+
+    The rows are found by id, one index look-up each: the difference is a small part of
+    the table, which a hash or merge join would read whole."""
     columns = ", ".join((*key, *values, "computed_at"))
     updates = ", ".join(f"{c} = d.{c}" for c in (*values, "computed_at"))
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+    cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute(
         f"""WITH updated AS (
             UPDATE {table} t SET {updates} FROM {name} d
@@ -373,23 +420,31 @@ def _difference_apply(cursor, name, table, key, values) -> set[int]:
         )
         SELECT DISTINCT COALESCE(program_id, old_program_id) FROM {name}"""
     )
-    return {program_id for (program_id,) in cursor.fetchall()}
+    programs = {program_id for (program_id,) in cursor.fetchall()}
+    cursor.execute("SET LOCAL enable_hashjoin TO DEFAULT")
+    cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT")
+    return programs
 
 
 def _rollups_of_difference(cursor, name: str, now) -> None:
-    """Roll up again the program, form, kecamatan, month and channel of every summary row
-    in the difference `name`, before and after."""
+    """Roll up again the roll-up row (program, form, kecamatan, month, channel and status)
+    of every summary row in the difference `name`, before and after, writing only the
+    roll-up rows that differ (often none: a summary row repaired back to what its roll-up
+    already said)."""
     rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
-    key = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel")
+    key = ROLLUP_KEY
     cursor.execute(
         f"""CREATE TEMPORARY TABLE rollup_keys ON COMMIT DROP AS
         SELECT {", ".join(key)} FROM {name} WHERE program_id IS NOT NULL
         UNION SELECT {", ".join(f"old_{c}" for c in key)} FROM {name} WHERE old_id IS NOT NULL"""
     )
-    joined = " AND ".join(f"r.{c} = k.{c}" for c in key)
-    cursor.execute(f"DELETE FROM {rollups} r USING rollup_keys k WHERE {joined}")
-    where = f"({', '.join(f's.{c}' for c in key)}) IN (SELECT * FROM rollup_keys)"
-    cursor.execute(f"INSERT INTO {rollups} ({ROLLUP_COLUMNS}) {rollups_select(where)}", [now])
+    cursor.execute("ANALYZE rollup_keys")
+    of_keys = f"({', '.join(f'{{0}}.{c}' for c in key)}) IN (SELECT * FROM rollup_keys)"
+    fresh = f"({rollups_select(of_keys.format('s'))})"
+    old = f"(SELECT * FROM {rollups} r WHERE {of_keys.format('r')})"
+    if _difference_find(cursor, "rollup_difference", fresh, old, ROLLUP_KEY, ROLLUP_VALUES, [now]):
+        _difference_apply(cursor, "rollup_difference", rollups, ROLLUP_KEY, ROLLUP_VALUES)
+    cursor.execute("DROP TABLE rollup_difference")
     cursor.execute("DROP TABLE rollup_keys")
 
 
@@ -470,15 +525,12 @@ def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str,
     return select, [computed_at, *(params if few_keys else []), *params]
 
 
-def _insert_summaries(
-    where: str, params: list, *, few_keys: bool = False, in_key_order: bool = False
-) -> int:
-    """INSERT the GROUP BY of _summaries_select into the summary table; `in_key_order`
-    writes the rows in the order of the key index. Returns the number of rows."""
+def _insert_summaries(where: str, params: list, *, few_keys: bool = False) -> int:
+    """INSERT the GROUP BY of _summaries_select into the summary table. Returns the number
+    of rows."""
     table = CommitmentSummary._meta.db_table
     columns = ", ".join((*SUMMARY_KEY, *SUMMARY_VALUES, "computed_at"))
     select, arguments = _summaries_select(where, params, few_keys=few_keys)
-    order = f"ORDER BY {', '.join(SUMMARY_KEY)}" if in_key_order else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select} {order}", arguments)
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select}", arguments)
         return cursor.rowcount
