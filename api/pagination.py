@@ -5,8 +5,10 @@ A page size or page number that is not a bounded positive integer is a 400."""
 from __future__ import annotations
 
 import binascii
+import functools
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
@@ -61,11 +63,25 @@ class PageNumberPagination(pagination.PageNumberPagination):
         )
 
 
+class _CountedPaginator(Paginator):
+    """Django's paginator, told how many rows there are instead of counting them."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached property
+
+
 class SummaryPagination(PageNumberPagination):
     """Grouped figures: small rows, so larger pages."""
 
     page_size = 200
     max_page_size = 1000
+
+    def paginate_counted(self, queryset, request, view=None, *, count: int):
+        """paginate_queryset for a queryset whose row count the caller already knows (a
+        grouped one, whose count would group all its rows once more)."""
+        self.django_paginator_class = functools.partial(_CountedPaginator, count=count)
+        return self.paginate_queryset(queryset, request, view)
 
 
 class CursorPagination(pagination.CursorPagination):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, Max
+from django.db.models import Count, F, Max
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
@@ -51,7 +51,13 @@ from . import serializers as s
 from .authentication import SessionCookieAuthentication
 from .errors import PROBLEM_CONTENT_TYPE, problem_type
 from .geojson import FeatureCollectionSerializer, FeatureSerializer, GeoJSONRenderer
-from .pagination import CursorPagination, NewestCursorPagination, SummaryPagination
+from .pagination import (
+    PAGE_NUMBER_MAX,
+    CursorPagination,
+    NewestCursorPagination,
+    SummaryPagination,
+    bounded_int,
+)
 from .rows import RowsSerializer
 
 extra_urls: list = []
@@ -406,9 +412,10 @@ class SummaryViewSet(QuickReadMixin, viewsets.GenericViewSet):
         if params.get("month_to"):
             rows = rows.filter(month__lte=params["month_to"])
         columns = [SUMMARY_COLUMNS[g] for g in groups]
-        figures = rows.figures_by(*columns).order_by(*columns)
+        figures = rows.figures_by(*columns).annotate(newest=Max("computed_at")).order_by(*columns)
         results = []
-        for row in self.paginator.paginate_queryset(figures, request, view=self):
+        page, computed_at = self._page_of_groups(request, rows, figures, columns)
+        for row in page:
             item = {g: row[SUMMARY_COLUMNS[g]] for g in groups}
             item.update(
                 count=row["commitments"] or 0,
@@ -424,10 +431,35 @@ class SummaryViewSet(QuickReadMixin, viewsets.GenericViewSet):
         return Response(
             {
                 "group_by": groups,
-                "computed_at": rows.aggregate(at=Max("computed_at"))["at"],
+                "computed_at": computed_at,
                 **paged,
             }
         )
+
+    def _page_of_groups(self, request, rows, figures, columns):
+        """The page of grouped `figures` asked for, and when the newest figure of all the
+        groups was computed. When the first page holds every group, its one query tells
+        both; otherwise one more pass over the rows counts the groups and finds the time."""
+        bounded_int(request, self.paginator.page_query_param, maximum=PAGE_NUMBER_MAX)
+        size = self.paginator.get_page_size(request)
+        groups = figures
+        if request.query_params.get(self.paginator.page_query_param, "1") in ("", "1"):
+            groups = list(figures[: size + 1])
+        if isinstance(groups, list) and len(groups) <= size:
+            count = len(groups)
+            computed_at = max((g["newest"] for g in groups if g["newest"]), default=None)
+        else:
+            # The first page's rows are at hand already (the paginator slices the list).
+            groups = groups if isinstance(groups, list) else figures
+            counted = (
+                rows.values(*columns)
+                .annotate(newest=Max("computed_at"))
+                .order_by()
+                .aggregate(groups=Count("*"), at=Max("newest"))
+            )
+            count, computed_at = counted["groups"], counted["at"]
+        page = self.paginator.paginate_counted(groups, request, view=self, count=count)
+        return page, computed_at
 
 
 # --- the user's own data ------------------------------------------------------------------

@@ -11,6 +11,7 @@ Views and services ask here; templates only hide what the server refuses anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -85,16 +86,24 @@ class Scopes:
             roles.add(ADMIN)
         return roles
 
+    @cached_property
+    def area_ids(self) -> list[int]:
+        """The ids of the areas this user facilitates and of everything below them."""
+        if not self.area_paths:
+            return []
+        return list(Area.objects.within(*self.area_paths).values_list("pk", flat=True))
+
     def area_q(self, prefix: str = "") -> Q:
         """Rows whose area (or site) this user facilitates, as a filter on `prefix`.
 
-        The areas are a subquery on the area table rather than a join on the rows' area
-        path, so the database finds the rows through their area index instead of reading
-        every row to compare its area's path."""
+        The areas are a list of ids (read once per Scopes) rather than a join on the rows'
+        area path, so the database finds the rows through their area index instead of
+        reading every row to compare its area's path; and, knowing which areas, it can
+        tell how many rows they hold (from a subquery it guesses, and a guess too low sends
+        a list ordered by date walking the whole table's index for them)."""
         q = Q(pk__in=[])
-        if self.area_paths:
-            covered = Area.objects.within(*self.area_paths).values("pk")
-            q |= Q(**{f"{prefix}area__in": covered})
+        if self.area_ids:
+            q |= Q(**{f"{prefix}area__in": self.area_ids})
         if self.site_ids:
             q |= Q(**{f"{prefix}site__in": self.site_ids})
         return q

@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Case, F, OuterRef, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -36,6 +36,19 @@ CONFIRMED_STATUSES = (Status.COMMITTED, Status.DELIVERED, Status.COMPLETED)
 # Not finished and not ended: someone still has something to do.
 UNDER_WAY_STATUSES = (Status.PLEDGED, Status.COMMITTED, Status.DELIVERED)
 CLOSED_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
+
+
+def quiet_q(programs, *, now: datetime.datetime | None = None) -> Q:
+    """The condition of CommitmentQuerySet.quiet: under way, no event for the program's
+    no_news_days."""
+    now = now or timezone.now()
+    quiet = Q(pk__in=[])
+    for program in programs:
+        quiet |= Q(
+            program=program.pk,
+            last_event_at__lt=now - datetime.timedelta(days=program.no_news_days),
+        )
+    return Q(quiet, status__in=UNDER_WAY_STATUSES)
 
 
 class CommitmentQuerySet(models.QuerySet):
@@ -87,20 +100,15 @@ class CommitmentQuerySet(models.QuerySet):
         """Commitments still under way (pledged, committed, delivered) with no event for their
         program's `no_news_days`: somebody is waiting for news of them. `programs` are
         Program rows (their own N each); one indexed range per program."""
-        now = now or timezone.now()
-        quiet = Q(pk__in=[])
-        for program in programs:
-            quiet |= Q(
-                program=program.pk,
-                last_event_at__lt=now - datetime.timedelta(days=program.no_news_days),
-            )
-        return self.filter(quiet, status__in=UNDER_WAY_STATUSES)
+        return self.filter(quiet_q(programs, now=now))
 
     def with_quiet(self, programs, *, now: datetime.datetime | None = None) -> CommitmentQuerySet:
         """Annotate `is_quiet`: the row is one of quiet(programs), for lists that flag or sort
-        them; a subquery in the same statement, so a page's query count does not grow."""
-        quiet = Commitment.objects.quiet(programs, now=now).filter(pk=OuterRef("pk"))
-        return self.annotate(is_quiet=Exists(quiet))
+        them. Worked out from the row's own columns (the conditions of quiet()), so a page
+        reads nothing more: a subquery on the table would let PostgreSQL hash every
+        commitment under way to flag a page of 25."""
+        flag = quiet_q(programs, now=now)
+        return self.annotate(is_quiet=Case(When(flag, then=Value(True)), default=Value(False)))
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -187,6 +195,28 @@ class Commitment(models.Model):
             models.Index(fields=["program", "created_at"], name="commitment_program_created"),
             # The verification queue: each collaborator's commitments in the lead's programs.
             models.Index(fields=["collaborator", "program"], name="commitment_collab_program"),
+            # A collaborator's commitments newest first (my commitments, a page at a time).
+            models.Index(
+                fields=["collaborator", "-created_at", "-id"], name="commitment_collab_recent"
+            ),
+            # Pledges waiting for confirmation in a program, oldest first (the inbox).
+            models.Index(
+                fields=["program", "created_at", "id"],
+                condition=Q(status="pledged"),
+                name="commitment_to_confirm",
+            ),
+            # Commitments to deliver in a program by planned date (the expiry job).
+            models.Index(
+                fields=["program", "planned_delivery_on"],
+                condition=Q(status="committed"),
+                name="commitment_to_deliver",
+            ),
+            # A program's offline records newest first (the offline list, and its count).
+            models.Index(
+                fields=["program", "-created_at", "-id"],
+                condition=Q(channel="offline"),
+                name="commitment_offline_recent",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -692,6 +722,34 @@ class CommitmentRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_id}/{self.kecamatan_id}/{self.month} {self.status}: {self.count}"
+
+
+class CollaboratorFigures(models.Model):
+    """A collaborator's confirmed commitments in one program, named or anonymous: what the
+    dashboard's top collaborators read when no period, area or channel narrows them (a few
+    thousand rows a program, instead of its hundreds of thousands of commitments). Written
+    only by commitments.figures.totals: for one collaborator from its own commitments after
+    each change (collaborator_totals_refresh), for all by the periodic full repair."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    collaborator = models.ForeignKey(Collaborator, on_delete=models.CASCADE, related_name="+")
+    is_anonymous = models.BooleanField()
+    count = models.PositiveIntegerField()
+    quantity = models.PositiveBigIntegerField()
+    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
+
+    class Meta:
+        verbose_name = _("collaborator figures")
+        verbose_name_plural = _("collaborator figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "collaborator", "is_anonymous"],
+                name="collaborator_figures_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id}/{self.collaborator_id}: {self.count}"
 
 
 class Export(models.Model):

@@ -86,6 +86,9 @@ def test_a_lead_narrows_the_dashboard_to_a_kota_and_downloads_it(
     page.click(".export-buttons form:has(input[value=xlsx]) button")
     page.wait_for_url(re.compile(r"/ruang-kerja/ekspor/\d+/$"))
     export = Export.objects.latest("pk")
+    # The export page follows the job by itself; the link comes with the file.
+    page.wait_for_selector(f"a[href$='/ruang-kerja/ekspor/{export.pk}/unduh/']")
+    export.refresh_from_db()
     assert export.status == Export.Status.DONE, export.error
     assert export.filters.get("area") == kota.code
     with page.expect_download() as download:

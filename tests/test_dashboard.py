@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from collaborators.roles import scopes_for
 from commitments.figures.summaries import JAKARTA, summaries_rebuild
+from commitments.figures.totals import totals_refresh
 from commitments.models import CONFIRMED_STATUSES, Commitment, Delivery, Status
 from commitments.reporting.dashboard import (
     Figures,
@@ -134,6 +135,7 @@ def seed(n: int = 1) -> list[Commitment]:
         assessed_at=timezone.now() - datetime.timedelta(days=Need.STALE_AFTER_DAYS + 5),
     )
     summaries_rebuild()
+    totals_refresh()  # the rows were written directly: the periodic repair keeps the rest
     return made
 
 
@@ -530,3 +532,90 @@ def test_charts_carry_nothing_the_content_security_policy_blocks(client, admin, 
     for svg in svgs:
         assert "<script" not in svg and "<style" not in svg
         assert not re.search(r"""\sstyle\s*=""", svg)
+
+
+def top_rows(html: str) -> list[tuple[str, str]]:
+    """The top collaborators table as the page shows it: (name, confirmed commitments)."""
+    table = re.search(r'id="top-table".*?</table>', html, re.S).group(0)
+    return re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>', table)
+
+
+def test_top_collaborators_of_whole_programs_equal_those_of_the_commitments(admin, seeded):
+    """Whole programs read the collaborators' kept figures; any period reads the
+    commitments: both say the same."""
+    for user, reveal in ((admin, True), (lead_of("pangan"), False)):
+        whole = the_filter(user)
+        since_ever = the_filter(user, start="2000-01")  # the same rows, counted live
+        assert top_collaborators(whole, limit=100, reveal_anonymous=reveal) == (
+            top_collaborators(since_ever, limit=100, reveal_anonymous=reveal)
+        )
+
+
+def test_a_cancelled_commitment_leaves_the_top_collaborators_it_was_in(
+    client, seeded, django_capture_on_commit_callbacks
+):
+    from commitments.lifecycle.transitions import commitment_transition
+
+    lead = lead_of("pangan")
+    client.force_login(lead)
+    url = reverse("program-dashboard", kwargs={"slug": "pangan"})
+    before = dict(top_rows(client.get(url).content.decode()))
+    giver = next(
+        c
+        for c in seeded
+        if c.status == "committed" and c.program.slug == "pangan" and not c.is_anonymous
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        commitment_transition(
+            commitment_id=giver.pk,
+            target="cancelled",
+            actor=member_of(giver.collaborator),
+            reason="changed plans",
+        )
+    after = dict(top_rows(client.get(url).content.decode()))
+    name = giver.collaborator.name
+    assert int(after.get(name, "0")) == int(before[name]) - 1
+
+
+def test_a_long_list_of_quiet_commitments_is_counted_up_to_a_cap(client, admin, monkeypatch):
+    from commitments.reporting import dashboard as reporting
+    from commitments.web import dashboard_views
+
+    seed(2)
+    client.force_login(admin)
+    quiet, total = quiet_commitments(the_filter(admin), limit=2)
+    assert total > 3
+    for module in (reporting, dashboard_views):
+        monkeypatch.setattr(module, "QUIET_COUNT_CAP", 3)
+    assert quiet_commitments(the_filter(admin), limit=2)[1] == 4  # the cap and one more
+    html = client.get(reverse("dashboard")).content.decode()
+    heading = re.search(r'<h2 id="quiet-heading">(.*?)</h2>', html).group(1)
+    assert heading.startswith("&gt; 3 ")
+    assert len(quiet) == 2
+
+
+def test_the_months_chart_draws_a_bar_for_every_state_of_every_month(client, admin, seeded):
+    client.force_login(admin)
+    response = client.get(reverse("dashboard"))
+    html = response.content.decode()
+    months_svg = re.findall(r"<svg.*?</svg>", html, re.S)[1]
+    bars = sum(1 for m in response.context["data"].months for n in m.by_status.values() if n)
+    assert months_svg.count('class="rect"') == bars
+    for _value, label in Status.choices:
+        assert f">{label}<" in months_svg or f">{str(label)[:13]}\u2026<" in months_svg
+
+
+def test_the_quiet_list_of_one_program_is_the_quiet_start_of_its_pipeline(client, seeded):
+    lead = lead_of("pangan")
+    dashboard = the_filter(lead, program="pangan")
+    for limit in (2, 3, 50):
+        read, read_total = quiet_commitments(dashboard, limit=limit)
+        under_way = pipeline(dashboard, limit=limit)
+        reused, reused_total = quiet_commitments(dashboard, limit=limit, under_way=under_way)
+        assert [r.commitment.pk for r in reused] == [r.commitment.pk for r in read]
+        assert reused_total == read_total
+    client.force_login(lead)
+    page = client.get(reverse("program-dashboard", kwargs={"slug": "pangan"}))
+    rows, total = quiet_commitments(dashboard)
+    assert [r.commitment.pk for r in page.context["quiet"]] == [r.commitment.pk for r in rows]
+    assert page.context["quiet_total"] == total > 0

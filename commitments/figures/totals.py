@@ -37,6 +37,7 @@ from programs.models import DonationForm, Program
 from ..models import (
     ACTIVE_STATUSES,
     CONFIRMED_STATUSES,
+    CollaboratorFigures,
     Commitment,
     CommitmentSummary,
     Delivery,
@@ -99,15 +100,27 @@ def collaborator_totals_refresh(*, collaborator_ids: Iterable[int]) -> None:
             locked = Collaborator.objects.select_for_update().filter(pk=collaborator_id)
             if not list(locked.values_list("pk", flat=True)):
                 continue  # deleted meanwhile
-            counted = Commitment.objects.filter(
-                collaborator_id=collaborator_id, status__in=CONFIRMED_STATUSES
-            )
-            figures = counted.aggregate(commitments=Count("pk"), value=Sum("value_idr"))
+            # One GROUP BY of its confirmed commitments by program and anonymity: its
+            # dashboard figures, its totals and its programs.
+            grouped = {
+                (row["program_id"], row["is_anonymous"]): (
+                    row["n"],
+                    row["qty"] or 0,
+                    row["value"] or Decimal(0),
+                )
+                for row in Commitment.objects.filter(
+                    collaborator_id=collaborator_id, status__in=CONFIRMED_STATUSES
+                )
+                .order_by()
+                .values("program_id", "is_anonymous")
+                .annotate(n=Count("pk"), qty=Sum("quantity"), value=Sum("value_idr"))
+            }
             locked.update(
-                live_commitments=figures["commitments"],
-                live_value_idr=figures["value"] or Decimal(0),
+                live_commitments=sum(n for n, _qty, _value in grouped.values()),
+                live_value_idr=sum((value for _n, _qty, value in grouped.values()), Decimal(0)),
             )
-            programs = set(counted.order_by().values_list("program_id", flat=True).distinct())
+            moved = _collaborator_figures_sync(collaborator_id, grouped)
+            programs = {program_id for program_id, _anonymous in grouped}
             links = Through.objects.filter(collaborator_id=collaborator_id)
             current = set(links.values_list("program_id", flat=True))
             if current - programs:
@@ -120,9 +133,41 @@ def collaborator_totals_refresh(*, collaborator_ids: Iterable[int]) -> None:
                     ],
                     ignore_conflicts=True,
                 )
+        # Its programs' dashboards show other top collaborators now: their cached figures
+        # (keyed on this version) are not read again. As below, after the commit.
+        for program_id in sorted(moved):
+            Program.objects.filter(pk=program_id).update(figures_version=F("figures_version") + 1)
         # One row per statement, outside the collaborator's lock: no lock-order deadlocks.
         for program_id in sorted(programs ^ current):
             Program.objects.filter(pk=program_id).update(live_collaborators=_collaborators_of())
+
+
+def _collaborator_figures_sync(collaborator_id: int, grouped: dict) -> set[int]:
+    """Make the collaborator's CollaboratorFigures rows equal `grouped` ((program,
+    anonymous) -> (count, quantity, value)), writing only what differs. Returns the
+    programs whose rows changed."""
+    rows = CollaboratorFigures.objects.filter(collaborator_id=collaborator_id)
+    current = {
+        (r.program_id, r.is_anonymous): (r.count, r.quantity, r.value_idr, r.pk) for r in rows
+    }
+    stale = [key for key in current if current[key][:3] != grouped.get(key)]
+    if stale:
+        rows.filter(pk__in=[current[key][3] for key in stale]).delete()
+    added = [key for key in grouped if current.get(key, (None,) * 3)[:3] != grouped[key]]
+    CollaboratorFigures.objects.bulk_create(
+        [
+            CollaboratorFigures(
+                collaborator_id=collaborator_id,
+                program_id=program_id,
+                is_anonymous=anonymous,
+                count=grouped[program_id, anonymous][0],
+                quantity=grouped[program_id, anonymous][1],
+                value_idr=grouped[program_id, anonymous][2],
+            )
+            for program_id, anonymous in added
+        ]
+    )
+    return {program_id for program_id, _anonymous in (*stale, *added)}
 
 
 def _collaborators_of():
@@ -350,4 +395,26 @@ def totals_refresh() -> None:
             """,  # noqa: S608
             statuses,
         )
+        collaborator_figures_rebuild(cursor)
     program_totals_from_summaries()
+
+
+def collaborator_figures_rebuild(cursor) -> None:
+    """Every CollaboratorFigures row from all confirmed commitments (one GROUP BY), inside
+    the caller's transaction; readers see the old rows until it commits."""
+    figures = connection.ops.quote_name(CollaboratorFigures._meta.db_table)
+    commitments = connection.ops.quote_name(Commitment._meta.db_table)
+    count = connection.ops.quote_name("count")
+    statuses = [str(s) for s in CONFIRMED_STATUSES]
+    cursor.execute(f"DELETE FROM {figures}")  # noqa: S608 - the model's own table
+    cursor.execute(
+        f"""
+        INSERT INTO {figures} (program_id, collaborator_id, is_anonymous, {count}, quantity,
+            value_idr)
+        SELECT program_id, collaborator_id, is_anonymous, COUNT(*), SUM(quantity),
+            COALESCE(SUM(value_idr), 0)
+        FROM {commitments} WHERE status IN ({", ".join(["%s"] * len(statuses))})
+        GROUP BY program_id, collaborator_id, is_anonymous
+        """,  # noqa: S608 - table names come from the models, values are parameters
+        statuses,
+    )

@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     Min,
     OuterRef,
@@ -32,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collaborators.models import Collaborator
@@ -43,6 +42,7 @@ from ..figures.summaries import JAKARTA, month_bounds
 from ..models import (
     CONFIRMED_STATUSES,
     UNDER_WAY_STATUSES,
+    CollaboratorFigures,
     Commitment,
     CommitmentRollup,
     CommitmentSummary,
@@ -337,11 +337,17 @@ class DashboardData:
 
 
 def dashboard_data(filter: DashboardFilter, *, live: bool = False) -> DashboardData:  # noqa: A002
-    """The dashboard's figures for `filter`, from the kecamatan roll-up (three GROUP BYs on
+    """The dashboard's figures for `filter`, from the kecamatan roll-up (three groupings of
     that table, folded here into every table: a fixed number of queries whatever the number of
-    commitments), or with `live` the same GROUP BYs over the commitments themselves: the
+    commitments; on PostgreSQL one statement with GROUPING SETS, which reads the roll-up rows
+    once), or with `live` the same GROUP BYs over the commitments themselves: the
     benchmark's baseline and the proof that the summaries are right."""
-    source = _LiveSource(filter) if live else _SummarySource(filter)
+    if live:
+        source = _LiveSource(filter)
+    elif connection.vendor == "postgresql":
+        source = _GroupingSetsSource(filter)
+    else:
+        source = _SummarySource(filter)
     by_status: dict[str, list] = {}
     by_form: dict[int, list] = {}
     by_month: dict[datetime.date, dict[str, int]] = {}
@@ -352,26 +358,21 @@ def dashboard_data(filter: DashboardFilter, *, live: bool = False) -> DashboardD
     months: dict = {}  # a month as the database returned it -> its first day
     confirmed_statuses = {str(s) for s in CONFIRMED_STATUSES}
 
-    def grouped(*columns):
-        """GROUP BY columns + status, sums last."""
-        rows = source.rows().values_list(*columns, "status").annotate(**source.sums())
-        for row in rows.order_by():
-            yield *row[:-5], [value or 0 for value in row[-5:]]
-
     # Three GROUP BYs, each with a small result whatever the number of rows they read: by
     # donation form, by month, and by kecamatan (its kota comes along, one per kecamatan).
-    for form, status, sums in grouped("donation_form"):
+    by_forms, by_months, by_areas = source.grouped()
+    for form, status, sums in by_forms:
         _add(by_status, status, sums)
         if status in confirmed_statuses:
             _add(by_form, form, sums)
-    for month, status, sums in grouped(source.month):
+    for month, status, sums in by_months:
         if month not in months:
             months[month] = (
                 month.astimezone(JAKARTA).date() if isinstance(month, datetime.datetime) else month
             )
         counts = by_month.setdefault(months[month], {})
         counts[status] = counts.get(status, 0) + sums[0]
-    for kota, kecamatan, status, sums in grouped(source.kota, source.kecamatan):
+    for kota, kecamatan, status, sums in by_areas:
         _add(kota_all, kota, sums)
         _add(kecamatan_all, kecamatan, sums)
         if status in confirmed_statuses:
@@ -429,15 +430,82 @@ class _SummarySource:
     kota = "kota"
     kecamatan = "kecamatan"
 
+    def grouped(self) -> tuple[list, list, list]:
+        """The rows grouped by donation form, by month and by kecamatan (with its kota),
+        each with the status: (*columns, status, sums) tuples, sums last as a list."""
+        return (
+            self._grouped("donation_form"),
+            self._grouped(self.month),
+            self._grouped(self.kota, self.kecamatan),
+        )
+
+    def _grouped(self, *columns) -> list:
+        rows = self.rows().values_list(*columns, "status").annotate(**self.sums()).order_by()
+        return [(*row[:-5], _sums(row[-5:])) for row in rows]
+
     def served_rw_codes(self) -> frozenset[str]:
         # Asked per RW (a few index probes on summary_served each): at a million
-        # commitments several times faster than the distinct areas of all the rows.
+        # commitments several times faster than the distinct areas of all the rows. A
+        # scalar subquery with LIMIT 1, not EXISTS, which PostgreSQL turns into a join
+        # reading every confirmed row of the programs.
         served = self.filter.summaries().filter(status__in=CONFIRMED_STATUSES, area=OuterRef("pk"))
         return frozenset(
             Area.objects.filter(level=Area.Level.RW)
-            .filter(Exists(served))
+            .annotate(served=Subquery(served.order_by().values("pk")[:1]))
+            .filter(served__isnull=False)
             .values_list("code", flat=True)
         )
+
+
+class _GroupingSetsSource(_SummarySource):
+    """The same three groupings in one statement on PostgreSQL (GROUPING SETS): the roll-up
+    rows of the filter are read once instead of three times."""
+
+    def grouped(self) -> tuple[list, list, list]:
+        inner, params = (
+            self.rows()
+            .order_by()
+            .values_list(
+                "donation_form_id",
+                "month",
+                "kota_id",
+                "kecamatan_id",
+                "status",
+                "count",
+                "quantity",
+                "value_idr",
+                "households",
+                "persons",
+            )
+            .query.sql_with_params()
+        )
+        sql = f"""
+            SELECT GROUPING(r.donation_form_id, r.month, r.kecamatan_id),
+                r.donation_form_id, r.month, r.kota_id, r.kecamatan_id, r.status,
+                SUM(r.count), SUM(r.quantity), SUM(r.value_idr), SUM(r.households),
+                SUM(r.persons)
+            FROM ({inner}) r (donation_form_id, month, kota_id, kecamatan_id, status, count,
+                quantity, value_idr, households, persons)
+            GROUP BY GROUPING SETS ((r.donation_form_id, r.status), (r.month, r.status),
+                (r.kota_id, r.kecamatan_id, r.status))
+        """  # noqa: S608 - the inner query is the ORM's, values are parameters
+        forms, months, areas = [], [], []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for grouping, form, month, kota, kecamatan, status, *sums in cursor.fetchall():
+                if grouping == 0b011:  # grouped by form (month and kecamatan rolled up)
+                    forms.append((form, status, _sums(sums)))
+                elif grouping == 0b101:  # by month
+                    months.append((month, status, _sums(sums)))
+                else:  # by kota and kecamatan
+                    areas.append((kota, kecamatan, status, _sums(sums)))
+        return forms, months, areas
+
+
+def _sums(row) -> list:
+    """count, quantity, value, households, persons: integers but the value (Decimal)."""
+    count, quantity, value, households, persons = (v or 0 for v in row)
+    return [int(count), int(quantity), Decimal(value), int(households), int(persons)]
 
 
 class _LiveSource(_SummarySource):
@@ -553,8 +621,19 @@ def top_collaborators(
 ) -> list[CollaboratorRow]:
     """The collaborators with the most confirmed value in the filter. A collaborator who
     gave anonymously asked not to be named in public: their anonymous commitments are one
-    "anonymous" row, unless `reveal_anonymous` (administrators, who answer for the data)."""
-    rows = filter.commitments().filter(status__in=CONFIRMED_STATUSES)
+    "anonymous" row, unless `reveal_anonymous` (administrators, who answer for the data).
+
+    Over whole programs (no period, area or channel) from CollaboratorFigures, kept per
+    collaborator and program by commitments.figures.totals; otherwise grouped from the
+    filter's confirmed commitments."""
+    whole = not (filter.start or filter.end or filter.area is not None or filter.channel)
+    if whole:
+        # The whole of each program: its collaborators' figures, a row or two each.
+        rows = CollaboratorFigures.objects.filter(program__in=filter.program_ids)
+        sums = {"n": Sum("count"), "qty": Sum("quantity"), "value": Sum("value_idr")}
+    else:
+        rows = filter.commitments().filter(status__in=CONFIRMED_STATUSES)
+        sums = {"n": Count("pk"), "qty": Sum("quantity"), "value": Sum("value_idr")}
     if reveal_anonymous:
         rows = rows.annotate(who=F("collaborator"))
     else:
@@ -563,7 +642,7 @@ def top_collaborators(
         )
     grouped = list(
         rows.values("who")
-        .annotate(n=Count("pk"), qty=Sum("quantity"), value=Sum("value_idr"))
+        .annotate(**sums)
         .order_by(F("value").desc(nulls_last=True), "-n", "who")[:limit]
     )
     names = dict(
@@ -599,27 +678,37 @@ def pipeline(filter: DashboardFilter, limit: int = 50) -> list[WaitingRow]:  # n
 def quiet_commitments(
     filter: DashboardFilter,  # noqa: A002
     limit: int = 50,
+    *,
+    under_way: list[WaitingRow] | None = None,
 ) -> tuple[list[WaitingRow], int]:
     """Commitments with no event for their program's `no_news_days` (oldest first, at most
-    `limit`) and how many there are in all.
+    `limit`) and how many there are in all, counted up to QUIET_COUNT_CAP + 1: more than
+    QUIET_COUNT_CAP says "more than that many".
+
+    `under_way`: the pipeline of the same filter, at least `limit` long (or all there is).
+    For one program the quiet commitments are exactly its first rows, those older than the
+    program's no-news days (both lists are ordered by the last event), so they are not read
+    again.
 
     Fewer than `limit` are counted as listed. A full list means there may be many (a
     program with a backlog has tens of thousands, ~100 ms to count at a million
-    commitments): that count is kept for QUIET_COUNT_SECONDS, as a commitment turns quiet
-    only after days."""
+    commitments, for a number nobody reads to the last digit): counting stops after the
+    cap, a few index probes."""
     quiet = Commitment.objects.quiet(filter.programs) & filter.commitments()
-    rows = _oldest_first(quiet, filter, UNDER_WAY_STATUSES, limit)
+    if under_way is not None and len(filter.programs) == 1:
+        days = filter.programs[0].no_news_days
+        since = timezone.now() - datetime.timedelta(days=days)
+        rows = [r for r in under_way if r.commitment.last_event_at < since][:limit]
+    else:
+        rows = _oldest_first(quiet, filter, UNDER_WAY_STATUSES, limit)
     if len(rows) < limit:
         return rows, len(rows)
-    key = filter.cache_key("quiet")
-    total = cache.get(key)
-    if total is None or total < len(rows):
-        total = quiet.count()
-        cache.set(key, total, timeout=QUIET_COUNT_SECONDS)
-    return rows, total
+    counted = quiet.order_by().values("pk")[: QUIET_COUNT_CAP + 1].count()
+    return rows, max(counted, len(rows))
 
 
-QUIET_COUNT_SECONDS = 300
+# Quiet commitments are counted up to this many (and one more, for "more than").
+QUIET_COUNT_CAP = 1000
 
 
 def _oldest_first(

@@ -22,6 +22,7 @@ from programs.models import Program
 from ..models import Status, SummaryDirtyKey
 from ..reporting import charts as charts
 from ..reporting.dashboard import (
+    QUIET_COUNT_CAP,
     dashboard_data,
     dashboard_filter,
     dashboard_programs,
@@ -67,7 +68,8 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
     )
     figures = _figures(filter, reveal_anonymous=scopes.is_admin, by_kecamatan=by_kecamatan)
     data = figures["data"]
-    quiet, quiet_total = quiet_commitments(filter)
+    under_way = pipeline(filter)
+    quiet, quiet_total = quiet_commitments(filter, under_way=under_way)
     stale, stale_total = stale_needs(filter)
     versions = layer_versions()
     month_statuses = [
@@ -89,9 +91,11 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
                 for m in data.months
             ],
             "top": figures["top"],
-            "pipeline": pipeline(filter),
+            "pipeline": under_way,
             "quiet": quiet,
-            "quiet_total": quiet_total,
+            # Counted up to QUIET_COUNT_CAP: beyond, "more than" that many.
+            "quiet_total": min(quiet_total, QUIET_COUNT_CAP),
+            "quiet_more": quiet_total > QUIET_COUNT_CAP,
             "stale": stale,
             "stale_total": stale_total,
             "reveal_anonymous": scopes.is_admin,
@@ -129,7 +133,7 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
 
 # Named anew when the cached entry changes shape, so entries cached by an older version are
 # not read.
-FIGURES_ENTRY = "figures-2"
+FIGURES_ENTRY = "figures-3"
 
 
 def _figures(filter, *, reveal_anonymous: bool, by_kecamatan: bool) -> dict:  # noqa: A002
@@ -138,7 +142,7 @@ def _figures(filter, *, reveal_anonymous: bool, by_kecamatan: bool) -> dict:  # 
     their summary rows, commitments.figures.summaries.figures_moved): a cached entry is never an
     outdated one, and a change recomputes only the dashboards of its program. The pipeline,
     the quiet commitments and the stale needs depend on the clock and the needs: read
-    live (but for a long list's count of quiet ones, dashboard.quiet_commitments). With the
+    live (a long list of quiet ones counted up to QUIET_COUNT_CAP). With the
     cache down everything is computed (django-redis ignores the error)."""
     programs = Program.objects.filter(pk__in=filter.program_ids).order_by("pk")
     versions = list(programs.values_list("pk", "figures_version", "live_updated_at"))

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from collaborators.roles import Scopes, scopes_for
-from locations.models import Area, Need
+from locations.models import Area, Need, area_geometry_deferred
 
 from ..lifecycle.offline import TARGET_LEVELS, commitment_record_offline, offline_roles
 from ..models import Commitment
@@ -34,6 +34,7 @@ def offline_list(request):
         Commitment.objects.visible_to(scopes)
         .filter(channel=Commitment.Channel.OFFLINE)
         .select_related("collaborator", "area", "area__parent", "program", "donation_form")
+        .defer(*area_geometry_deferred("area", "area__parent"))
         .order_by("-created_at", "-pk")
     )
     page = Paginator(commitments, 25).get_page(request.GET.get("page"))

@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,7 +26,7 @@ from ..lifecycle.verification import (
     collaborator_decide,
     collaborators_awaiting_decision,
 )
-from ..models import Commitment, Delivery, Notification, Status
+from ..models import Commitment, Delivery, DeliveryProof, Notification, Status
 from .commitment_views import NEXT_STEP
 from .forms import DecisionForm
 
@@ -52,11 +53,33 @@ def workspace(request):
                 .annotate(n=Count("pk"))
                 .order_by()
             ),
-            # Counted without the inbox's joins and annotations: an index range each.
-            "pledges_to_confirm": Commitment.objects.to_confirm(scopes).count(),
-            "deliveries_to_receive": Delivery.objects.to_receive(scopes).count(),
+            # Counted without the inbox's joins and annotations, and only up to COUNT_UP_TO:
+            # past it the card says "more than", and the page reads no more rows.
+            **_counted("pledges_to_confirm", Commitment.objects.to_confirm(scopes)),
+            **_counted("deliveries_to_receive", _to_receive(scopes)),
         },
     )
+
+
+# The workspace counts what waits up to here; a longer queue shows as "more than".
+COUNT_UP_TO = 999
+
+
+def _to_receive(scopes):
+    """The deliveries waiting for this user's receipt (see _oldest_pending_in)."""
+    if _in_areas_only(scopes) and connection.vendor == "postgresql":
+        return _oldest_pending_in(scopes.area_ids, COUNT_UP_TO + 1)
+    return Delivery.objects.to_receive(scopes)
+
+
+def _counted(name: str, rows) -> dict:
+    """{name: how many rows, at most COUNT_UP_TO; name_more: whether there are more}.
+    `rows` is a QuerySet, or a list of at most COUNT_UP_TO + 1 ids."""
+    if isinstance(rows, list):
+        count = len(rows)
+    else:
+        count = rows.order_by()[: COUNT_UP_TO + 1].count()
+    return {name: min(count, COUNT_UP_TO), f"{name}_more": count > COUNT_UP_TO}
 
 
 @login_required
@@ -92,29 +115,88 @@ def my_commitments(request):
     )
 
 
+# What the inbox shows of each row: a full page of both lists costs its rendering, so only
+# these columns are read (and the areas' geometry never).
+_PLEDGE_COLUMNS = (
+    "id",
+    "quantity",
+    "created_at",
+    "program_id",
+    "collaborator__name",
+    "collaborator__verification_status",
+    "area__name",
+    "area__level",
+    "area__parent__name",
+    "donation_form__name_id",
+    "donation_form__name_en",
+)
+_DELIVERY_COLUMNS = (
+    "id",
+    "quantity",
+    "delivered_on",
+    "recorded_at",
+    *(f"commitment__{column}" for column in _PLEDGE_COLUMNS if column != "created_at"),
+)
+
+
+INBOX_SIZE = 100  # rows of each list
+
+
 def _inbox(scopes):
     """Pledges to confirm and deliveries to receive in the user's areas and programs."""
     pledges = (
         Commitment.objects.to_confirm(scopes)
         .with_standing()
-        .select_related("collaborator", "area", "area__parent", "program", "donation_form")
-        .defer(*area_geometry_deferred("area", "area__parent"))
+        .select_related("collaborator", "area", "area__parent", "donation_form")
+        .only(*_PLEDGE_COLUMNS)
         .order_by("created_at", "pk")
     )
+    deliveries = Delivery.objects.to_receive(scopes)
+    if _in_areas_only(scopes) and connection.vendor == "postgresql":
+        deliveries = Delivery.objects.filter(pk__in=_oldest_pending_in(scopes.area_ids, INBOX_SIZE))
     deliveries = (
-        Delivery.objects.to_receive(scopes)
-        .select_related(
+        deliveries.select_related(
             "commitment",
             "commitment__collaborator",
             "commitment__area",
             "commitment__area__parent",
             "commitment__donation_form",
         )
-        .defer(*area_geometry_deferred("commitment__area", "commitment__area__parent"))
-        .prefetch_related("proofs")
+        .only(*_DELIVERY_COLUMNS)
+        .prefetch_related(Prefetch("proofs", DeliveryProof.objects.only("id", "delivery_id")))
         .order_by("recorded_at", "pk")
     )
     return pledges, deliveries
+
+
+def _in_areas_only(scopes) -> bool:
+    """Whether the user confirms only in areas (no site, program or portal of theirs)."""
+    return bool(scopes.area_ids) and not (scopes.site_ids or scopes.is_lead or scopes.is_admin)
+
+
+def _oldest_pending_in(area_ids: list[int], limit: int) -> list[int]:
+    """The ids of the `limit` oldest deliveries waiting for receipt in these areas,
+    reading each area's commitments through their area index. As one query ordered by
+    date, PostgreSQL walks every waiting delivery in the portal by date, looking up each
+    one's commitment to see whether it is in these areas: the whole table for a quiet
+    kelurahan."""
+    commitments = connection.ops.quote_name(Commitment._meta.db_table)
+    deliveries = connection.ops.quote_name(Delivery._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT oldest.id FROM unnest(%s::bigint[]) AS here(area_id)
+            CROSS JOIN LATERAL (
+                SELECT d.id, d.recorded_at FROM {commitments} c
+                JOIN {deliveries} d ON d.commitment_id = c.id AND d.confirmed_at IS NULL
+                WHERE c.area_id = here.area_id
+                ORDER BY d.recorded_at, d.id LIMIT %s
+            ) AS oldest
+            ORDER BY oldest.recorded_at, oldest.id LIMIT %s
+            """,  # noqa: S608 - table names come from the models, values are parameters
+            [area_ids, limit, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 @login_required
@@ -126,7 +208,7 @@ def facilitator_inbox(request):
     return render(
         request,
         "commitments/inbox.html",
-        {"pledges": pledges[:100], "deliveries": deliveries[:100]},
+        {"pledges": pledges[:INBOX_SIZE], "deliveries": deliveries[:INBOX_SIZE]},
     )
 
 
