@@ -23,13 +23,20 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from collaborators.models import Collaborator
 from commitments.figures.summaries import JAKARTA, summaries_rebuild
 from commitments.jobs import wait_for_background_jobs
 from commitments.models import CONFIRMED_STATUSES, Commitment, CommitmentEvent, Delivery, Export
 from commitments.reporting import exports as exports_module
-from commitments.reporting.exports import HASHTAGS, HEADER, export_build, export_enqueue
+from commitments.reporting.exports import (
+    HASHTAGS,
+    HEADER,
+    busy_exports,
+    export_build,
+    export_enqueue,
+)
 from locations.models import Area
 from programs.models import DonationForm, ProgramLead
 
@@ -811,3 +818,31 @@ def test_a_job_asked_inside_a_transaction_runs_in_place(monkeypatch):
         export.refresh_from_db()
         assert export.status == Export.Status.DONE and export.rows_total == 0
     assert wait_for_background_jobs(0)
+
+
+def test_a_run_lost_half_way_may_be_retried_and_stops_counting_as_busy(
+    client, scenario, django_capture_on_commit_callbacks, admin_user
+):
+    """The process that built it stopped (a worker, or the web process's thread without
+    workers): the page stops waiting and offers the retry; a fresh run is not offered one."""
+    client.force_login(admin_user)
+    now = timezone.now()
+    running = Export.objects.create(
+        requested_by=admin_user, format="csv", status=Export.Status.RUNNING, started_at=now
+    )
+    page = client.get(reverse("export-detail", args=[running.pk])).content.decode()
+    assert reverse("export-retry", args=[running.pk]) not in page
+    assert client.post(reverse("export-retry", args=[running.pk])).status_code == 302
+    running.refresh_from_db()
+    assert running.status == Export.Status.RUNNING  # not taken from under a live run
+
+    Export.objects.filter(pk=running.pk).update(started_at=now - datetime.timedelta(hours=1))
+    page = client.get(reverse("export-detail", args=[running.pk])).content.decode()
+    assert reverse("export-retry", args=[running.pk]) in page
+    assert 'data-busy="false"' in page
+    assert not busy_exports(admin_user).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = client.post(reverse("export-retry", args=[running.pk]))
+    running.refresh_from_db()
+    assert running.status == Export.Status.DONE
+    assert reverse("export-download", args=[running.pk]) in client.get(retried.url).content.decode()

@@ -79,6 +79,9 @@ BATCH = 500
 # with a broker that was down) stop counting after STALE_AFTER, so nobody is locked out.
 MAX_BUSY = 3
 STALE_AFTER = datetime.timedelta(hours=6)
+# A run started this long ago and not finished was lost (its worker, or the web process
+# that ran it in a thread, stopped): a whole program takes seconds, so it may be retried.
+LOST_AFTER = datetime.timedelta(minutes=30)
 ANONYMOUS = "anonymous"
 
 CONTENT_TYPES = {
@@ -190,7 +193,7 @@ def busy_exports(user):
         requested_by=user,
         status__in=[Export.Status.QUEUED, Export.Status.RUNNING],
         created_at__gte=since,
-    )
+    ).exclude(status=Export.Status.RUNNING, started_at__lt=timezone.now() - LOST_AFTER)
 
 
 def export_request(*, user, data, format: str) -> Export:  # noqa: A002 - the brief's name
@@ -245,13 +248,24 @@ def export_enqueue(*, export_id: int) -> bool:
     return True
 
 
+def _retryable() -> Q:
+    lost = Q(status=Export.Status.RUNNING, started_at__lt=timezone.now() - LOST_AFTER)
+    return Q(status=Export.Status.FAILED) | Q(status=Export.Status.QUEUED) | lost
+
+
+def export_waits_for_retry(export: Export) -> bool:
+    """Queued with a message (the broker was down), failed, or lost while running: its
+    requester may ask again."""
+    if export.status == Export.Status.QUEUED:
+        return bool(export.error)
+    return Export.objects.filter(_retryable(), pk=export.pk).exists()
+
+
 def export_retry(*, export: Export) -> bool:
-    """Queue again an export that waits (broker was down) or failed; False if it is busy
-    running or ready already."""
-    requeued = (
-        Export.objects.filter(pk=export.pk)
-        .filter(Q(status=Export.Status.FAILED) | Q(status=Export.Status.QUEUED))
-        .update(status=Export.Status.QUEUED, error="", rows_done=0)
+    """Queue again an export that waits (broker was down), failed or was lost while
+    running; False if it is busy running or ready already."""
+    requeued = Export.objects.filter(_retryable(), pk=export.pk).update(
+        status=Export.Status.QUEUED, error="", rows_done=0
     )
     return bool(requeued)
 

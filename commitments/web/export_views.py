@@ -26,6 +26,7 @@ from ..reporting.exports import (
     export_may_download,
     export_request,
     export_retry,
+    export_waits_for_retry,
     exports_visible_to,
 )
 
@@ -71,24 +72,18 @@ def exports(request):
     )
 
 
-def _waiting_for_retry(export: Export) -> bool:
-    """Queued with a message (the broker was down), or failed: the requester may retry."""
-    return export.status == Export.Status.FAILED or (
-        export.status == Export.Status.QUEUED and bool(export.error)
-    )
-
-
 @login_required
 def export_detail(request, pk: int):
     export = _visible_export(request, pk)
     is_requester = export.requested_by_id == request.user.pk
+    waits = export_waits_for_retry(export)
     return render(
         request,
         "commitments/export_detail.html",
         {
             "export": export,
-            "polls": export.is_busy and not export.error,
-            "may_retry": is_requester and _waiting_for_retry(export),
+            "polls": export.is_busy and not waits,
+            "may_retry": is_requester and waits,
             "may_download": export.status == Export.Status.DONE
             and export_may_download(export=export, user=request.user),
             "filters": [
