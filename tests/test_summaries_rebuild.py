@@ -131,16 +131,37 @@ def test_pledges_while_a_rebuild_runs_are_kept_exact():
 
 
 def indexes_and_constraints() -> set:
-    """Every index and constraint of the summary and roll-up tables, by definition."""
+    """Every index and constraint of the summary and roll-up tables, by definition, and
+    the tables' storage options (their fillfactor)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
             WHERE indrelid IN (%s::regclass, %s::regclass)
             UNION ALL SELECT conname, pg_get_constraintdef(oid) || convalidated::text
-            FROM pg_constraint WHERE conrelid IN (%s::regclass, %s::regclass)""",
-            [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table] * 2,
+            FROM pg_constraint WHERE conrelid IN (%s::regclass, %s::regclass)
+            UNION ALL SELECT relname, array_to_string(reloptions, ',') FROM pg_class
+            WHERE oid IN (%s::regclass, %s::regclass)""",
+            [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table] * 3,
         )
         return set(cursor.fetchall())
+
+
+def test_the_summary_tables_leave_room_for_updates_in_place_and_no_redundant_index():
+    if connection.vendor != "postgresql":
+        pytest.skip("fillfactor is PostgreSQL's")
+    schema = dict(indexes_and_constraints())
+    tables = [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table]
+    # Room on each page for the rebuild's repairs (HOT updates, no index entries).
+    assert [schema[table] for table in tables] == ["fillfactor=90", "fillfactor=90"]
+    # No index on program_id alone: it leads the composite indexes. The areas' and the
+    # form's own indexes serve the area pages and the summaries API.
+    single = {
+        definition.rsplit("(", 1)[1].rstrip(")")
+        for definition in schema.values()
+        if definition.startswith("CREATE INDEX") and "," not in definition.rsplit("(", 1)[1]
+    }
+    assert "program_id" not in single
+    assert {"area_id", "kelurahan_id", "kota_id", "kecamatan_id", "donation_form_id"} <= single
 
 
 def test_the_bulk_reload_writes_the_same_rows_and_gives_back_every_index_and_constraint():

@@ -113,7 +113,7 @@ def collaborator_totals_refresh(*, collaborator_ids: Iterable[int]) -> None:
                 )
                 .order_by()
                 .values("program_id", "is_anonymous")
-                .annotate(n=Count("pk"), qty=Sum("quantity"), value=Sum("value_idr"))
+                .annotate(n=Count("*"), qty=Sum("quantity"), value=Sum("value_idr"))
             }
             locked.update(
                 live_commitments=sum(n for n, _qty, _value in grouped.values()),
