@@ -214,9 +214,10 @@ class Commitment(models.Model):
                 condition=Q(status="pledged"),
                 name="commitment_to_confirm",
             ),
-            # Commitments to deliver in a program by planned date (the expiry job).
+            # Commitments to deliver in a program by planned date, or by last change where
+            # none was planned: the expiry job reads only those due.
             models.Index(
-                fields=["program", "planned_delivery_on"],
+                fields=["program", "planned_delivery_on", "status_changed_at"],
                 condition=Q(status="committed"),
                 name="commitment_to_deliver",
             ),

@@ -288,9 +288,15 @@ def commitments_expire(*, now: datetime.datetime | None = None) -> int:
     today = timezone.localdate(now)
     expired = 0
     for program in Program.objects.all():
-        # Pledges of collaborators not verified for the program expire sooner.
+        # Pledges of collaborators not verified for the program expire sooner. The outer
+        # bound on created_at lets the index read only pledges old enough for either rule.
+        soonest = min(program.confirm_within_days, program.unverified_confirm_within_days)
         unconfirmed = (
-            Commitment.objects.filter(program=program, status=Status.PLEDGED)
+            Commitment.objects.filter(
+                program=program,
+                status=Status.PLEDGED,
+                created_at__lt=now - datetime.timedelta(days=soonest),
+            )
             .with_standing()
             .filter(
                 Q(created_at__lt=now - datetime.timedelta(days=program.confirm_within_days))
@@ -312,8 +318,8 @@ def commitments_expire(*, now: datetime.datetime | None = None) -> int:
             )
         )
         for commitment_id in [
-            *unconfirmed.values_list("pk", flat=True),
-            *undelivered.values_list("pk", flat=True),
+            *unconfirmed.order_by("pk").values_list("pk", flat=True),
+            *undelivered.order_by("pk").values_list("pk", flat=True),
         ]:
             try:
                 commitment_transition(

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(("status", "committed")),
-                fields=["program", "planned_delivery_on"],
+                fields=["program", "planned_delivery_on", "status_changed_at"],
                 name="commitment_to_deliver",
             ),
         ),
