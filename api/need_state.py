@@ -26,9 +26,9 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from ksbb.bounds import BIGINT_MAX
-from locations.mapdata import MAP_LEVELS, NeedFilter, served_need_state
+from locations.mapdata import MAP_LEVELS, NeedFilter
 from locations.models import Need
-from locations.views import FRESH_DAYS_MAX, NEED_STATE_CACHE_CONTROL, compressed_response
+from locations.views import FRESH_DAYS_MAX, need_state_response
 
 from .views import QuickReadMixin
 
@@ -143,14 +143,3 @@ class NeedStateView(QuickReadMixin, APIView):
         if hasattr(self, "counted_wait"):  # counted by quick_response, and refused
             self.throttled(request, self.counted_wait)
         super().check_throttles(request)
-
-
-def need_state_response(request, level: str, state_filter: NeedFilter):
-    state = served_need_state(level, state_filter)
-    return compressed_response(
-        request,
-        state.payload_gzip,
-        content_type="application/json",
-        cache_control=NEED_STATE_CACHE_CONTROL,
-        etag=state.etag,
-    )

@@ -33,9 +33,6 @@ import gzip
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 from base64 import b64encode
 from statistics import fmean, median
@@ -164,42 +161,19 @@ def arguments() -> argparse.Namespace:
 
 
 def serve(database: str, *, workers: int):
-    """common.serve's gunicorn, serving portal_with_bench_view() instead of ksbb.wsgi."""
-    from common import ROOT, free_port
+    """common.serve, serving portal_with_bench_view() instead of ksbb.wsgi."""
+    import common
 
-    port = free_port()
     unlimited = "1000000/s"
-    env = dict(
-        os.environ,
-        DEBUG="0",
-        SECRET_KEY="bench-only-secret-key-0123456789abcdef",
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        LOG_LEVEL="WARNING",
-        # Counted for real, over a one-second window: a minute's window at this rate would
-        # make each request (un)pickle a history of every request of the last minute.
+    # Counted for real, over a one-second window: a minute's window at this rate would make
+    # each request (un)pickle a history of every request of the last minute.
+    return common.serve(
+        database,
+        workers=workers,
+        app="bench.api_read:portal_with_bench_view()",
         API_THROTTLE_ANON=unlimited,
         API_THROTTLE_USER=unlimited,
     )
-    if not os.environ.get("DATABASE_URL"):
-        env["SQLITE_PATH"] = database
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "bench.api_read:portal_with_bench_view()"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base + "/kesehatan/", timeout=1)
-            return server, base
-        except OSError:
-            if server.poll() is not None:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer")
 
 
 def fetched_json(url: str):

@@ -83,9 +83,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(database: str, *, workers: int, ready: str = "/kesehatan/", **env_overrides):
-    """Start gunicorn (DEBUG off) on the bench database; returns (process, base URL) once
-    `ready` answers. The caller terminates the process."""
+def serve(
+    database: str,
+    *,
+    workers: int,
+    ready: str = "/kesehatan/",
+    app: str = "ksbb.wsgi",
+    **env_overrides,
+):
+    """Start gunicorn (DEBUG off) serving `app` on the bench database; returns (process,
+    base URL) once `ready` answers. The caller terminates the process."""
     port = free_port()
     env = dict(
         os.environ,
@@ -99,7 +106,7 @@ def serve(database: str, *, workers: int, ready: str = "/kesehatan/", **env_over
     if not os.environ.get("DATABASE_URL"):
         env["SQLITE_PATH"] = database
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ksbb.wsgi", "--bind", f"127.0.0.1:{port}"]
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
         + ["--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT,
         env=env,
@@ -108,10 +115,13 @@ def serve(database: str, *, workers: int, ready: str = "/kesehatan/", **env_over
     for _ in range(150):
         try:
             urllib.request.urlopen(base + ready, timeout=1)
-            break
+            return server, base
         except OSError:
+            if server.poll() is not None:
+                raise SystemExit("gunicorn did not start") from None
             time.sleep(0.2)
-    return server, base
+    server.terminate()
+    raise SystemExit("gunicorn did not answer")
 
 
 def wrk(url: str, seconds: int, connections: int, *headers: str) -> float:

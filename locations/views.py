@@ -110,9 +110,10 @@ def map_geometry(request: HttpRequest, level: str, version: str) -> HttpResponse
     )
 
 
-@require_GET
-def map_need_state(request: HttpRequest, level: str) -> HttpResponse:
-    state = served_need_state(_map_level(level), parse_need_filter(request.GET))
+def need_state_response(request, level: str, need_filter: NeedFilter) -> HttpResponse:
+    """The need state of a level under a filter, gzipped with its ETag: the map's and the
+    API's answer alike (same bytes)."""
+    state = served_need_state(level, need_filter)
     return compressed_response(
         request,
         state.payload_gzip,
@@ -120,6 +121,11 @@ def map_need_state(request: HttpRequest, level: str) -> HttpResponse:
         cache_control=NEED_STATE_CACHE_CONTROL,
         etag=state.etag,
     )
+
+
+@require_GET
+def map_need_state(request: HttpRequest, level: str) -> HttpResponse:
+    return need_state_response(request, _map_level(level), parse_need_filter(request.GET))
 
 
 @require_GET

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import itertools
 import json
@@ -384,26 +385,19 @@ def _row_values(flt: DashboardFilter, *extra) -> Iterator[tuple]:
         yield from chunk
 
 
-class _Memo(dict):
-    """A dict that works out a missing key's value once, with `make`."""
-
-    def __init__(self, make: Callable) -> None:
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key):
-        value = self[key] = self.make(key)
-        return value
-
-
-def _form_columns(clean: Callable) -> _Memo:
+def _form_columns(clean: Callable) -> Callable[[int, int], tuple]:
     """(program_code, program, donation_form_code, donation_form, unit) by (program id,
     donation form id), each pair worked out once from the programs and forms read once."""
     programs = {pk: (slug, name) for pk, slug, name in Program.objects.values_list(
         "pk", "slug", "name_id")}  # fmt: skip
     forms = {pk: (slug, name, unit) for pk, slug, name, unit in DonationForm.objects.values_list(
         "pk", "slug", "name_id", "unit")}  # fmt: skip
-    return _Memo(lambda key: tuple(clean(value) for value in (*programs[key[0]], *forms[key[1]])))
+
+    @functools.cache
+    def columns(program_pk: int, form_pk: int) -> tuple:
+        return tuple(clean(value) for value in (*programs[program_pk], *forms[form_pk]))
+
+    return columns
 
 
 def _area_columns(clean: Callable) -> dict[int, tuple]:
@@ -434,7 +428,7 @@ def _rows(
     for (pk, program_pk, form_pk, area_pk, is_anonymous, name, kind, channel, status, quantity,
          value, households, persons, created_on, last_event_on, *more) in _row_values(
             flt, *extra):  # fmt: skip
-        program_code, program, form_code, form, unit = forms[program_pk, form_pk]
+        program_code, program, form_code, form, unit = forms(program_pk, form_pk)
         if is_anonymous:
             name = anonymous_name
         elif name[:1] in formula:
