@@ -300,7 +300,7 @@ class SummaryRowSerializer(serializers.Serializer):
 class SummarySerializer(serializers.Serializer):
     group_by = serializers.ListField(child=serializers.ChoiceField(choices=GROUP_FIELDS))
     computed_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the newest summary row used was computed."
+        allow_null=True, help_text="When the newest figure on this page was computed."
     )
     count = serializers.IntegerField(help_text="Groups in all pages.")
     next = serializers.URLField(allow_null=True)

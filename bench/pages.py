@@ -391,8 +391,10 @@ def expiry_page(world: World) -> Page:
                     < now() - p.deliver_within_days * interval '1 day'))))
             """
         )
-        execute("ANALYZE commitments_commitment")  # as autovacuum would have, meanwhile
         summaries_rebuild()
+        # As autovacuum would have, meanwhile: the expired rows' old index entries gone.
+        execute("VACUUM ANALYZE commitments_commitment")
+        execute("VACUUM ANALYZE commitments_commitmentsummary")
 
     def due() -> None:
         ids = [

@@ -613,8 +613,9 @@ class CommitmentSummary(SummaryKey):
     # form keeps its own index: the summaries API filters on a form without its program.)
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
     status = models.CharField(max_length=10, choices=Status.choices)
+    # Indexed first in summary_kelurahan_month.
     kelurahan = models.ForeignKey(
-        Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     # Indexed first in summary_rollup_key.
     kecamatan = models.ForeignKey(
@@ -640,6 +641,9 @@ class CommitmentSummary(SummaryKey):
             models.Index(fields=["program", "month"], name="summary_program_month"),
             # The dashboard's coverage map: which RW a program served (an index-only scan).
             models.Index(fields=["program", "status", "area"], name="summary_served"),
+            # A kelurahan's rows, by month; the API counts its kelurahan x month groups from
+            # this index alone.
+            models.Index(fields=["kelurahan", "month"], name="summary_kelurahan_month"),
             # A recompute's roll-up reads exactly its kecamatan's rows of the key (a pledge
             # costs the same at any size); dashboards narrowed to a kecamatan too.
             models.Index(
