@@ -238,7 +238,6 @@ def _reload_in_bulk() -> int:
         # TRUNCATE and ALTER TABLE refuse a table with pending deferred checks (rows this
         # transaction wrote earlier): run them now, and defer again at the end.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
         # The GROUP BY into a temporary table first, while readers still read the old
@@ -333,11 +332,13 @@ def _summaries_repair(*, whole_rollup: bool) -> tuple[int, set[int]]:
     summary rows written and the programs of all rows written.
 
     The difference is found by one read-only statement, which PostgreSQL runs in parallel
-    like a plain GROUP BY (a statement that writes runs on one core only): the GROUP BY
-    sorted on the summary key (no hash aggregate), merged with the table's key index."""
+    like a plain GROUP BY (a statement that writes runs on one core only): the GROUP BY on
+    the key, sorted (no hash aggregate), merged with the table's key index; each area's
+    places are looked up after the merge, once per row rather than once per commitment."""
     summaries = connection.ops.quote_name(CommitmentSummary._meta.db_table)
     rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
-    select, arguments = _summaries_select("1 = 1", [], few_keys=False)
+    grouped, arguments = _summaries_grouped("1 = 1", [], few_keys=False)
+    places, joins = _parents("f.area_id")
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         # Compiling the expressions (JIT) costs more than it saves here.
@@ -346,11 +347,13 @@ def _summaries_repair(*, whole_rollup: bool) -> tuple[int, set[int]]:
         changed = _difference_find(
             cursor,
             "summary_difference",
-            f"({select})",
+            f"({grouped})",
             summaries,
             SUMMARY_KEY,
             SUMMARY_VALUES,
-            arguments,
+            [now, *arguments],
+            computed={**places, "computed_at": "%s"},
+            joins=joins,
         )
         cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
         programs = set()
@@ -374,19 +377,32 @@ def _summaries_repair(*, whole_rollup: bool) -> tuple[int, set[int]]:
     return changed, programs
 
 
-def _difference_find(cursor, name, fresh, table, key, values, arguments) -> int:
+def _difference_find(
+    cursor, name, fresh, table, key, values, arguments, *, computed=None, joins=""
+) -> int:
     """Write the rows where `fresh` and `table` differ into the temporary table `name`:
     FULL JOIN on the key, keeping the fresh row's columns, the old row's id (old_id) and
-    its key and kecamatan (old_...). Returns their number."""
+    its key and kecamatan (old_...). Returns their number.
+
+    `computed`: fresh columns computed after the join (column -> SQL over f and `joins`)
+    rather than read from `fresh`; `arguments` are those of `computed`, then of `fresh`."""
+    computed = computed or {}
     joined = " AND ".join(f"s.{c} = f.{c}" for c in key)
-    compared = ", ".join(f"{{0}}.{c}" for c in values)
+    fresh_columns = [computed.get(c, f"f.{c}") for c in (*values, "computed_at")]
+    selected = ", ".join(
+        [
+            *(f"f.{c}" for c in key),
+            *(f"{e} AS {c}" for e, c in zip(fresh_columns, (*values, "computed_at"), strict=True)),
+        ]
+    )
+    compared = ", ".join(computed.get(c, f"f.{c}") for c in values)
     old = ", ".join(f"s.{c} AS old_{c}" for c in dict.fromkeys((*key, "kecamatan_id")))
     cursor.execute(
         f"""CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS
-        SELECT f.*, s.id AS old_id, {old}
-        FROM {fresh} f FULL JOIN {table} s ON {joined}
+        SELECT {selected}, s.id AS old_id, {old}
+        FROM {fresh} f FULL JOIN {table} s ON {joined} {joins}
         WHERE s.id IS NULL OR f.program_id IS NULL
-            OR ({compared.format("f")}) IS DISTINCT FROM ({compared.format("s")})""",
+            OR ({compared}) IS DISTINCT FROM ({", ".join(f"s.{c}" for c in values)})""",
         arguments,
     )
     count = cursor.rowcount
@@ -479,17 +495,34 @@ def _month_sql() -> str:
     return "date(c.created_at, '+7 hours', 'start of month')"
 
 
-def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str, list]:
-    """SELECT ... GROUP BY over the commitments matching `where` (alias c): the summary
-    rows, in the table's column order, and the query's arguments.
+def _parents(area_id: str) -> tuple[dict[str, str], str]:
+    """The kelurahan, kecamatan and kota holding the area whose id is the SQL `area_id`, as
+    locations.models.enclosing says: their expressions by column, and the joins they need
+    (aliases a, p, pp)."""
+    areas = Commitment.area.field.related_model._meta.db_table
+    joins = f"""
+        LEFT JOIN {areas} a ON a.id = {area_id}
+        LEFT JOIN {areas} p ON p.id = a.parent_id
+        LEFT JOIN {areas} pp ON pp.id = p.parent_id"""
+    columns = {
+        "kelurahan_id": "CASE WHEN a.level = 'rw' THEN a.parent_id ELSE a.id END",
+        "kecamatan_id": "CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END",
+        "kota_id": "CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END",
+    }
+    return columns, joins
+
+
+def _summaries_grouped(where: str, params: list, *, few_keys: bool) -> tuple[str, list]:
+    """SELECT ... GROUP BY the summary key over the commitments matching `where` (alias c):
+    the key and the sums (no places, no computed_at), and the query's arguments.
 
     Confirmed deliveries are summed per commitment first (one GROUP BY, joined by
     commitment id), so they do not multiply its counts; for a few keys only those of the
-    matching commitments are read. The groups start with the summary key, so a sorted
-    GROUP BY yields them in the order of the table's key index (_summaries_repair)."""
+    matching commitments are read. Grouped on the key alone (the places follow from the
+    area), a sorted GROUP BY yields the rows in the order of the table's key index
+    (_summaries_repair)."""
     commitments = Commitment._meta.db_table
     deliveries = Commitment.deliveries.rel.related_model._meta.db_table
-    areas = Commitment.area.field.related_model._meta.db_table
     of_these = (
         ""
         if not few_keys
@@ -498,19 +531,11 @@ def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str,
     select = f"""
         SELECT
             c.program_id, c.donation_form_id, c.area_id, {_month_sql()} AS month, c.channel,
-            c.status,
-            -- the places holding the area, as locations.models.enclosing says
-            CASE WHEN a.level = 'rw' THEN a.parent_id ELSE a.id END AS kelurahan_id,
-            CASE WHEN a.level = 'rw' THEN p.parent_id ELSE a.parent_id END AS kecamatan_id,
-            CASE WHEN a.level = 'rw' THEN pp.parent_id ELSE p.parent_id END AS kota_id,
-            COUNT(*) AS count, SUM(c.quantity) AS quantity,
+            c.status, COUNT(*) AS count, SUM(c.quantity) AS quantity,
             COALESCE(SUM(c.value_idr), 0) AS value_idr,
             COALESCE(SUM(d.households), 0) AS households,
-            COALESCE(SUM(d.persons), 0) AS persons, %s AS computed_at
+            COALESCE(SUM(d.persons), 0) AS persons
         FROM {commitments} c
-        JOIN {areas} a ON a.id = c.area_id
-        LEFT JOIN {areas} p ON p.id = a.parent_id
-        LEFT JOIN {areas} pp ON pp.id = p.parent_id
         LEFT JOIN (
             SELECT d.commitment_id, SUM(d.recipients_households) AS households,
                 SUM(d.recipients_persons) AS persons
@@ -519,10 +544,24 @@ def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str,
             GROUP BY d.commitment_id
         ) d ON d.commitment_id = c.id
         WHERE {where}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+        GROUP BY 1, 2, 3, 4, 5, 6
+    """  # noqa: S608 - table names come from the models, values are parameters
+    return select, [*(params if few_keys else []), *params]
+
+
+def _summaries_select(where: str, params: list, *, few_keys: bool) -> tuple[str, list]:
+    """The summary rows of the commitments matching `where` (alias c), in the table's column
+    order: _summaries_grouped with the places of each area and computed_at."""
+    grouped, arguments = _summaries_grouped(where, params, few_keys=few_keys)
+    places, joins = _parents("g.area_id")
+    sums = ", ".join(f"g.{c}" for c in SUMMARY_VALUES if c not in places)
+    select = f"""
+        SELECT g.program_id, g.donation_form_id, g.area_id, g.month, g.channel, g.status,
+            {", ".join(f"{e} AS {c}" for c, e in places.items())}, {sums}, %s AS computed_at
+        FROM ({grouped}) g {joins}
     """  # noqa: S608 - table names come from the models, values are parameters
     computed_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    return select, [computed_at, *(params if few_keys else []), *params]
+    return select, [computed_at, *arguments]
 
 
 def _insert_summaries(where: str, params: list, *, few_keys: bool = False) -> int:
