@@ -726,7 +726,14 @@ class CommitmentRollup(models.Model):
     class Meta:
         verbose_name = _("commitment roll-up")
         verbose_name_plural = _("commitment roll-ups")
-        indexes = [models.Index(fields=["program", "month"], name="rollup_program_month")]
+        indexes = [
+            # A period of programs; and, to its channel, the month a recompute rolls up
+            # again into CommitmentMonthRollup (every kecamatan of it, not every month).
+            models.Index(
+                fields=["program", "month", "donation_form", "channel"],
+                name="rollup_program_month",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["program", "donation_form", "kecamatan", "month", "channel", "status"],
@@ -744,6 +751,98 @@ class CommitmentRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_id}/{self.kecamatan_id}/{self.month} {self.status}: {self.count}"
+
+
+# Why: dashboards then read a few thousand rows at any scale, not the whole kecamatan roll-up.
+
+
+class CommitmentMonthRollup(models.Model):
+    """CommitmentRollup without its area: a program's figures by form, month, channel and
+    state. What the dashboard groups by form and by month when no area narrows it. Written
+    only by commitments.figures.rollups (see above)."""
+
+    # Indexed first in the key.
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
+    donation_form = models.ForeignKey(DonationForm, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    channel = models.CharField(max_length=10, choices=Commitment.Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    count = models.PositiveIntegerField()
+    quantity = models.PositiveBigIntegerField()
+    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
+    households = models.PositiveBigIntegerField()
+    persons = models.PositiveBigIntegerField()
+    computed_at = models.DateTimeField()
+
+    KEY_FIELDS = ("program_id", "donation_form_id", "month", "channel")
+
+    objects = FiguresQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commitment month roll-up")
+        verbose_name_plural = _("commitment month roll-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "donation_form", "month", "channel", "status"],
+                name="commitment_month_rollup_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=0)
+                & Q(quantity__gte=0)
+                & Q(value_idr__gte=0)
+                & Q(households__gte=0)
+                & Q(persons__gte=0),
+                name="commitment_month_rollup_nonnegative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id}/{self.month} {self.status}: {self.count}"
+
+
+class CommitmentKecamatanRollup(models.Model):
+    """CommitmentRollup without its month: a program's figures by form, kecamatan (with its
+    kota), channel and state. What the dashboard groups by area when no period narrows it.
+    Written only by commitments.figures.rollups (see above)."""
+
+    # Indexed first in the key.
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
+    donation_form = models.ForeignKey(DonationForm, on_delete=models.CASCADE, related_name="+")
+    kecamatan = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    kota = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Commitment.Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    count = models.PositiveIntegerField()
+    quantity = models.PositiveBigIntegerField()
+    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
+    households = models.PositiveBigIntegerField()
+    persons = models.PositiveBigIntegerField()
+    computed_at = models.DateTimeField()
+
+    KEY_FIELDS = ("program_id", "donation_form_id", "kecamatan_id", "channel")
+
+    objects = FiguresQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commitment kecamatan roll-up")
+        verbose_name_plural = _("commitment kecamatan roll-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "donation_form", "kecamatan", "channel", "status"],
+                name="commitment_kecamatan_rollup_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=0)
+                & Q(quantity__gte=0)
+                & Q(value_idr__gte=0)
+                & Q(households__gte=0)
+                & Q(persons__gte=0),
+                name="commitment_kecamatan_rollup_nonnegative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id}/{self.kecamatan_id} {self.status}: {self.count}"
 
 
 class CollaboratorFigures(models.Model):

@@ -19,7 +19,15 @@ from django.utils import timezone
 from collaborators.roles import scopes_for
 from commitments.figures.summaries import JAKARTA, summaries_rebuild
 from commitments.figures.totals import totals_refresh
-from commitments.models import CONFIRMED_STATUSES, Commitment, Delivery, Status
+from commitments.models import (
+    CONFIRMED_STATUSES,
+    Commitment,
+    CommitmentKecamatanRollup,
+    CommitmentMonthRollup,
+    CommitmentRollup,
+    Delivery,
+    Status,
+)
 from commitments.reporting.dashboard import (
     Figures,
     dashboard_data,
@@ -41,6 +49,7 @@ from .factories import (
     member_of,
     program,
 )
+from .rollup_levels import assert_levels_equal_rollup
 
 pytestmark = pytest.mark.django_db
 
@@ -315,6 +324,39 @@ def test_filters_change_the_figures_as_a_direct_count_says(admin, seeded, query)
     data = dashboard_data(dashboard)
     assert_figures_match(data, expected, programs, area=area)
     assert dashboard_data(dashboard, live=True) == data
+
+
+ROLL_UPS = {
+    "rollup": CommitmentRollup,
+    "month": CommitmentMonthRollup,
+    "kecamatan": CommitmentKecamatanRollup,
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "read"),
+    [
+        ({}, {"month", "kecamatan"}),
+        ({"channel": "offline"}, {"month", "kecamatan"}),
+        ({"program": "umkm"}, {"month", "kecamatan"}),
+        ({"start": "2026-03"}, {"month", "rollup"}),
+        ({"start": "2026-03", "end": "2026-04", "channel": "platform"}, {"month", "rollup"}),
+        ({"area": BARAT_KOTA}, {"rollup", "kecamatan"}),
+        ({"area": BARAT_KECAMATAN, "channel": "offline"}, {"rollup", "kecamatan"}),
+        ({"area": BARAT_KOTA, "end": "2026-03"}, {"rollup"}),
+    ],
+)
+def test_the_month_and_kecamatan_roll_ups_give_the_live_figures(admin, seeded, query, read):
+    """By form and month from the month roll-up unless an area narrows them, by area from
+    the kecamatan roll-up unless a period does: the same figures as the live GROUP BY."""
+    assert_levels_equal_rollup()
+    dashboard = the_filter(admin, **query)
+    with CaptureQueriesContext(connection) as queries:
+        data = dashboard_data(dashboard)
+    sql = " ".join(q["sql"] for q in queries)
+    assert {name for name, model in ROLL_UPS.items() if model._meta.db_table in sql} == read
+    assert data == dashboard_data(dashboard, live=True)
+    assert data.totals.count > 0
 
 
 def test_narrowing_to_a_kota_changes_what_the_page_shows(client, admin, seeded):

@@ -17,6 +17,8 @@ from commitments.figures.summaries import month_of, summaries_rebuild, summary_k
 from commitments.models import (
     Commitment,
     CommitmentEvent,
+    CommitmentKecamatanRollup,
+    CommitmentMonthRollup,
     CommitmentRollup,
     CommitmentSummary,
     SummaryDirtyKey,
@@ -24,6 +26,7 @@ from commitments.models import (
 from commitments.tasks import rebuild_summaries, refresh_summaries
 
 from .conftest import celery_broker
+from .rollup_levels import assert_levels_equal_rollup, levels_computed_at
 from .world import LIFECYCLE_ACTIONS, LifecycleWorld, direct_group_by, summaries, summary_rows
 
 pytestmark = pytest.mark.django_db
@@ -73,11 +76,14 @@ def test_incremental_summaries_equal_a_full_rebuild_and_a_direct_group_by(
                             taken[action] += 1
                             if action != "confirm_delivery":  # a receipt is no status change
                                 assert CommitmentEvent.objects.count() > events, action
+                    # The month and kecamatan roll-ups follow the roll-up at every step.
+                    assert_levels_equal_rollup()
                 assert not SummaryDirtyKey.objects.exists()
                 incremental = summaries()
                 assert incremental == direct_group_by()
                 summaries_rebuild()
                 assert summaries() == incremental
+                assert_levels_equal_rollup()
                 raise Rollback
         except Rollback:
             pass
@@ -133,6 +139,7 @@ def test_running_refresh_or_rebuild_twice_changes_nothing(
     assert summaries() == expected
     call_command("rebuild_summaries", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert summaries() == expected
+    assert_levels_equal_rollup()
 
 
 def test_a_recompute_rolled_back_half_way_leaves_old_rows_and_stale_marks(
@@ -154,9 +161,11 @@ def test_a_recompute_rolled_back_half_way_leaves_old_rows_and_stale_marks(
     except Rollback:
         pass
     assert summaries() == before
+    assert_levels_equal_rollup()
     assert list(SummaryDirtyKey.objects.values_list("pk", flat=True)) == marks
     refresh_summaries.delay()  # the job runs again
     assert summaries() == direct_group_by() != before
+    assert_levels_equal_rollup()
     assert not SummaryDirtyKey.objects.exists()
 
 
@@ -198,16 +207,27 @@ def test_the_full_rebuild_repairs_wrong_missing_and_surplus_rows_and_their_roll_
     surplus.save()
     CommitmentRollup.objects.all().update(persons=12345)
     CommitmentRollup.objects.filter(pk=CommitmentRollup.objects.order_by("pk")[0].pk).delete()
+    CommitmentMonthRollup.objects.all().update(households=54321)
+    CommitmentKecamatanRollup.objects.filter(
+        pk=CommitmentKecamatanRollup.objects.order_by("pk")[0].pk
+    ).delete()
+    surplus_level = CommitmentMonthRollup.objects.order_by("pk")[0]
+    surplus_level.pk, surplus_level.channel = None, "elsewhere"
+    surplus_level.save()
     assert summary_rows() != expected
 
     # The whole roll-up compared too: the nightly run rolls up again only the kecamatan
     # whose summary rows it changed (test_summaries_rebuild).
     summaries_rebuild(whole_rollup=True)
     assert summaries() == expected  # also checks the roll-up equals the summaries' GROUP BY
+    assert_levels_equal_rollup()  # and its levels the roll-up's
     program.refresh_from_db()
     assert program.figures_version > version  # cached dashboards of the program recompute
     if connection.vendor == "postgresql":
         # Nothing left to repair: a second run writes no row (SQLite writes them all again).
         written = {r.pk: r.computed_at for r in CommitmentSummary.objects.all()}
+        levels = levels_computed_at()
         summaries_rebuild()
+        summaries_rebuild(whole_rollup=True)
         assert {r.pk: r.computed_at for r in CommitmentSummary.objects.all()} == written
+        assert levels_computed_at() == levels

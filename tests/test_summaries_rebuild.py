@@ -13,9 +13,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from commitments.figures.summaries import _reload_in_bulk, summaries_rebuild, summaries_refresh
-from commitments.models import CommitmentRollup, CommitmentSummary, SummaryDirtyKey
+from commitments.models import (
+    CommitmentKecamatanRollup,
+    CommitmentMonthRollup,
+    CommitmentRollup,
+    CommitmentSummary,
+    SummaryDirtyKey,
+)
 
 from .factories import collaborator_and_member
+from .rollup_levels import assert_levels_equal_rollup, levels_computed_at, rollup_levels
 from .world import (
     direct_group_by,
     pledge_directly,
@@ -36,6 +43,7 @@ def pledged_in_four_kecamatan():
             pledge_directly(need, collaborator, member, quantity)
     expected = direct_group_by()
     assert summaries() == expected
+    assert_levels_equal_rollup()
     return needs, expected
 
 
@@ -67,14 +75,56 @@ def test_a_rebuild_repairs_every_kind_of_drift_and_the_roll_up_of_what_it_change
 
     assert summaries() == expected  # the roll-up too, every kecamatan
     assert rollups_as_rows() == rolled_up
+    assert_levels_equal_rollup()
     # Nothing left to repair: a second run writes no row (SQLite writes them all again).
     if connection.vendor == "postgresql":
         assert written == 4  # two updates, an insert and a delete
         written = {r.pk: r.computed_at for r in CommitmentSummary.objects.all()}
         rolled = {r.pk: r.computed_at for r in CommitmentRollup.objects.all()}
+        levels = levels_computed_at()
         assert summaries_rebuild() == 0
         assert {r.pk: r.computed_at for r in CommitmentSummary.objects.all()} == written
         assert {r.pk: r.computed_at for r in CommitmentRollup.objects.all()} == rolled
+        assert levels_computed_at() == levels
+
+
+def test_a_rebuild_repairs_the_month_and_kecamatan_rows_above_the_roll_up_rows_it_writes():
+    needs, expected = pledged_in_four_kecamatan()
+    levels = rollup_levels()
+    first = CommitmentSummary.objects.filter(program=needs[0].program).first()
+    untouched = {
+        (r.model_name, r.pk): r.computed_at
+        for r in rows_of_levels(CommitmentMonthRollup.objects.exclude(program=first.program))
+    }
+    # A summary row missing with its roll-up row and the month and kecamatan rows above it,
+    # and another month row of that key wrong: all consistently wrong, written by hand.
+    CommitmentSummary.objects.filter(pk=first.pk).delete()
+    rollup_key = {f: getattr(first, f) for f in CommitmentRollup.KEY_FIELDS}
+    CommitmentRollup.objects.filter(**rollup_key, status=first.status).delete()
+    for model in (CommitmentMonthRollup, CommitmentKecamatanRollup):
+        key = {f: getattr(first, f) for f in model.KEY_FIELDS}
+        model.objects.filter(**key, status=first.status).delete()
+        model.objects.filter(**key).update(persons=999)
+    assert rollup_levels() != levels
+
+    written = summaries_rebuild()
+
+    assert summaries() == expected
+    assert rollup_levels() == levels
+    assert_levels_equal_rollup()
+    if connection.vendor == "postgresql":
+        assert written == 1
+        # The level rows of other keys are left as they were (only the difference written).
+        assert {
+            (r.model_name, r.pk): r.computed_at
+            for r in rows_of_levels(CommitmentMonthRollup.objects.exclude(program=first.program))
+        } == untouched
+
+
+def rows_of_levels(rows):
+    for row in rows:
+        row.model_name = type(row).__name__
+        yield row
 
 
 def test_the_whole_roll_up_is_compared_on_request():
@@ -87,6 +137,13 @@ def test_the_whole_roll_up_is_compared_on_request():
     CommitmentRollup.objects.filter(pk=two.pk).delete()
     one.pk, one.status = None, "rejected"
     one.save()
+    # And the month and kecamatan rows too, while the roll-up's other rows are right.
+    levels = rollup_levels()
+    month, *_ = CommitmentMonthRollup.objects.order_by("pk")
+    CommitmentMonthRollup.objects.filter(pk=month.pk).update(count=777)
+    CommitmentKecamatanRollup.objects.order_by("pk")[0].delete()
+    month.pk, month.status = None, "expired" if month.status != "expired" else "rejected"
+    month.save()
 
     out = io.StringIO()
     call_command("rebuild_summaries", "--whole-rollup", stdout=out)
@@ -94,6 +151,8 @@ def test_the_whole_roll_up_is_compared_on_request():
 
     assert rollups_as_rows() == rolled_up
     assert summaries() == expected
+    assert rollup_levels() == levels
+    assert_levels_equal_rollup()
 
 
 def test_pledges_while_a_rebuild_runs_are_kept_exact():
@@ -128,20 +187,26 @@ def test_pledges_while_a_rebuild_runs_are_kept_exact():
     summaries_refresh()
     assert not SummaryDirtyKey.objects.exists()
     assert summaries() == direct_group_by()
+    assert_levels_equal_rollup()
+
+
+RELOADED = (CommitmentSummary, CommitmentRollup, CommitmentMonthRollup, CommitmentKecamatanRollup)
 
 
 def indexes_and_constraints() -> set:
-    """Every index and constraint of the summary and roll-up tables, by definition, and
-    the tables' storage options (their fillfactor)."""
+    """Every index and constraint of the summary and roll-up tables (the month and kecamatan
+    roll-ups too), by definition, and the tables' storage options (their fillfactor)."""
+    tables = [model._meta.db_table for model in RELOADED]
+    these = ", ".join(["%s::regclass"] * len(tables))
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
-            WHERE indrelid IN (%s::regclass, %s::regclass)
+            f"""SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+            WHERE indrelid IN ({these})
             UNION ALL SELECT conname, pg_get_constraintdef(oid) || convalidated::text
-            FROM pg_constraint WHERE conrelid IN (%s::regclass, %s::regclass)
+            FROM pg_constraint WHERE conrelid IN ({these})
             UNION ALL SELECT relname, array_to_string(reloptions, ',') FROM pg_class
-            WHERE oid IN (%s::regclass, %s::regclass)""",
-            [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table] * 3,
+            WHERE oid IN ({these})""",
+            tables * 3,
         )
         return set(cursor.fetchall())
 
@@ -150,9 +215,9 @@ def test_the_summary_tables_leave_room_for_updates_in_place_and_no_redundant_ind
     if connection.vendor != "postgresql":
         pytest.skip("fillfactor is PostgreSQL's")
     schema = dict(indexes_and_constraints())
-    tables = [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table]
+    tables = [model._meta.db_table for model in RELOADED]
     # Room on each page for the rebuild's repairs (HOT updates, no index entries).
-    assert [schema[table] for table in tables] == ["fillfactor=90", "fillfactor=90"]
+    assert [schema[table] for table in tables] == ["fillfactor=90"] * len(tables)
     # No index on program_id alone: it leads the composite indexes. The areas' and the
     # form's own indexes serve the area pages and the summaries API; the kelurahan's leads
     # (kelurahan, month), whose groups the API counts from the index alone.
@@ -172,13 +237,20 @@ def test_the_bulk_reload_writes_the_same_rows_and_gives_back_every_index_and_con
         pytest.skip("the bulk reload is PostgreSQL's (SQLite empties and fills the tables)")
     _needs, expected = pledged_in_four_kecamatan()
     rolled_up = rollups_as_rows()
+    levels = rollup_levels()
     schema = indexes_and_constraints()
-    assert len(schema) > 20
-    # Rows already written in the reload's transaction (pending deferred checks), and a
-    # roll-up row the summaries do not explain: the reload replaces both tables whole.
+    assert len(schema) > 30
+    assert {name for name, _ in schema} >= {
+        "commitment_month_rollup_key_unique",
+        "commitment_kecamatan_rollup_key_unique",
+    }
+    # Rows already written in the reload's transaction (pending deferred checks), and
+    # roll-up rows the summaries do not explain: the reload replaces the tables whole.
     CommitmentSummary.objects.all().delete()
     with transaction.atomic():
         CommitmentRollup.objects.update(persons=12345)
+        CommitmentMonthRollup.objects.update(persons=12345)
+        CommitmentKecamatanRollup.objects.order_by("pk")[0].delete()
         summary = CommitmentSummary(**{**rows_of_one_summary(expected), "count": 1})
         summary.save()
         written = _reload_in_bulk()
@@ -186,6 +258,8 @@ def test_the_bulk_reload_writes_the_same_rows_and_gives_back_every_index_and_con
     assert written == len(expected)
     assert summaries() == expected  # the roll-up too
     assert rollups_as_rows() == rolled_up
+    assert rollup_levels() == levels
+    assert_levels_equal_rollup()
     assert indexes_and_constraints() == schema
     # The next nightly run finds nothing to repair.
     assert summaries_rebuild() == 0

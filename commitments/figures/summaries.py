@@ -28,7 +28,14 @@ from programs.models import Program
 
 from ..jobs import REFRESH_SUMMARIES, job_after_commit
 from ..models import Commitment, CommitmentRollup, CommitmentSummary, SummaryDirtyKey, SummaryKey
-from .rollups import rollup_recompute, rollups_rebuild, rollups_select
+from .rollups import (
+    LEVELS,
+    Level,
+    level_select,
+    rollup_recompute,
+    rollups_rebuild,
+    rollups_select,
+)
 from .totals import key_figures, program_totals_apply, programs_mark_computed
 
 logger = logging.getLogger(__name__)
@@ -145,9 +152,11 @@ def summaries_rebuild(*, whole_rollup: bool = False) -> int:
     the rows that differ are written (_summaries_repair): the nightly run, which normally
     finds nothing to repair, then costs about the GROUP BY alone, and readers keep reading
     meanwhile (recomputes of single keys wait). The roll-up rows of the kecamatan whose
-    summary rows changed are rolled up again; `whole_rollup` compares every roll-up row
-    with the GROUP BY of the summaries too (they are written only together, in one
-    transaction, so the nightly run does not need to).
+    summary rows changed are rolled up again, and the month and kecamatan rows above the
+    roll-up rows that changed; `whole_rollup` compares every roll-up row with the GROUP BY
+    of the summaries too, and every month and kecamatan row with the GROUP BY of the
+    roll-up (they are written only together, in one transaction, so the nightly run does
+    not need to).
     When most rows are missing (a first run, a bulk import) the table is reloaded in bulk
     instead (_reload_in_bulk; readers wait). Elsewhere (SQLite: development, small data)
     the table is emptied and filled again.
@@ -208,19 +217,28 @@ def _mostly_missing() -> bool:
 def _owns_summary_tables() -> bool:
     """Whether this role may TRUNCATE the summary and roll-up tables and drop their
     indexes and constraints (_reload_in_bulk)."""
+    tables = _reloaded_tables()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class"
-            " WHERE oid IN (%s::regclass, %s::regclass)",
-            [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table],
+            f" WHERE oid IN ({', '.join(['%s::regclass'] * len(tables))})",
+            tables,
         )
         return bool(cursor.fetchone()[0])
 
 
+def _reloaded_tables() -> list[str]:
+    """The summary table, the roll-up and the roll-up's LEVELS: what _reload_in_bulk
+    empties and fills."""
+    models = [CommitmentSummary, CommitmentRollup, *(level.model for level in LEVELS)]
+    return [model._meta.db_table for model in models]
+
+
 def _reload_in_bulk() -> int:
-    """Empty the summary and roll-up tables and fill them with their secondary indexes and
-    their key and foreign-key constraints dropped, then create them again from their own
-    definitions, and ANALYZE both. Returns the number of summary rows written.
+    """Empty the summary and roll-up tables (with the roll-up's LEVELS) and fill them with
+    their secondary indexes and their key and foreign-key constraints dropped, then create
+    them again from their own definitions, and ANALYZE them. Returns the number of summary
+    rows written.
 
     PostgreSQL's advice for populating a table: at a million commitments the summary has
     hundreds of thousands of rows and the roll-up half as many, and keeping sixteen
@@ -230,9 +248,9 @@ def _reload_in_bulk() -> int:
     BY of the fresh summary rows (far fewer than the commitments). All of it is
     transactional: a failure leaves the old rows, indexes and constraints. The GROUP BY
     over the commitments runs before TRUNCATE; from TRUNCATE on, the DDL holds an ACCESS
-    EXCLUSIVE lock on both tables until commit (readers wait).
+    EXCLUSIVE lock on the tables until commit (readers wait).
     """
-    tables = [CommitmentSummary._meta.db_table, CommitmentRollup._meta.db_table]
+    tables = _reloaded_tables()
     quoted = ", ".join(connection.ops.quote_name(table) for table in tables)
     with connection.cursor() as cursor:
         # TRUNCATE and ALTER TABLE refuse a table with pending deferred checks (rows this
@@ -261,7 +279,7 @@ def _reload_in_bulk() -> int:
         )
         written = cursor.rowcount
         cursor.execute("DROP TABLE summary_fresh")
-        rollups_rebuild(emptied=True)
+        rollups_rebuild(emptied=True)  # and its levels
         for table, (indexes, constraints) in zip(tables, dropped, strict=True):
             _secondary_create(cursor, table, indexes, constraints)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -372,6 +390,7 @@ def _summaries_repair(*, whole_rollup: bool) -> tuple[int, set[int]]:
                     cursor, "rollup_difference", rollups, ROLLUP_KEY, ROLLUP_VALUES
                 )
             cursor.execute("DROP TABLE rollup_difference")
+            programs |= _levels_repair(cursor, now, None)
         cursor.execute("DROP TABLE summary_difference")
         cursor.execute("SET LOCAL jit TO DEFAULT")
     return changed, programs
@@ -382,7 +401,7 @@ def _difference_find(
 ) -> int:
     """Write the rows where `fresh` and `table` differ into the temporary table `name`:
     FULL JOIN on the key, keeping the fresh row's columns, the old row's id (old_id) and
-    its key and kecamatan (old_...). Returns their number.
+    its key and kecamatan where the table has one (old_...). Returns their number.
 
     `computed`: fresh columns computed after the join (column -> SQL over f and `joins`)
     rather than read from `fresh`; `arguments` are those of `computed`, then of `fresh`."""
@@ -396,7 +415,8 @@ def _difference_find(
         ]
     )
     compared = ", ".join(computed.get(c, f"f.{c}") for c in values)
-    old = ", ".join(f"s.{c} AS old_{c}" for c in dict.fromkeys((*key, "kecamatan_id")))
+    kecamatan = ("kecamatan_id",) if "kecamatan_id" in (*key, *values) else ()
+    old = ", ".join(f"s.{c} AS old_{c}" for c in dict.fromkeys((*key, *kecamatan)))
     cursor.execute(
         f"""CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS
         SELECT {selected}, s.id AS old_id, {old}
@@ -446,7 +466,7 @@ def _rollups_of_difference(cursor, name: str, now) -> None:
     """Roll up again the roll-up row (program, form, kecamatan, month, channel and status)
     of every summary row in the difference `name`, before and after, writing only the
     roll-up rows that differ (often none: a summary row repaired back to what its roll-up
-    already said)."""
+    already said); then the rows of the LEVELS above the roll-up rows written."""
     rollups = connection.ops.quote_name(CommitmentRollup._meta.db_table)
     key = ROLLUP_KEY
     cursor.execute(
@@ -460,8 +480,49 @@ def _rollups_of_difference(cursor, name: str, now) -> None:
     old = f"(SELECT * FROM {rollups} r WHERE {of_keys.format('r')})"
     if _difference_find(cursor, "rollup_difference", fresh, old, ROLLUP_KEY, ROLLUP_VALUES, [now]):
         _difference_apply(cursor, "rollup_difference", rollups, ROLLUP_KEY, ROLLUP_VALUES)
+        _levels_repair(cursor, now, "rollup_difference")
     cursor.execute("DROP TABLE rollup_difference")
     cursor.execute("DROP TABLE rollup_keys")
+
+
+def _levels_repair(cursor, now, difference: str | None) -> set[int]:
+    """Make each of the LEVELS (rollups.py) equal to the GROUP BY of the roll-up, writing
+    only the rows that differ: the level rows above the roll-up rows in the difference
+    `difference` (before and after), or every row (None). Returns their programs.
+
+    The levels hold a few thousand rows: even whole, this is about one read of the roll-up.
+    The nightly run that repaired nothing never comes here."""
+    programs = set()
+    for level in LEVELS:
+        table = connection.ops.quote_name(level.model._meta.db_table)
+        fresh, old = f"({level_select(level, '1 = 1')})", table
+        if difference is not None:
+            of_keys = _level_keys(cursor, level, difference)
+            fresh = f"({level_select(level, of_keys.format('r'))})"
+            old = f"(SELECT * FROM {table} t WHERE {of_keys.format('t')})"
+        if _difference_find(cursor, "level_difference", fresh, old, level.key, level.values, [now]):
+            programs |= _difference_apply(
+                cursor, "level_difference", table, level.key, level.values
+            )
+        cursor.execute("DROP TABLE level_difference")
+        if difference is not None:
+            cursor.execute("DROP TABLE level_keys")
+    return programs
+
+
+def _level_keys(cursor, level: Level, difference: str) -> str:
+    """The keys of `level` (without the status) of the roll-up rows in `difference`, before
+    and after, into the temporary table level_keys; returns the SQL condition "a row's key
+    is one of them", its alias left as {0}."""
+    columns = [c for c in level.key if c != "status"]
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE level_keys ON COMMIT DROP AS
+        SELECT {", ".join(columns)} FROM {difference} WHERE program_id IS NOT NULL
+        UNION SELECT {", ".join(f"old_{c}" for c in columns)} FROM {difference}
+        WHERE old_id IS NOT NULL"""
+    )
+    cursor.execute("ANALYZE level_keys")
+    return f"({', '.join(f'{{0}}.{c}' for c in columns)}) IN (SELECT * FROM level_keys)"
 
 
 class Freshness(NamedTuple):

@@ -2,8 +2,9 @@
 user may see, and the filters they chose (period, area, channel), as one value that both
 the dashboard and the export jobs read, so they always agree on which rows they count.
 
-Figures come from CommitmentSummary (kept by commitments.figures.summaries); lists of single
-commitments (pipeline, no news, exports) from Commitment with the same filter.
+Figures come from CommitmentSummary and its roll-ups (kept by commitments.figures.summaries
+and commitments.figures.rollups); lists of single commitments (pipeline, no news, exports)
+from Commitment with the same filter.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from ..models import (
     UNDER_WAY_STATUSES,
     CollaboratorFigures,
     Commitment,
+    CommitmentKecamatanRollup,
+    CommitmentMonthRollup,
     CommitmentRollup,
     CommitmentSummary,
     Delivery,
@@ -158,10 +161,7 @@ class DashboardFilter:
     def rollups(self) -> QuerySet[CommitmentRollup] | QuerySet[CommitmentSummary]:
         """The same figures from the kecamatan roll-up, a fraction of the summary's rows; the
         summaries themselves when the filter names a kelurahan or an RW."""
-        if self.area is not None and self.area.level not in (
-            Area.Level.KOTA,
-            Area.Level.KECAMATAN,
-        ):
+        if self._below_kecamatan():
             return self.summaries()
         rows = CommitmentRollup.objects.filter(program__in=self.program_ids)
         if self.start:
@@ -173,6 +173,35 @@ class DashboardFilter:
         if self.channel:
             rows = rows.filter(channel=self.channel)
         return rows
+
+    def grouped_rows(self, grouping: str) -> QuerySet:
+        """The rows the dashboard groups for `grouping` ("forms", "months" or "areas"): the
+        month roll-up for forms and months when no area narrows them, the kecamatan roll-up
+        for areas when no period does (a few thousand rows whatever the number of
+        commitments); else the kecamatan roll-up itself (or the summaries)."""
+        if grouping == "areas":
+            if self.start or self.end or self._below_kecamatan():
+                return self.rollups()
+            rows = CommitmentKecamatanRollup.objects.filter(program__in=self.program_ids)
+            if self.area is not None:
+                rows = rows.filter(**{SUMMARY_AREA_COLUMN[self.area.level]: self.area})
+        else:
+            if self.area is not None:
+                return self.rollups()
+            rows = CommitmentMonthRollup.objects.filter(program__in=self.program_ids)
+            if self.start:
+                rows = rows.filter(month__gte=self.start)
+            if self.end:
+                rows = rows.filter(month__lte=self.end)
+        if self.channel:
+            rows = rows.filter(channel=self.channel)
+        return rows
+
+    def _below_kecamatan(self) -> bool:
+        return self.area is not None and self.area.level not in (
+            Area.Level.KOTA,
+            Area.Level.KECAMATAN,
+        )
 
     def commitments(self) -> QuerySet[Commitment]:
         """The same rows, one per commitment (months counted in Jakarta, as the summaries)."""
@@ -337,11 +366,13 @@ class DashboardData:
 
 
 def dashboard_data(filter: DashboardFilter, *, live: bool = False) -> DashboardData:  # noqa: A002
-    """The dashboard's figures for `filter`, from the kecamatan roll-up (three groupings of
-    that table, folded here into every table: a fixed number of queries whatever the number of
-    commitments; on PostgreSQL one statement with GROUPING SETS, which reads the roll-up rows
-    once), or with `live` the same GROUP BYs over the commitments themselves: the
-    benchmark's baseline and the proof that the summaries are right."""
+    """The dashboard's figures for `filter`, from the roll-up tables (three groupings, by
+    form and by month from the month roll-up unless an area narrows them, by area from the
+    kecamatan totals unless a period does, else from the kecamatan roll-up; folded here into
+    every table: a fixed number of queries whatever the number of commitments; on
+    PostgreSQL one statement, GROUPING SETS per table, UNION ALL), or with `live` the same
+    GROUP BYs over the commitments themselves: the benchmark's baseline and the proof that
+    the summaries are right."""
     if live:
         source = _LiveSource(filter)
     elif connection.vendor == "postgresql":
@@ -414,14 +445,24 @@ def _add(totals: dict, key, sums: list) -> None:
             row[i] += value
 
 
+# The dashboard's three groupings (each with the status): the columns each groups by, the
+# last one telling it apart from the others in GROUPING SETS.
+GROUPINGS = {
+    "forms": ("donation_form_id",),
+    "months": ("month",),
+    "areas": ("kota_id", "kecamatan_id"),
+}
+SUMMED = ("count", "quantity", "value_idr", "households", "persons")
+
+
 class _SummarySource:
-    """Group-by columns and sums on CommitmentSummary."""
+    """Group-by columns and sums on the roll-up tables (DashboardFilter.grouped_rows)."""
 
     def __init__(self, filter: DashboardFilter) -> None:  # noqa: A002
         self.filter = filter
 
-    def rows(self) -> QuerySet:
-        return self.filter.rollups()
+    def rows(self, grouping: str) -> QuerySet:
+        return self.filter.grouped_rows(grouping)
 
     def sums(self) -> dict:
         return figure_sums()
@@ -434,13 +475,15 @@ class _SummarySource:
         """The rows grouped by donation form, by month and by kecamatan (with its kota),
         each with the status: (*columns, status, sums) tuples, sums last as a list."""
         return (
-            self._grouped("donation_form"),
-            self._grouped(self.month),
-            self._grouped(self.kota, self.kecamatan),
+            self._grouped("forms", "donation_form"),
+            self._grouped("months", self.month),
+            self._grouped("areas", self.kota, self.kecamatan),
         )
 
-    def _grouped(self, *columns) -> list:
-        rows = self.rows().values_list(*columns, "status").annotate(**self.sums()).order_by()
+    def _grouped(self, grouping: str, *columns) -> list:
+        rows = (
+            self.rows(grouping).values_list(*columns, "status").annotate(**self.sums()).order_by()
+        )
         return [(*row[:-5], _sums(row[-5:])) for row in rows]
 
     def served_rw_codes(self) -> frozenset[str]:
@@ -458,48 +501,51 @@ class _SummarySource:
 
 
 class _GroupingSetsSource(_SummarySource):
-    """The same three groupings in one statement on PostgreSQL (GROUPING SETS): the roll-up
-    rows of the filter are read once instead of three times."""
+    """The same three groupings in one statement on PostgreSQL: the groupings read from
+    the same table are one GROUP BY GROUPING SETS (its rows read once), the tables' results
+    one UNION ALL."""
 
     def grouped(self) -> tuple[list, list, list]:
-        inner, params = (
-            self.rows()
-            .order_by()
-            .values_list(
-                "donation_form_id",
-                "month",
-                "kota_id",
-                "kecamatan_id",
-                "status",
-                "count",
-                "quantity",
-                "value_idr",
-                "households",
-                "persons",
-            )
-            .query.sql_with_params()
-        )
-        sql = f"""
-            SELECT GROUPING(r.donation_form_id, r.month, r.kecamatan_id),
-                r.donation_form_id, r.month, r.kota_id, r.kecamatan_id, r.status,
-                SUM(r.count), SUM(r.quantity), SUM(r.value_idr), SUM(r.households),
-                SUM(r.persons)
-            FROM ({inner}) r (donation_form_id, month, kota_id, kecamatan_id, status, count,
-                quantity, value_idr, households, persons)
-            GROUP BY GROUPING SETS ((r.donation_form_id, r.status), (r.month, r.status),
-                (r.kota_id, r.kecamatan_id, r.status))
-        """  # noqa: S608 - the inner query is the ORM's, values are parameters
-        forms, months, areas = [], [], []
+        parts: dict[str, tuple[QuerySet, list[str]]] = {}  # a table -> its groupings
+        for grouping in GROUPINGS:
+            rows = self.rows(grouping)
+            parts.setdefault(rows.model._meta.db_table, (rows, []))[1].append(grouping)
+        selects, params = [], []
+        for rows, groupings in parts.values():
+            select, arguments = _grouping_sets(rows, groupings)
+            selects.append(select)
+            params.extend(arguments)
+        grouped = {grouping: [] for grouping in GROUPINGS}
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(" UNION ALL ".join(selects), params)
             for grouping, form, month, kota, kecamatan, status, *sums in cursor.fetchall():
-                if grouping == 0b011:  # grouped by form (month and kecamatan rolled up)
-                    forms.append((form, status, _sums(sums)))
-                elif grouping == 0b101:  # by month
-                    months.append((month, status, _sums(sums)))
-                else:  # by kota and kecamatan
-                    areas.append((kota, kecamatan, status, _sums(sums)))
-        return forms, months, areas
+                columns = {"forms": (form,), "months": (month,), "areas": (kota, kecamatan)}
+                grouped[grouping].append((*columns[grouping], status, _sums(sums)))
+        return grouped["forms"], grouped["months"], grouped["areas"]
+
+
+def _grouping_sets(rows: QuerySet, groupings: list[str]) -> tuple[str, list]:
+    """SELECT (grouping, form, month, kota, kecamatan, status, sums) of `rows` grouped for
+    each of `groupings` (GROUPINGS), the columns another grouping groups by NULL."""
+    columns = [c for grouping in groupings for c in GROUPINGS[grouping]]
+    inner, params = rows.order_by().values_list(*columns, "status", *SUMMED).query.sql_with_params()
+    sets = [", ".join(f"r.{c}" for c in (*GROUPINGS[g], "status")) for g in groupings]
+    if len(groupings) == 1:
+        which, group_by = f"'{groupings[0]}'", sets[0]
+    else:
+        which = " ".join(f"WHEN GROUPING(r.{GROUPINGS[g][-1]}) = 0 THEN '{g}'" for g in groupings)
+        which = f"CASE {which} END"
+        group_by = "GROUPING SETS (" + ", ".join(f"({s})" for s in sets) + ")"
+    selected = ", ".join(
+        f"r.{c}" if c in columns else "NULL"
+        for c in ("donation_form_id", "month", "kota_id", "kecamatan_id")
+    )
+    sql = f"""
+        SELECT {which}, {selected}, r.status, {", ".join(f"SUM(r.{c})" for c in SUMMED)}
+        FROM ({inner}) r ({", ".join((*columns, "status", *SUMMED))})
+        GROUP BY {group_by}
+    """  # noqa: S608 - the inner query is the ORM's, values are parameters
+    return sql, list(params)
 
 
 def _sums(row) -> list:
@@ -511,7 +557,7 @@ def _sums(row) -> list:
 class _LiveSource(_SummarySource):
     """The same group-by columns and sums computed from Commitment and Delivery."""
 
-    def rows(self) -> QuerySet:
+    def rows(self, grouping: str = "") -> QuerySet:
         def reached(column: str) -> Subquery:
             return Subquery(
                 Delivery.objects.filter(commitment=OuterRef("pk"), confirmed_at__isnull=False)
