@@ -2,7 +2,7 @@
 is it from the fairest spread the same donors could have made?
 
     .venv/bin/python bench/allocation.py [--donors 1000] [--samples 20]
-        [--seeds 101,202,303,404,505] [--weights JSON] [--sqlite] [--keep]
+        [--seeds 101,202,303,404,505] [--weights JSON] [--sqlite] [--keep] [--no-equal-travel]
 
 Creates its own database (PostgreSQL at BENCH_POSTGRES, postgres://postgres@127.0.0.1:5432;
 --sqlite: a temporary SQLite file) and loads the programs, Jakarta's real areas and indicators
@@ -53,7 +53,7 @@ run placed there (so the optimum cannot be fairer by giving less). Minimising th
 made linear by the Charnes–Cooper substitution (coverages scaled so that they sum to 1). The
 assistant run's allocation is one feasible point, so P* ≤ P_assistant (the allocation the LP
 finds is checked to have the index it claims). The optimum knows every gift in advance and
-has no "few areas" donors, who fill each need they choose: a bound no donor-by-donor plan can
+has no "few areas" donors, who give to at most five needs: a bound no donor-by-donor plan can
 be expected to reach, which is the point of comparing with it. Then
 
     fairness_vs_optimum = (1 − P_assistant) / (1 − P*)
@@ -61,6 +61,12 @@ be expected to reach, which is the point of comparing with it. Then
 the equality the assistant achieved over the best the same gifts could achieve: 1.0 when the
 assistant's spread is as even as the optimum's, lower when worse. Its median over the seeds is
 printed (and the worst on stderr).
+
+A second reference, on stderr only (skip it with --no-equal-travel): the same linear program
+with one more constraint, the units' total travel (Σ units × km from each donor's start to the
+need, as km measures it) at most the assistant run's own over the universe needs; donors
+without a limit are not pooled for it (their starts differ). Its (1 − P_assistant) / (1 − P*)
+says how far the assistant is from the fairest spread at equal travel, per seed and median.
 
 Implementation check (stderr only): for --samples requests per seed of the assistant run
 (every so many donors, planned as "many areas" on the state the donor met), the plan's own
@@ -277,8 +283,10 @@ def give(allocation: list[tuple[int, int, tuple]], start, record: dict) -> None:
             ).update(quantity_claimed=F("quantity_claimed") + units)
             if claimed != 1:
                 raise SystemExit(f"need {need_id}: {units} units could not be claimed")
+            km = units * distance_km(start, point)
             record["units"][need_id] = record["units"].get(need_id, 0) + units
-            record["km_units"] += units * distance_km(start, point)
+            record["km_by_need"][need_id] = record["km_by_need"].get(need_id, 0.0) + km
+            record["km_units"] += km
             record["total"] += units
 
 
@@ -384,6 +392,7 @@ def run_policy(policy: str, donors: list[dict], *, seed: int, samples: int) -> d
     record = {
         "units": {},
         "km_units": 0.0,
+        "km_by_need": {},
         "total": 0,
         "plan_ms": [],
         "ratios": [],
@@ -460,16 +469,24 @@ def reset_claims(initial: dict[int, int], touched) -> None:
 # --- the fairest spread the same gifts allow -------------------------------------------------
 
 
-def fairness_optimum(donors: list[dict], universe: dict, needs: dict, placed: int) -> float:
+def fairness_optimum(
+    donors: list[dict], universe: dict, needs: dict, placed: int, km_budget: float | None = None
+) -> float:
     """The least Pietra index of RW coverage over the universe that the donors' gifts, all at
     once and in fractional units, can reach with at least `placed` units in universe needs
     (the module's docstring). `needs`: universe need id -> (form id, point, unit value,
-    units claimed at the start). Solved as a linear-fractional program (Charnes-Cooper)."""
+    units claimed at the start). Solved as a linear-fractional program (Charnes-Cooper).
+
+    With `km_budget`, the same with the units' total travel (unit-km from each donor's start,
+    as measured for the policies) at most km_budget: the fairest spread at the assistant's own
+    travel. Donors without a limit are then not pooled (their starts differ)."""
     import numpy as np
     from scipy.optimize import linprog
 
     rows, needed, claimed0, groups, keys = _fairness_groups(universe, needs)
-    edge_donor, edge_group, edge_cost, n_donors = _fairness_edges(donors, keys)
+    edge_donor, edge_group, edge_cost, edge_km, n_donors = _fairness_edges(
+        donors, keys, pool=km_budget is None
+    )
     edges, n = len(edge_donor), len(rows)
     if not edges:
         return 0.0
@@ -486,6 +503,7 @@ def fairness_optimum(donors: list[dict], universe: dict, needs: dict, placed: in
         groups,
         keys,
         placed,
+        None if km_budget is None else (np.array(edge_km), km_budget),
     )
     cost = np.concatenate([np.zeros(edges), np.ones(n), np.zeros(copies)])
     started = time.perf_counter()
@@ -501,7 +519,8 @@ def fairness_optimum(donors: list[dict], universe: dict, needs: dict, placed: in
     if result.status != 0:
         raise SystemExit(f"linprog (fairness): {result.message}")
     progress(
-        f"  fairness LP: {edges} edges ({n_donors} donors or pools, {len(keys)} need groups, "
+        f"  fairness LP{'' if km_budget is None else ' at equal travel'}: {edges} edges "
+        f"({n_donors} donors or pools, {len(keys)} need groups, "
         f"{n} RW) solved in {time.perf_counter() - started:.1f} s"
     )
     # Back to units (x = y / t): the allocation found must have the Pietra index claimed.
@@ -511,6 +530,8 @@ def fairness_optimum(donors: list[dict], universe: dict, needs: dict, placed: in
     found = pietra(list(covered))
     if not (np.allclose(t, t[0], rtol=1e-4) and math.isclose(found, result.fun, abs_tol=1e-4)):
         raise SystemExit(f"fairness LP: Pietra {found} of its allocation, {result.fun} claimed")
+    if km_budget is not None and float(np.dot(edge_km, units)) > km_budget * (1 + 1e-4) + 1e-6:
+        raise SystemExit(f"fairness LP: {np.dot(edge_km, units)} unit-km over {km_budget}")
     return found
 
 
@@ -535,9 +556,9 @@ def _fairness_groups(universe: dict, needs: dict):
     return rows, needed, claimed0, groups, keys
 
 
-def _fairness_edges(donors: list[dict], keys: list[tuple]):
-    """Which donor (or pool of donors without a limit) can reach which need group, and at
-    what share of its capacity per unit."""
+def _fairness_edges(donors: list[dict], keys: list[tuple], pool: bool = True):
+    """Which donor (or pool of donors without a limit, with `pool`) can reach which need group,
+    at what share of its capacity per unit, and how far a unit travels (km; 0 for a pool)."""
     import numpy as np
 
     from commitments.assistant.engine import distance_km
@@ -552,13 +573,13 @@ def _fairness_edges(donors: list[dict], keys: list[tuple]):
     for d in donors:
         budget = "budget_idr" in d
         capacity = d["budget_idr"] if budget else d["quantity"]
-        if d["max_km"] is None:
+        if d["max_km"] is None and pool:
             key = (d["donation_form"].pk, budget)
             pooled.setdefault(key, {**d, "capacity": 0})["capacity"] += capacity
         else:
             pooled[("donor", len(pooled))] = {**d, "capacity": capacity}
 
-    edge_donor, edge_group, edge_cost = [], [], []
+    edge_donor, edge_group, edge_cost, edge_km = [], [], [], []
     for number, d in enumerate(pooled.values()):
         gs = by_form.get(d["donation_form"].pk, [])
         if not gs:
@@ -575,14 +596,26 @@ def _fairness_edges(donors: list[dict], keys: list[tuple]):
             edge_group.append(g)
             # Donor rows are scaled by the donor's capacity: Σ cost/capacity · x <= 1.
             edge_cost.append((value if "budget_idr" in d else 1) / d["capacity"])
-    return edge_donor, edge_group, edge_cost, len(pooled)
+            edge_km.append(0.0 if pool else distance_km(d["start"], keys[g][2]))
+    return edge_donor, edge_group, edge_cost, edge_km, len(pooled)
 
 
 def _fairness_matrices(
-    edge_donor, edge_group, edge_cost, edge_rw, n_donors, needed, claimed0, groups, keys, placed
+    edge_donor,
+    edge_group,
+    edge_cost,
+    edge_rw,
+    n_donors,
+    needed,
+    claimed0,
+    groups,
+    keys,
+    placed,
+    travel=None,
 ):
     """The LP's constraint matrices: capacities, open units, each RW's shortfall below the
-    mean coverage, the units placed, and the copies of t kept equal."""
+    mean coverage, the units placed, the travel (`travel`: each edge's km and the budget of
+    unit-km, or None) and the copies of t kept equal."""
     import numpy as np
     from scipy.sparse import coo_matrix
 
@@ -624,6 +657,9 @@ def _fairness_matrices(
     )
     # At least `placed` units in universe needs: placed·t − Σ y <= 0.
     block(np.zeros(edges, dtype=int), y, -np.ones(edges), [placed], np.zeros(1))
+    if travel is not None:
+        # Σ km·y − budget·t <= 0.
+        block(np.zeros(edges, dtype=int), y, travel[0], [-travel[1]], np.zeros(1))
     copies = offset  # t's copy k is in row k of A_ub; copy 0 also in Σ c' = 1
     size = edges + n + copies
     t_cols = edges + n + np.arange(copies)
@@ -634,8 +670,19 @@ def _fairness_matrices(
         ),
         shape=(copies, size),
     ).tocsr()
+    a_eq = _fairness_equalities(inverse_needed, edge_rw, claimed0, t_cols, size)
+    return a_ub, np.concatenate(b_ub), a_eq, copies, t_cols
+
+
+def _fairness_equalities(inverse_needed, edge_rw, claimed0, t_cols, size):
+    """Row 0: Σ c' = 1 (the scaled coverages, t's copy 0 for the claims at the start); row k:
+    t's copy k − 1 equals copy k."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+
+    edges, copies = len(edge_rw), len(t_cols)
     links = np.arange(copies - 1)
-    a_eq = coo_matrix(
+    return coo_matrix(
         (
             np.concatenate(
                 [
@@ -647,12 +694,11 @@ def _fairness_matrices(
             ),
             (
                 np.concatenate([np.zeros(edges + 1, dtype=int), links + 1, links + 1]),
-                np.concatenate([y, t_cols[:1], t_cols[:-1], t_cols[1:]]),
+                np.concatenate([np.arange(edges), t_cols[:1], t_cols[:-1], t_cols[1:]]),
             ),
         ),
         shape=(copies, size),
     ).tocsr()
-    return a_ub, np.concatenate(b_ub), a_eq, copies, t_cols
 
 
 def _roughly_within(start, points, km: float):
@@ -743,6 +789,12 @@ def main() -> None:
     )
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--equal-travel",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the fairest spread at the assistant's own unit-km (stderr; a larger LP)",
+    )
     parser.add_argument(
         "--weights",
         type=json.loads,
@@ -886,6 +938,20 @@ def run_seed(args, seed: int, client) -> dict:
             best = fairness_optimum(w["donors"], w["universe"], w["lp_needs"], placed)
             out["pietra_optimum"] = best
             out["fairness"] = (1 - measures["pietra"]) / (1 - best)
+            if args.equal_travel:
+                km_budget = sum(
+                    km for pk, km in record["km_by_need"].items() if pk in w["universe"]
+                )
+                same = fairness_optimum(
+                    w["donors"], w["universe"], w["lp_needs"], placed, km_budget=km_budget
+                )
+                out["pietra_equal_travel"] = same
+                out["fairness_equal_travel"] = (1 - measures["pietra"]) / (1 - same)
+                progress(
+                    f"  at equal travel ({km_budget / max(1, placed):.3f} km a unit): optimum "
+                    f"pietra {same:.4f}, fairness_vs_optimum_at_equal_travel "
+                    f"{out['fairness_equal_travel']:.4f}"
+                )
             out["plan_ms"] = record["plan_ms"]
             out["ratios"] = record["ratios"]
             progress(
@@ -944,6 +1010,16 @@ def summary_line(results: dict) -> str:
             for f, seed in zip(fairness, seeds, strict=True)
         )
     )
+    if all("fairness_equal_travel" in seed for seed in seeds):
+        progress(
+            "at the assistant's own travel, fairness_vs_optimum per seed: "
+            + ", ".join(
+                f"{seed['fairness_equal_travel']:.4f} (optimum pietra "
+                f"{seed['pietra_equal_travel']:.4f})"
+                for seed in seeds
+            )
+            + f"; median {statistics.median(s['fairness_equal_travel'] for s in seeds):.4f}"
+        )
     a = median["assistant"]
     best_gini = min(median[b]["gini"] for b in BASELINES)
     dominated = sum(

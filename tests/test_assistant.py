@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 
 from commitments.assistant.engine import (
     FEW_MAX_LINES,
+    LEVEL_FLOOR,
+    LEVEL_SLOPE,
+    LEVEL_TARGET,
     AssistantRequest,
     RequestInvalid,
     Weights,
@@ -156,7 +159,15 @@ def test_the_score_is_the_weighted_sum_of_the_parts_shown_and_the_reasons_say_th
         text = ", ".join(line.reasons)
 
         covered = round(100 * n.quantity_claimed / n.quantity_needed)
-        assert math.isclose(parts["unmet"], 1 - n.quantity_claimed / n.quantity_needed)
+        share = n.quantity_claimed / n.quantity_needed
+        assert plan.level == LEVEL_TARGET  # Jakarta as a whole is far below it
+        below = share < plan.level
+        assert math.isclose(
+            parts["unmet"],
+            1 - LEVEL_SLOPE * share / plan.level
+            if below
+            else LEVEL_FLOOR * (1 - share) / (1 - plan.level),
+        )
         assert f"{covered}% covered" in text
         assert parts["priority"] == {1: 1.0, 2: 0.5, 3: 0.0}[n.priority]
         assert {1: "high priority", 2: "medium priority", 3: "low priority"}[n.priority] in text
@@ -211,18 +222,40 @@ def test_a_higher_weight_moves_a_need_up(needs):
 # --- spreading, budgets, optimality -------------------------------------------------------
 
 
-def test_many_spreads_and_few_fills_at_most_five_needs_one_after_the_other(needs):
-    many = plan_propose(request(quantity=150, start=kali_anyar_start(), spread="many"))
-    few = plan_propose(request(quantity=150, start=kali_anyar_start(), spread="few"))
-    assert many.total_quantity == few.total_quantity == 150
-    assert len(few.lines) <= FEW_MAX_LINES < len(many.lines)
-    remaining = {n.pk: n.quantity_remaining for n in needs}
-    filled = [line for line in few.lines if line.quantity == remaining[line.need.pk]]
-    assert len(filled) >= len(few.lines) - 1  # every need filled but the last one opened
+def test_many_raises_needs_to_the_level_and_few_gives_more_to_at_most_five_needs(needs):
+    def reached(line) -> int:
+        return line.need.quantity_claimed + line.quantity
+
+    def to_level(n: Need, level: float) -> int:
+        return math.ceil(level * n.quantity_needed)
+
+    by_need = {n.pk: n for n in needs}
+    below_level = sum(to_level(n, LEVEL_TARGET) - n.quantity_claimed for n in needs)
+    assert below_level > 300
+    many = plan_propose(request(quantity=300, start=kali_anyar_start(), spread="many"))
+    few = plan_propose(request(quantity=300, start=kali_anyar_start(), spread="few"))
+    assert many.total_quantity == few.total_quantity == 300
+    # Many areas: no need is raised past the level while others within reach are below it.
+    assert len(many.lines) > FEW_MAX_LINES
+    assert all(reached(line) <= to_level(line.need, many.level) for line in many.lines)
+    # A few areas: at most five needs, each raised to the level and then given more.
+    assert len(few.lines) == FEW_MAX_LINES
+    assert all(reached(line) >= to_level(line.need, few.level) for line in few.lines)
+    assert any(reached(line) > to_level(line.need, few.level) for line in few.lines)
 
     capped = plan_propose(request(quantity=10_000, start=kali_anyar_start(), spread="few"))
     assert len(capped.lines) == FEW_MAX_LINES
+    assert all(line.quantity == by_need[line.need.pk].quantity_remaining for line in capped.lines)
     assert "few areas" in capped.unplaced[0].reason or "beberapa" in capped.unplaced[0].reason
+
+
+def test_the_level_rises_with_what_jakarta_has_pledged(needs):
+    before = plan_propose(request(quantity=20, start=kali_anyar_start()))
+    for n in needs:
+        claimed(n, math.ceil(0.9 * n.quantity_needed))
+    after = plan_propose(request(quantity=20, start=kali_anyar_start()))
+    assert before.level == LEVEL_TARGET < after.level <= 1
+    assert after.level_percent >= 90
 
 
 def test_a_budget_buys_units_at_each_needs_value_and_never_more_than_the_budget(needs):
@@ -414,7 +447,8 @@ def test_a_lead_tunes_their_programs_weights_and_the_method_page_shows_them(clie
     assert Program.objects.get(slug="pangan").assistant_weights == {}
 
     saved = client.post(
-        weights_url(), {"action": "save", "proximity": "0", "equity": "9", "unmet": "3"}
+        weights_url(),
+        {"action": "save", "proximity": "0", "equity": "9", "unmet": f"{Weights().unmet:g}"},
     )
     assert saved.status_code == 302
     # Only what differs from the defaults is stored.
@@ -491,3 +525,13 @@ def test_the_public_method_page_explains_the_formula_in_both_languages(client, l
         assert part["meaning"] and part["source"]
         assert f'id="part-{part["name"]}"' in html
     assert reverse("assistant-method") in client.get("/").content.decode()  # the footer link
+
+
+def test_the_method_page_says_needs_are_raised_to_the_level_and_what_few_areas_means(client):
+    response = client.get(reverse("assistant-method"), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"{round(100 * LEVEL_TARGET)}% covered" in html
+    assert "instead of filling one need to 100% while others wait" in html
+    assert f"but at most {FEW_MAX_LINES} needs" in html
+    assert "each is filled before the next is opened" not in html

@@ -5,6 +5,7 @@ form's errors with a 400, never a server error; others are sent to sign in or re
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import urlencode
 
@@ -175,6 +176,30 @@ def test_what_could_not_be_placed_is_said(client, member, needs):
     assert response.status_code == 200
     assert "25 packages: Every open need of this kind is covered by this plan." in html
     assert len(shown_lines(html)) == len(needs)
+
+
+def test_the_plan_says_needs_are_raised_to_the_level_first(client, member, needs):
+    client.force_login(member)
+    many = ask(client, lang="en", form=pangan_groceries().pk, quantity=100)
+    html = many.content.decode()
+    assert many.status_code == 200
+    assert "Each need is first raised to 65% covered" in html
+    assert "A few areas: at most" not in html
+    # The lines do it: none goes past 65% while another need is below it.
+    for need, quantity in shown_lines(html):
+        assert quantity <= math.ceil(0.65 * Need.objects.get(pk=need).quantity_needed)
+    few = ask(client, lang="en", form=pangan_groceries().pk, quantity=500, spread="few")
+    html = few.content.decode()
+    assert few.status_code == 200
+    assert "A few areas: at most 5 needs, given more (up to full) rather than opening others." in (
+        html
+    )
+    assert len(shown_lines(html)) <= 5
+    indonesian = ask(client, lang="id", form=pangan_groceries().pk, quantity=500, spread="few")
+    assert (
+        "Setiap kebutuhan lebih dulu dinaikkan hingga 65% terpenuhi" in indonesian.content.decode()
+    )
+    assert "Beberapa wilayah: paling banyak 5 kebutuhan" in indonesian.content.decode()
 
 
 def test_a_budget_buys_units_at_their_value(client, member, needs):

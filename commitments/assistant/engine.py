@@ -5,7 +5,12 @@ The score of giving one more unit to a need is a weighted sum of parts, each fro
 
     score = Σ weight × part, over the parts below (weights: Weights, per program overrides)
 
-    unmet          1 − (claimed + planned) / needed: the share of the need still open
+    unmet          how far the need is below the level (coverage_level: 65% covered, or the
+                   form's share pledged across Jakarta plus 2 points once higher), at its
+                   coverage c = (claimed + planned) / needed: 1 − 0.2 × c / level below the
+                   level, then 0.05 × (1 − c) / (1 − level) up to full; so a plan raises many
+                   needs to the level, the nearest and least covered first, before it gives
+                   any need more
     priority       1 high, 0.5 medium, 0 low, from the needs assessment
     vulnerability  the mean of the area's percentile ranks among Jakarta's RW in population
                    density, days flooded (PetaJakarta state 2 and above) and residents who
@@ -18,12 +23,13 @@ The score of giving one more unit to a need is a weighted sum of parts, each fro
                    "planned" is what the plan gives this need, not the area's other needs,
                    so that the objective stays separable over needs
 
-Unmet and equity are recomputed every tenth of a need (CHUNKS_PER_NEED), so the value of a
-plan, the sum over its units of the score at which each was given, is separable over needs,
-piecewise linear and concave in each need's units. Giving chunk after chunk to the best score
-per unit (per rupiah under a budget) is then optimal (under a budget, up to whole units:
-less than one unit's score short); bench/allocation.py and
-tests/test_assistant.py check it against the exact linear program.
+Unmet and equity are recomputed every tenth of a need (CHUNKS_PER_NEED) and where the need
+reaches the level, so the value of a plan, the sum over its units of the score at which each
+was given, is separable over needs, piecewise linear and concave in each need's units. Giving
+chunk after chunk to the best score per unit (per rupiah under a budget) is then optimal (under
+a budget, up to whole units: less than one unit's score short); bench/allocation.py and
+tests/test_assistant.py check it against the exact linear program. A plan "for a few areas"
+gives chunk after chunk the same way, but to at most FEW_MAX_LINES needs.
 
 Pure domain code: reads needs, indicators and stored figures, writes nothing. Pledging a
 plan is commitments.assistant.plans.
@@ -53,11 +59,21 @@ from programs.models import ASSISTANT_WEIGHT_NAMES, DonationForm, Program
 SPREAD_FEW = "few"
 SPREAD_MANY = "many"
 SPREADS = (SPREAD_FEW, SPREAD_MANY)
-# A plan "for a few areas" has at most this many lines, each need filled before the next.
+# A plan "for a few areas" has at most this many lines: the first needs the plan opens, given
+# more (past the level, up to full) rather than opening others.
 FEW_MAX_LINES = 5
 # Unmet share and equity are recomputed this often per need (every tenth of it): fine enough
 # that a gift spreads, coarse enough that a plan over all of Jakarta takes milliseconds.
 CHUNKS_PER_NEED = 10
+# The level (see coverage_level): a plan first raises needs to LEVEL_TARGET covered, or, once the
+# form's needs across Jakarta are pledged beyond it, to their share pledged plus LEVEL_MARGIN. Below
+# the level the "unmet" part falls from 1 to 1 − LEVEL_SLOPE; from the level on it is at most
+# LEVEL_FLOOR, so units go past the level where no need nearby is below it (the step at the
+# level outweighs a few km; tuned with the weights).
+LEVEL_TARGET = 0.65
+LEVEL_MARGIN = 0.02
+LEVEL_SLOPE = 0.2
+LEVEL_FLOOR = 0.05
 # Without a distance limit, proximity halves every this many km: steep enough that a gift
 # stays near its donor, long enough that farther needs still rank by distance.
 PROXIMITY_HALF_KM = 3.0
@@ -70,19 +86,21 @@ EARTH_RADIUS_KM = 6371.0088
 @dataclass(frozen=True)
 class Weights:
     """How much each part counts. Tuned with bench/allocation.py on its tuning seed only
-    (bench SEED; its report uses five other seeds), on Jakarta's RW: the share still open and
-    what an area has received keep each gift spread so the least covered get more, and distance
-    weighs most of the rest, so that units travel about as far as when donors give to the
-    nearest need (PROXIMITY_HALF_KM is tuned with it); vulnerability still leads more units and
-    rupiah to the most vulnerable quarter of RW than donors choosing alone; priority and
-    freshness break near ties."""
+    (bench SEED; its report uses five other seeds), on Jakarta's RW, with the LEVEL_ constants:
+    the share still open, measured against the level, raises many needs to the level before
+    any gets more, so that coverage ends up even across RW; distance weighs against it, so
+    that units travel at most about 1.5 times as far as when donors give to the nearest need
+    (the step at the level is worth a few km; PROXIMITY_HALF_KM is tuned with it);
+    vulnerability still leads more units and rupiah to the most vulnerable quarter of RW than
+    donors choosing alone; priority and freshness break near ties. What an area has received
+    (equity) adds nothing the level does not already do: 0 by default, for leads to raise."""
 
-    unmet: float = 3.0
+    unmet: float = 6.0
     priority: float = 0.3
-    vulnerability: float = 2.6
+    vulnerability: float = 5.0
     freshness: float = 0.2
-    proximity: float = 6.6
-    equity: float = 1.2
+    proximity: float = 12.0
+    equity: float = 0.0
 
     @classmethod
     def for_program(cls, program: Program) -> Weights:
@@ -112,8 +130,13 @@ PARTS = {
     "unmet": (
         gettext_lazy("Share of the need still open"),
         gettext_lazy(
-            "1 − (units pledged so far + units this plan adds) / units needed. It falls as the "
-            "plan fills the need, so a large gift spreads over several needs."
+            "How far the need is below the level every need is raised to first: "
+            "%(level)s%% covered (or, once this kind of need across Jakarta is pledged beyond "
+            "that, %(margin)s points more than Jakarta's share). With the need's coverage c = "
+            "(units pledged so far + units this plan adds) / units needed: below the level, "
+            "1 − %(slope)s × c / level; from the level on, %(floor)s × (1 − c) / (1 − level), "
+            "0 when full. So a gift first brings several needs near you up to the level, the "
+            "least covered first, instead of filling one need to 100%% while others wait."
         ),
         gettext_lazy("The need's own figures, kept current by its facilitator."),
     ),
@@ -168,7 +191,14 @@ PARTS = {
 
 def part_explanations() -> list[dict]:
     """The parts in order with their label, meaning and source, for the method page."""
-    values = {"days": Need.STALE_AFTER_DAYS, "half_km": number(int(PROXIMITY_HALF_KM))}
+    values = {
+        "days": Need.STALE_AFTER_DAYS,
+        "half_km": number(int(PROXIMITY_HALF_KM)),
+        "level": number(round(100 * LEVEL_TARGET)),
+        "margin": number(round(100 * LEVEL_MARGIN)),
+        "slope": number(Decimal(str(LEVEL_SLOPE))),
+        "floor": number(Decimal(str(LEVEL_FLOOR))),
+    }
     return [
         {"name": name, "label": label, "meaning": meaning % values, "source": source}
         for name, (label, meaning, source) in PARTS.items()
@@ -302,6 +332,16 @@ class Plan:
     left_out: dict[str, int]
     # Σ over the plan's units of the score at which each was given: what the plan maximises.
     objective: float
+    # The coverage the plan raised needs to first (coverage_level), from 0 to 1.
+    level: float = 1.0
+
+    @property
+    def level_percent(self) -> int:
+        return round(100 * self.level)
+
+    @property
+    def few_max_lines(self) -> int:
+        return FEW_MAX_LINES
 
     @property
     def total_quantity(self) -> int:
@@ -384,6 +424,7 @@ class Problem:
     candidates: list[Candidate]
     left_out: dict[str, int]
     need_per_household: float  # what open needs of the form ask per household, Jakarta-wide
+    level: float = 1.0  # the coverage below which a need's units score most (see coverage_level)
 
     @property
     def capacity(self) -> int:
@@ -392,7 +433,7 @@ class Problem:
         return request.quantity if request.quantity is not None else request.budget_idr
 
     def _moving(self, c: Candidate, added: int) -> tuple[float, float]:
-        unmet = max(0.0, 1 - (c.quantity_claimed + added) / c.quantity_needed)
+        unmet = _unmet((c.quantity_claimed + added) / c.quantity_needed, self.level)
         received = (c.area_received + added) / c.area_households
         return unmet, max(0.0, 1 - received / self.need_per_household)
 
@@ -407,21 +448,25 @@ class Problem:
         unmet, equity = self._moving(c, added)
         return c.static_score + self.weights.unmet * unmet + self.weights.equity * equity
 
-    def chunk(self, index: int, k: int) -> tuple[int, int, float] | None:
-        """The need's k-th chunk: (units the plan added before it, units in it, score per unit
-        in it), or None past the need's remaining quantity. Scores never rise with k: each
-        need's value is piecewise linear and concave."""
+    def chunk(self, index: int, added: int) -> tuple[int, int, float] | None:
+        """The need's chunk from `added` units on: (added, units in it, score per unit in it),
+        or None past the need's remaining quantity. A chunk is a tenth of the need, cut where
+        the need reaches the level. Scores never rise as `added` grows: each need's value is
+        piecewise linear and concave."""
         c = self.candidates[index]
-        added = k * c.chunk_size
         if added >= c.remaining:
             return None
-        return added, min(c.chunk_size, c.remaining - added), self.score(index, added)
+        size = min(c.chunk_size, c.remaining - added)
+        to_level = math.ceil(self.level * c.quantity_needed) - c.quantity_claimed
+        if added < to_level < added + size:
+            size = to_level - added
+        return added, size, self.score(index, added)
 
     def chunks(self, index: int) -> list[tuple[int, int, float]]:
-        out, k = [], 0
-        while (chunk := self.chunk(index, k)) is not None:
+        out, added = [], 0
+        while (chunk := self.chunk(index, added)) is not None:
             out.append(chunk)
-            k += 1
+            added += chunk[1]
         return out
 
     def objective(self, allocation: dict[int, int]) -> float:
@@ -461,7 +506,7 @@ def plan_problem(
 ) -> Problem:
     """The open needs the request may go to, each with its parts. A fixed number of queries:
     the open needs of the form (only the columns used), which of them are stale, the form's
-    totals per area, and the vulnerability ranks (cached)."""
+    totals per area and across Jakarta (for the level), and the vulnerability ranks (cached)."""
     now = now or timezone.now()
     weights = weights or Weights.for_program(request.program)
     form = request.donation_form
@@ -485,7 +530,22 @@ def plan_problem(
         candidates=candidates,
         left_out=left_out,
         need_per_household=need_per_household,
+        level=coverage_level(_form_coverage(of_form, now)),
     )
+
+
+def _form_coverage(needs_of_form, now: datetime.datetime) -> float:
+    """The share of what the form's current needs ask (open, valid, assessed within
+    Need.STALE_AFTER_DAYS, in residential RW or kelurahan; fully pledged ones too) that is
+    pledged: how far Jakarta as a whole has come."""
+    totals = needs_of_form.filter(
+        status=Need.Status.OPEN,
+        valid_until__gte=timezone.localdate(now),
+        assessed_at__gte=now - datetime.timedelta(days=Need.STALE_AFTER_DAYS),
+        area__is_residential=True,
+        area__level__in=(Area.Level.RW, Area.Level.KELURAHAN),
+    ).aggregate(needed=Sum("quantity_needed"), claimed=Sum("quantity_claimed"))
+    return (totals["claimed"] or 0) / totals["needed"] if totals["needed"] else 0.0
 
 
 def _candidates(
@@ -549,6 +609,25 @@ def _candidates(
         )
     need_per_household = (needed_total / households_total) if households_total else 1.0
     return candidates, left_out, need_per_household
+
+
+def coverage_level(covered: float) -> float:
+    """The coverage a plan raises needs to first, given `covered`, the share of the form's
+    current needs across Jakarta already pledged (_form_coverage): LEVEL_TARGET, or that share
+    plus LEVEL_MARGIN once it is higher. Raising many needs to a level, rather than a few to
+    100%, is what spreads help evenly; the level rises with Jakarta's coverage, so that more
+    gifts than the target foresees still spread."""
+    return min(1.0, max(LEVEL_TARGET, covered + LEVEL_MARGIN))
+
+
+def _unmet(covered: float, level: float) -> float:
+    """The unmet part at a need's coverage: from 1 (nothing pledged) down to 1 − LEVEL_SLOPE
+    just below the level, LEVEL_FLOOR at it, then down to 0 when full. It never rises with the
+    coverage, so each need's value stays concave."""
+    covered = min(1.0, max(0.0, covered))
+    if covered < level:
+        return 1 - LEVEL_SLOPE * covered / level
+    return LEVEL_FLOOR * (1 - covered) / (1 - level) if level < 1 else 0.0
 
 
 def _need_point(area_lon, area_lat, site_lon, site_lat) -> tuple[float, float] | None:
@@ -644,48 +723,35 @@ def _received_by_area(needs_of_form, area_ids: set[int]) -> dict[int, tuple[int,
 def allocate(problem: Problem) -> tuple[dict[int, int], list[Unplaced]]:
     """Candidate index -> units, and what could not be placed.
 
-    Many areas: chunk after chunk to the best score per unit of cost; with every need's
-    chunk scores falling (concave), this is the optimum of the linear program over chunks
-    (a fractional knapsack), up to whole units under a budget. A few areas: needs in order of
-    their first unit's score per cost, each filled before the next, at most FEW_MAX_LINES."""
+    Chunk after chunk to the best score per unit of cost; with every need's chunk scores
+    falling (concave), this is the optimum of the linear program over chunks (a fractional
+    knapsack), up to whole units under a budget. A few areas: the same, but once
+    FEW_MAX_LINES needs have units, only those needs take more (to their remaining quantity)."""
     request = problem.request
     candidates = problem.candidates
+    few = request.spread == SPREAD_FEW
     left = problem.capacity
     allocation: dict[int, int] = {}
     capped = False
-    if request.spread == SPREAD_FEW:
-        order = sorted(
-            range(len(candidates)),
-            key=lambda i: (-problem.score(i) / candidates[i].unit_cost, candidates[i].need_id),
-        )
-        for index in order:
-            if left <= 0:
-                break
-            if len(allocation) == FEW_MAX_LINES:
-                capped = True
-                break
-            c = candidates[index]
-            units = min(c.remaining, left // c.unit_cost)
-            if units > 0:
-                allocation[index] = units
-                left -= units * c.unit_cost
-    else:
-        heap = []
-        for index, c in enumerate(candidates):
-            chunk = problem.chunk(index, 0)
-            if chunk is not None:
-                heap.append((-chunk[2] / c.unit_cost, c.need_id, index, 0, chunk[1]))
-        heapq.heapify(heap)
-        while heap and left > 0:
-            _, need_id, index, k, size = heapq.heappop(heap)
-            c = candidates[index]
-            units = min(size, left // c.unit_cost)
-            if units <= 0:
-                continue  # not even one unit of this need fits what is left of the budget
-            allocation[index] = allocation.get(index, 0) + units
-            left -= units * c.unit_cost
-            if units == size and (chunk := problem.chunk(index, k + 1)) is not None:
-                heapq.heappush(heap, (-chunk[2] / c.unit_cost, need_id, index, k + 1, chunk[1]))
+    heap = []
+    for index, c in enumerate(candidates):
+        chunk = problem.chunk(index, 0)
+        if chunk is not None:
+            heap.append((-chunk[2] / c.unit_cost, c.need_id, index, 0, chunk[1]))
+    heapq.heapify(heap)
+    while heap and left > 0:
+        _, need_id, index, added, size = heapq.heappop(heap)
+        if few and index not in allocation and len(allocation) == FEW_MAX_LINES:
+            capped = True
+            continue
+        c = candidates[index]
+        units = min(size, left // c.unit_cost)
+        if units <= 0:
+            continue  # not even one unit of this need fits what is left of the budget
+        allocation[index] = allocation.get(index, 0) + units
+        left -= units * c.unit_cost
+        if units == size and (chunk := problem.chunk(index, added + size)) is not None:
+            heapq.heappush(heap, (-chunk[2] / c.unit_cost, need_id, index, *chunk[:2]))
     return allocation, _unplaced(problem, allocation, left, capped)
 
 
@@ -759,6 +825,7 @@ def plan_propose(
         unplaced=unplaced,
         left_out=problem.left_out,
         objective=problem.objective(allocation),
+        level=problem.level,
     )
 
 
