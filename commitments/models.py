@@ -600,7 +600,35 @@ class FiguresQuerySet(models.QuerySet):
         return self.values(*columns).annotate(**figure_sums())
 
 
-class CommitmentSummary(SummaryKey):
+class SummedFigures(models.Model):
+    """The figures a summary or roll-up row sums (names as figure_sums reads them), and when
+    they were computed."""
+
+    count = models.PositiveIntegerField()
+    quantity = models.PositiveBigIntegerField()
+    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
+    # Reached, from the confirmed deliveries of the commitments summed.
+    households = models.PositiveBigIntegerField()
+    persons = models.PositiveBigIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+def figures_nonnegative(name: str) -> models.CheckConstraint:
+    """No summed figure below zero (a SummedFigures table's check)."""
+    return models.CheckConstraint(
+        condition=Q(count__gte=0)
+        & Q(quantity__gte=0)
+        & Q(value_idr__gte=0)
+        & Q(households__gte=0)
+        & Q(persons__gte=0),
+        name=name,
+    )
+
+
+class CommitmentSummary(SummaryKey, SummedFigures):
     """Commitments aggregated by program x donation form x area x month x channel x status,
     written only by commitments.figures.summaries (incremental recompute or full rebuild). The
     area's kelurahan, kecamatan and kota are copied onto the row so roll-ups are a GROUP BY
@@ -624,13 +652,6 @@ class CommitmentSummary(SummaryKey):
     kota = models.ForeignKey(
         Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    count = models.PositiveIntegerField()
-    quantity = models.PositiveBigIntegerField()
-    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
-    # Reached, from the confirmed deliveries of these commitments.
-    households = models.PositiveBigIntegerField()
-    persons = models.PositiveBigIntegerField()
-    computed_at = models.DateTimeField()
 
     objects = FiguresQuerySet.as_manager()
 
@@ -656,14 +677,7 @@ class CommitmentSummary(SummaryKey):
                 fields=["program", "donation_form", "area", "month", "channel", "status"],
                 name="commitment_summary_key_unique",
             ),
-            models.CheckConstraint(
-                condition=Q(count__gte=0)
-                & Q(quantity__gte=0)
-                & Q(value_idr__gte=0)
-                & Q(households__gte=0)
-                & Q(persons__gte=0),
-                name="commitment_summary_nonnegative",
-            ),
+            figures_nonnegative("commitment_summary_nonnegative"),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in Status]),
                 name="commitment_summary_status_valid",
@@ -696,7 +710,7 @@ class SummaryDirtyKey(SummaryKey):
         return f"{self.key} (stale since {self.created_at})"
 
 
-class CommitmentRollup(models.Model):
+class CommitmentRollup(SummedFigures):
     """CommitmentSummary rolled up to kecamatan: what dashboards read. At a million
     commitments the RW-level summary has about as many rows as there are commitments (an RW,
     a month, a form and a state rarely share more than a few), so figures for a program or
@@ -712,12 +726,6 @@ class CommitmentRollup(models.Model):
     month = models.DateField()
     channel = models.CharField(max_length=10, choices=Commitment.Channel.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
-    count = models.PositiveIntegerField()
-    quantity = models.PositiveBigIntegerField()
-    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
-    households = models.PositiveBigIntegerField()
-    persons = models.PositiveBigIntegerField()
-    computed_at = models.DateTimeField()
 
     KEY_FIELDS = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel")
 
@@ -739,14 +747,7 @@ class CommitmentRollup(models.Model):
                 fields=["program", "donation_form", "kecamatan", "month", "channel", "status"],
                 name="commitment_rollup_key_unique",
             ),
-            models.CheckConstraint(
-                condition=Q(count__gte=0)
-                & Q(quantity__gte=0)
-                & Q(value_idr__gte=0)
-                & Q(households__gte=0)
-                & Q(persons__gte=0),
-                name="commitment_rollup_nonnegative",
-            ),
+            figures_nonnegative("commitment_rollup_nonnegative"),
         ]
 
     def __str__(self) -> str:
@@ -756,7 +757,7 @@ class CommitmentRollup(models.Model):
 # Why: dashboards then read a few thousand rows at any scale, not the whole kecamatan roll-up.
 
 
-class CommitmentMonthRollup(models.Model):
+class CommitmentMonthRollup(SummedFigures):
     """CommitmentRollup without its area: a program's figures by form, month, channel and
     state. What the dashboard groups by form and by month when no area narrows it. Written
     only by commitments.figures.rollups (see above)."""
@@ -767,12 +768,6 @@ class CommitmentMonthRollup(models.Model):
     month = models.DateField()
     channel = models.CharField(max_length=10, choices=Commitment.Channel.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
-    count = models.PositiveIntegerField()
-    quantity = models.PositiveBigIntegerField()
-    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
-    households = models.PositiveBigIntegerField()
-    persons = models.PositiveBigIntegerField()
-    computed_at = models.DateTimeField()
 
     KEY_FIELDS = ("program_id", "donation_form_id", "month", "channel")
 
@@ -786,21 +781,14 @@ class CommitmentMonthRollup(models.Model):
                 fields=["program", "donation_form", "month", "channel", "status"],
                 name="commitment_month_rollup_key_unique",
             ),
-            models.CheckConstraint(
-                condition=Q(count__gte=0)
-                & Q(quantity__gte=0)
-                & Q(value_idr__gte=0)
-                & Q(households__gte=0)
-                & Q(persons__gte=0),
-                name="commitment_month_rollup_nonnegative",
-            ),
+            figures_nonnegative("commitment_month_rollup_nonnegative"),
         ]
 
     def __str__(self) -> str:
         return f"{self.program_id}/{self.month} {self.status}: {self.count}"
 
 
-class CommitmentKecamatanRollup(models.Model):
+class CommitmentKecamatanRollup(SummedFigures):
     """CommitmentRollup without its month: a program's figures by form, kecamatan (with its
     kota), channel and state. What the dashboard groups by area when no period narrows it.
     Written only by commitments.figures.rollups (see above)."""
@@ -812,12 +800,6 @@ class CommitmentKecamatanRollup(models.Model):
     kota = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=10, choices=Commitment.Channel.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
-    count = models.PositiveIntegerField()
-    quantity = models.PositiveBigIntegerField()
-    value_idr = models.DecimalField(_("value (IDR)"), max_digits=22, decimal_places=0)
-    households = models.PositiveBigIntegerField()
-    persons = models.PositiveBigIntegerField()
-    computed_at = models.DateTimeField()
 
     KEY_FIELDS = ("program_id", "donation_form_id", "kecamatan_id", "channel")
 
@@ -831,14 +813,7 @@ class CommitmentKecamatanRollup(models.Model):
                 fields=["program", "donation_form", "kecamatan", "channel", "status"],
                 name="commitment_kecamatan_rollup_key_unique",
             ),
-            models.CheckConstraint(
-                condition=Q(count__gte=0)
-                & Q(quantity__gte=0)
-                & Q(value_idr__gte=0)
-                & Q(households__gte=0)
-                & Q(persons__gte=0),
-                name="commitment_kecamatan_rollup_nonnegative",
-            ),
+            figures_nonnegative("commitment_kecamatan_rollup_nonnegative"),
         ]
 
     def __str__(self) -> str:
