@@ -600,6 +600,10 @@ class FiguresQuerySet(models.QuerySet):
         return self.values(*columns).annotate(**figure_sums())
 
 
+# The columns SummedFigures sums, in the order the summary SQL writes them.
+SUMMED_COLUMNS = ("count", "quantity", "value_idr", "households", "persons")
+
+
 class SummedFigures(models.Model):
     """The figures a summary or roll-up row sums (names as figure_sums reads them), and when
     they were computed."""

@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ..models import (
+    SUMMED_COLUMNS,
     CommitmentKecamatanRollup,
     CommitmentMonthRollup,
     CommitmentRollup,
@@ -83,7 +84,7 @@ class Level(NamedTuple):
     values: tuple[str, ...]
 
 
-SUMS = ("count", "quantity", "value_idr", "households", "persons")
+SUMS = SUMMED_COLUMNS
 LEVELS = (
     Level(
         "month",

@@ -27,7 +27,14 @@ from locations.models import Area, enclosing
 from programs.models import Program
 
 from ..jobs import REFRESH_SUMMARIES, job_after_commit
-from ..models import Commitment, CommitmentRollup, CommitmentSummary, SummaryDirtyKey, SummaryKey
+from ..models import (
+    SUMMED_COLUMNS,
+    Commitment,
+    CommitmentRollup,
+    CommitmentSummary,
+    SummaryDirtyKey,
+    SummaryKey,
+)
 from .rollups import (
     LEVELS,
     Level,
@@ -338,10 +345,9 @@ def kecamatan_of(area_id: int) -> int | None:
 
 
 SUMMARY_KEY = ("program_id", "donation_form_id", "area_id", "month", "channel", "status")
-SUMMARY_VALUES = ("kelurahan_id", "kecamatan_id", "kota_id", "count", "quantity", "value_idr")
-SUMMARY_VALUES = (*SUMMARY_VALUES, "households", "persons")
+SUMMARY_VALUES = ("kelurahan_id", "kecamatan_id", "kota_id", *SUMMED_COLUMNS)
 ROLLUP_KEY = ("program_id", "donation_form_id", "kecamatan_id", "month", "channel", "status")
-ROLLUP_VALUES = ("kota_id", "count", "quantity", "value_idr", "households", "persons")
+ROLLUP_VALUES = ("kota_id", *SUMMED_COLUMNS)
 
 
 def _summaries_repair(*, whole_rollup: bool) -> tuple[int, set[int]]:

@@ -42,6 +42,7 @@ from programs.models import DonationForm, Program
 from ..figures.summaries import JAKARTA, month_bounds
 from ..models import (
     CONFIRMED_STATUSES,
+    SUMMED_COLUMNS,
     UNDER_WAY_STATUSES,
     CollaboratorFigures,
     Commitment,
@@ -452,7 +453,7 @@ GROUPINGS = {
     "months": ("month",),
     "areas": ("kota_id", "kecamatan_id"),
 }
-SUMMED = ("count", "quantity", "value_idr", "households", "persons")
+SUMMED = SUMMED_COLUMNS
 
 
 class _SummarySource:
