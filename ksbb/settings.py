@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "locations",
     "collaborators",
     "commitments",
+    # Nested apps with their own tables and migrations; layered in pyproject.toml.
+    "commitments.adoption",
+    "commitments.assets",
+    "commitments.pooling",
     "api",
     "axes",
     "csp",

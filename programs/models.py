@@ -47,6 +47,27 @@ def validate_assistant_weights(value) -> None:
         raise ValidationError(errors)
 
 
+class AssetOwner(models.TextChoices):
+    """Whose property a donated asset becomes (the deck: school or private for gadgets; the
+    RW's or the city government's for settlement works and waste facilities)."""
+
+    SCHOOL = "school", _("school")
+    PRIVATE = "private", _("private person")
+    RW = "rw", _("RW (urban hamlet)")
+    KELURAHAN = "kelurahan", _("kelurahan")
+    CITY = "city", _("city government")
+
+
+def asset_owners_valid(value) -> None:
+    if not isinstance(value, list) or any(owner not in AssetOwner.values for owner in value):
+        raise ValidationError(
+            _("Allowed asset owners must be a list of: %(owners)s.")
+            % {"owners": ", ".join(AssetOwner.values)}
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Each asset owner may be listed once."))
+
+
 class Program(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
@@ -71,6 +92,20 @@ class Program(models.Model):
         _("asset-recording rule"),
         blank=True,
         help_text=_("Whose assets donated goods become (school, RW, city...)."),
+    )
+    # Who may own what an asset-creating donation form leaves behind (commitments.assets).
+    asset_owners = models.JSONField(
+        _("allowed asset owners"),
+        default=list,
+        blank=True,
+        validators=[asset_owners_valid],
+        help_text=_("Any of: school, private, rw, kelurahan, city."),
+    )
+    # Needs posted in an adopted area go to the adopter first (commitments.adoption).
+    adoption_first_offer_days = models.PositiveSmallIntegerField(
+        _("days a need in an adopted area is offered to its adopter first"),
+        default=14,
+        validators=[MaxValueValidator(365)],
     )
     planning_notes = models.TextField(_("planning notes"), blank=True, help_text=_("One per line."))
     # Per-program time limits of the commitment lifecycle (used by the expiry task).
@@ -276,6 +311,13 @@ class DonationForm(models.Model):
         help_text=_("Used to estimate the value of a pledge; empty when there is no standard."),
     )
     note = models.TextField(blank=True)
+    # Deliveries of this form become assets registered at receipt (commitments.assets).
+    creates_assets = models.BooleanField(_("creates assets"), default=False)
+    asks_serials = models.BooleanField(
+        _("asks serial numbers"),
+        default=False,
+        help_text=_("Each asset gets its serial number at registration (laptops, phones)."),
+    )
     reported_commitments = models.PositiveIntegerField(null=True, blank=True)
     reported_value_idr = models.DecimalField(max_digits=18, decimal_places=0, null=True, blank=True)
 
