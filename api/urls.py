@@ -14,7 +14,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from . import views, write_views
+from . import adoption_views, views, write_views
 from .need_state import NeedStateView
 
 # No ".json" suffix routes: ?format= and the Accept header choose the format.
@@ -22,6 +22,7 @@ router = DefaultRouter()
 router.include_format_suffixes = False
 views.register(router)
 write_views.register(router)
+adoption_views.register(router)  # area adoptions (issue 21): reads only
 # Needs and commitments are registered by write_views (read + write subclasses); until it
 # does, the reads alone serve these prefixes.
 views.register_missing_reads(router)

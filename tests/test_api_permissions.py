@@ -25,6 +25,8 @@ Each entry: the objects to address (label -> URL kwargs), a valid body per role 
   downloaded by their requester and administrators, 404 otherwise.
 - notifications: one's own (a bound token: about its collaborator's commitments); 404
   otherwise.
+- adoptions: active ones public; a proposal seen by its adopter's members, its areas'
+  facilitators, its program's leads and administrators; others 404.
 
 Every request runs in a savepoint rolled back afterwards, so each role meets the same world.
 """
@@ -43,6 +45,7 @@ from rest_framework.test import APIClient
 
 import api.urls
 
+from .adoption_world import api_adoptions
 from .api_world import (
     ADMIN,
     ANONYMOUS,
@@ -224,6 +227,19 @@ def attrgetter(obj, dotted: str):
     return obj
 
 
+def adoptions(world: ApiWorld) -> dict:
+    """An active adoption of B's (program Q) and a proposal of A's (RW X, program P)."""
+    return {label: {"pk": a.pk} for label, a in api_adoptions(world).items()}
+
+
+def sees_adoption(role, label):
+    # Adoption.objects.visible_to, as the web pages: public once active; a proposal for its
+    # adopter's members, its area's facilitators, its program's leads, administrators.
+    if label == "active":
+        return OK
+    return OK if role in (MEMBER_A, SCOPED_A, FACILITATOR_X, LEAD_P, ADMIN) else 404
+
+
 def level(world: ApiWorld) -> dict:
     return {"-": {"level": "rw"}}
 
@@ -327,6 +343,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "api-collaborator-list GET": public_read(),
     "api-collaborator-detail GET": public_read(one("collaborator_a")),
     "api-summary-list GET": public_read(),
+    "api-adoption-list GET": public_read(),
+    "api-adoption-detail GET": Expect(sees_adoption, adoptions, signed_in=False),
     "api-need-list GET": public_read(),
     "api-need-detail GET": public_read(needs),
     # Needs upkeep.

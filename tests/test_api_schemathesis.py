@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from .adoption_world import api_adoptions
 from .api_world import ADMIN, FACILITATOR_X, MEMBER_A, ROLES, ApiWorld, build_world, today
 
 CHECKS = [
@@ -105,6 +106,7 @@ def real_path_parameters(world: ApiWorld) -> dict[str, list[dict]]:
         "/api/v1/areas/{id}/": [{"id": world.need_xp.area_id}],
         "/api/v1/sites/{id}/": [{"id": world.site_x.pk}],
         "/api/v1/collaborators/{id}/": [{"id": world.collaborator_a.pk}],
+        "/api/v1/adoptions/{id}/": [{"id": a.pk} for a in api_adoptions(world).values()],
     }
     for prefix in ("commitments", "needs", "exports"):
         for suffix in ("transitions/", "deliveries/", "close/", "download/"):

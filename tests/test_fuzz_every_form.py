@@ -34,6 +34,7 @@ from django.utils.regex_helper import normalize
 
 from api.models import ApiToken
 from collaborators.models import Collaborator, Membership, ProgramVerification
+from commitments.adoption.models import NeedFirstOffer
 from commitments.figures.summaries import summaries_rebuild
 from commitments.lifecycle.transitions import delivery_record
 from commitments.lifecycle.uploads import CleanUpload
@@ -42,6 +43,7 @@ from commitments.needs.bulk_import import need_import_check, need_import_create
 from locations.indicator_import import IndicatorSpec, indicator_import_create
 from locations.models import Area, MapLayer, Need, NeedChange, Site
 
+from .adoption_world import make_adoption
 from .factories import (
     CollaboratorFactory,
     NeedFactory,
@@ -232,6 +234,10 @@ def build_world(tmp_path, settings) -> World:
     )
     # And what only the services and jobs write, shown in the admin for inspection.
     NeedChange.objects.create(need=need, action=NeedChange.Action.UPDATED, reason="Uji")
+    # An adoption and a first offer (run out), which the admin shows read-only: each model
+    # the admin registers needs a row here, or its change and history URLs cannot be filled.
+    adoption = make_adoption(collaborator, codes=(RW_CODE,))
+    NeedFirstOffer.objects.create(need=need, adoption=adoption, until=timezone.now())
     summaries_rebuild()
     admin_objects = {
         Need: need,

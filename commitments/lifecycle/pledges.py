@@ -21,6 +21,7 @@ from ksbb.after_commit import on_commit_once
 from locations.mapdata import needs_changed
 from locations.models import Need
 
+from ..adoption.first_offer import first_offer_refusal
 from ..figures.summaries import summaries_touch
 from ..models import Commitment, Status
 from ..notify.notifications import notify_new_pledge
@@ -220,6 +221,9 @@ def pledge_take(
     collaborator's standing in the need's program). Raises PledgeRefused for a limit and
     NeedUnavailable when the need no longer has `quantity`; the caller's transaction
     must then roll back whatever it claimed before."""
+    refusal = first_offer_refusal(need=need, collaborator_id=collaborator.pk)
+    if refusal:  # a need of an adopted area, still offered to its adopter alone
+        raise PledgeRefused(refusal)
     limits = PledgeLimits.of(collaborator=collaborator, standing=standing, need=need)
     refusal = limits.refusal(quantity)
     if refusal:

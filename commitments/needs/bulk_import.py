@@ -34,6 +34,7 @@ from locations.mapdata import needs_changed
 from locations.models import Area, Need, NeedChange, Site
 from programs.models import DonationForm, DonationUnit, Program
 
+from ..adoption.first_offer import needs_first_offer_start
 from ..models import NeedImport
 from .import_files import COLUMN_BY_KEY, FileRefused, Table, table_read
 from .upkeep import CREATED_FIELDS, history_value, role_title
@@ -539,6 +540,7 @@ def _needs_create_many(*, actor, lines: list[dict], titles: dict[tuple, str]) ->
         )
         for need in needs
     )
+    needs_first_offer_start(needs=needs)
     transaction.on_commit(needs_changed)
 
 

@@ -29,6 +29,7 @@ from locations.mapdata import needs_changed
 from locations.models import Area, Facilitator, Need, NeedChange, Site
 from programs.models import DonationForm, Program
 
+from ..adoption.first_offer import needs_first_offer_start
 from ..lifecycle.transitions import commitment_transition
 from ..models import Commitment, Status
 from ..workflow import TransitionRefused
@@ -150,6 +151,7 @@ def need_create(
             action=NeedChange.Action.IMPORTED if source == "import" else NeedChange.Action.CREATED,
             changes={name: [None, history_value(getattr(need, name))] for name in CREATED_FIELDS},
         )
+        needs_first_offer_start(needs=[need])
         on_commit_once(needs_changed)
     return need
 

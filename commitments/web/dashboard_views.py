@@ -23,6 +23,7 @@ from ..models import Status, SummaryDirtyKey
 from ..reporting import charts as charts
 from ..reporting.dashboard import (
     QUIET_COUNT_CAP,
+    active_adoptions,
     dashboard_data,
     dashboard_filter,
     dashboard_programs,
@@ -98,6 +99,7 @@ def _render(request: HttpRequest, scopes, *, program: Program | None) -> HttpRes
             "quiet_more": quiet_total > QUIET_COUNT_CAP,
             "stale": stale,
             "stale_total": stale_total,
+            "adoptions": active_adoptions(filter),  # live, like the lists above: two queries
             "reveal_anonymous": scopes.is_admin,
             "filter_query": filter.as_query(),
             # For the links from area rows, which set the area themselves.

@@ -1,0 +1,97 @@
+"""The notifications an adoption sends: rows of the portal's outbox (commitments.models.
+Notification, without a commitment), emailed by the same job as the commitments' ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from collaborators.models import Membership
+from programs.models import ProgramLead
+
+from ..jobs import SEND_PENDING_NOTIFICATIONS, job_after_commit
+from ..models import Notification
+
+
+def _write(users: Iterable, *, subject: str, body: str, url: str) -> list[int]:
+    rows = Notification.objects.bulk_create(
+        Notification(user=user, subject=subject[:200], body=body[:10_000], url=url[:300])
+        for user in {u.pk: u for u in users}.values()
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        job_after_commit(SEND_PENDING_NOTIFICATIONS)
+    return ids
+
+
+def members_of(collaborator_id: int) -> list:
+    return [
+        m.user
+        for m in Membership.objects.filter(collaborator_id=collaborator_id)
+        .exclude(role=Membership.Role.PENDING)
+        .select_related("user")
+    ]
+
+
+def notify_decision_makers(adoption, facilitators, *, proposed: bool, commented=None) -> list[int]:
+    """A proposal (new or edited) for the program's leads, and the area's facilitators, who
+    are asked for their comment; or a facilitator's comment, for the leads."""
+    leads = [lead.user for lead in ProgramLead.objects.filter(program=adoption.program_id)]
+    with translation.override(settings.LANGUAGE_CODE):
+        if commented is not None:
+            subject = _("A facilitator commented on the adoption “%(name)s”") % {
+                "name": adoption.name
+            }
+            return _write(
+                leads, subject=subject, body=commented.text, url=adoption.get_absolute_url()
+            )
+        template = (
+            _("%(collaborator)s proposes to adopt “%(name)s”")
+            if proposed
+            else _("%(collaborator)s sent an edited proposal to adopt “%(name)s”")
+        )
+        subject = template % {"collaborator": adoption.collaborator.name, "name": adoption.name}
+        body = _(
+            "The program lead decides; the facilitators of the area are asked for their "
+            "comment first."
+        )
+        users = leads + [f.user for f in facilitators]
+        return _write(users, subject=subject, body=body, url=adoption.get_absolute_url())
+
+
+def notify_adopter(adoption) -> list[int]:
+    """The adoption's new status, for the adopter's members."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Your adoption “%(name)s” is now: %(status)s") % {
+            "name": adoption.name,
+            "status": adoption.get_status_display(),
+        }
+        return _write(
+            members_of(adoption.collaborator_id),
+            subject=subject,
+            body=adoption.decision_note,
+            url=adoption.get_absolute_url(),
+        )
+
+
+def notify_first_offer(offer) -> list[int]:
+    """A need posted in the adopted area: offered to the adopter first."""
+    need = offer.need
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("A new need in your adopted area %(area)s is offered to you first") % {
+            "area": need.area.display_name
+        }
+        body = _("%(form)s × %(quantity)s. Only you may pledge to it until %(until)s.") % {
+            "form": need.donation_form.name,
+            "quantity": need.quantity_needed,
+            "until": offer.until.strftime("%Y-%m-%d %H:%M"),
+        }
+        return _write(
+            members_of(offer.adoption.collaborator_id),
+            subject=subject,
+            body=body,
+            url=need.area.get_absolute_url(),
+        )
