@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -100,6 +101,14 @@ def transition_problem(refusal: TransitionRefused):
     if refusal.forbidden:
         raise exceptions.PermissionDenied(str(refusal.message))
     raise Unprocessable(str(refusal.message))
+
+
+def assets_first(commitment, delivery: Delivery) -> bool:
+    """Whether the delivery waits for its assets to be registered (on the portal's page: the
+    API has no registration of assets yet)."""
+    return commitment.donation_form.creates_assets and not (
+        Delivery.objects.filter(pk=delivery.pk, confirmed_at__isnull=False).exists()
+    )
 
 
 # --- Idempotency-Key --------------------------------------------------------------------
@@ -282,10 +291,15 @@ class CommitmentWriteMixin:
 
     @extend_schema(
         summary="Confirm receipt of a delivery",
+        description=(
+            "A delivery of a donation form that creates assets (laptops, benches...) is "
+            "confirmed on the portal's page, together with the registration of its assets: "
+            "here it is a 409 naming that page."
+        ),
         tags=["own"],
         request=None,
         parameters=[OpenApiParameter("delivery_id", int, OpenApiParameter.PATH)],
-        responses={200: w.DeliveryOutSerializer, **errors(401, 403, 404, 422)},
+        responses={200: w.DeliveryOutSerializer, **errors(401, 403, 404, 409, 422)},
     )
     @action(
         detail=True,
@@ -300,6 +314,15 @@ class CommitmentWriteMixin:
         try:
             delivery = delivery_confirm(delivery_id=delivery.pk, actor=request.user)
         except TransitionRefused as refusal:
+            if not refusal.forbidden and assets_first(commitment, delivery):
+                page = reverse("asset-register", args=[commitment.pk, delivery.pk])
+                raise Conflict(
+                    _(
+                        "This delivery brings %(count)s assets: confirm its receipt on its page, "
+                        "registering them there: %(url)s"
+                    )
+                    % {"count": delivery.quantity, "url": request.build_absolute_uri(page)}
+                ) from None
             transition_problem(refusal)
         return Response(w.DeliveryOutSerializer(delivery).data)
 

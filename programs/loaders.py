@@ -92,6 +92,9 @@ def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
                         "facilitator": entry.get("facilitator", ""),
                         "beneficiaries": entry.get("beneficiaries", ""),
                         "asset_recording": entry.get("asset_recording", ""),
+                        # Whose assets donated goods become (commitments.assets), from the
+                        # deck's wording in asset_recording.
+                        "asset_owners": entry.get("asset_owners", []),
                         "planning_notes": "\n".join(entry.get("planning", [])),
                         "reported_collaborators": entry.get("collaborators_reported"),
                         "reported_commitments": entry.get("commitments_reported"),
@@ -112,6 +115,8 @@ def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
                             "name_en": form["name_en"],
                             "unit": form.get("unit", DonationForm.Unit.PACKAGE),
                             "note": form.get("note", ""),
+                            "creates_assets": form.get("creates_assets", False),
+                            "asks_serials": form.get("asks_serials", False),
                             "reported_commitments": form.get("commitments_reported"),
                             "reported_value_idr": form.get("value_idr_reported"),
                             "sort_order": form_order,
