@@ -677,6 +677,11 @@ def reference_rows() -> list[list]:
             donation_form=commitment.donation_form.name_id,
             collaborator="anonymous" if commitment.is_anonymous else commitment.collaborator.name,
             collaborator_kind=commitment.collaborator.kind,
+            # Not pooled, not channelled: the collaborator funds and carries it out.
+            funding_org="anonymous" if commitment.is_anonymous else commitment.collaborator.name,
+            implementing_org=(
+                "anonymous" if commitment.is_anonymous else commitment.collaborator.name
+            ),
             channel=commitment.channel,
             status=commitment.status,
             quantity=commitment.quantity,
@@ -730,8 +735,9 @@ def test_every_format_says_what_the_rows_said_one_by_one(
     xlsx = export_as(client, django_capture_on_commit_callbacks, admin_user, format="xlsx")
     book = openpyxl.load_workbook(io.BytesIO(download(client, xlsx)))
     cells = [["" if v is None else v for v in row] for row in book["Commitments"].values]
-    name = HEADER.index("collaborator")
-    by_id[made.pk][name] = by_id[made.pk][name].replace("\x0b", "")  # XML cannot hold it
+    for column in ("collaborator", "funding_org", "implementing_org"):
+        name = HEADER.index(column)
+        by_id[made.pk][name] = by_id[made.pk][name].replace("\x0b", "")  # XML cannot hold it
     assert cells == [HEADER, *expected]
     assert book["Commitments"].freeze_panes == "A2" and book["Commitments"]["A1"].font.bold
 

@@ -68,6 +68,7 @@ from ..models import (
     Status,
     figure_sums,
 )
+from ..pooling.models import Allocation
 from .dashboard import DashboardFilter, DashboardFilterForm, dashboard_filter, dashboard_programs
 from .xlsx import write_xlsx
 
@@ -116,6 +117,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("rw", "#loc+name"),
     ("collaborator", "#org+name"),
     ("collaborator_kind", "#org+type"),
+    # Who funded and who carried out each commitment: the sources whose pooled gifts fund
+    # it (else the collaborator itself), and the collaborator or the agency it named as
+    # channel (commitments.pooling; a pooled commitment is made by its aggregator).
+    ("funding_org", "#org+funding"),
+    ("implementing_org", "#org+impl"),
     ("channel", "#meta+channel"),
     ("status", "#status"),
     ("quantity", "#output+num"),
@@ -141,7 +147,11 @@ LEVEL_COLUMNS = {  # position in an area's path -> its columns
 # Disbursement for each delivery the facilitator confirmed (provider: the collaborator,
 # receiver: the area).
 PLEDGE, COMMITMENT, DISBURSEMENT = "12", "2", "3"
+# A commitment funded from an aggregator's pool also carries the hop before it: each share
+# of a source's gift as 1 Incoming Funds (provider: the source, receiver: the aggregator).
+INCOMING = "1"
 TRANSACTION_NAMES = {
+    INCOMING: "Incoming Funds",
     PLEDGE: "Outgoing Pledge",
     COMMITMENT: "Outgoing Commitment",
     DISBURSEMENT: "Disbursement",
@@ -344,7 +354,8 @@ def _local_day(field: str):
 
 
 def _row_values(flt: DashboardFilter, *extra) -> Iterator[tuple]:
-    """(id, program, donation form, area, is_anonymous, collaborator name and kind, channel,
+    """(id, program, donation form, area, is_anonymous, collaborator name and kind, the
+    name of the aggregator it was channelled through (or None), channel,
     status, quantity, value, households, persons, created day, last event day, *extra) of
     each filtered commitment, by id; days in Jakarta as text, reach from confirmed
     deliveries only. The rows come as the database driver gives them (no conversion by the
@@ -365,6 +376,7 @@ def _row_values(flt: DashboardFilter, *extra) -> Iterator[tuple]:
             "is_anonymous",
             "collaborator__name",
             "collaborator__kind",
+            "aggregator__name",
             "channel",
             "status",
             "quantity",
@@ -423,23 +435,51 @@ def _rows(
     anonymous_name = clean(ANONYMOUS)
     formula = FORMULA_START if safe else ()
     done = 0
-    for (pk, program_pk, form_pk, area_pk, is_anonymous, name, kind, channel, status, quantity,
-         value, households, persons, created_on, last_event_on, *more) in _row_values(
-            flt, *extra):  # fmt: skip
+    funders = _ByCommitment(pool_funders(flt))
+    for (pk, program_pk, form_pk, area_pk, is_anonymous, name, kind, channel_through, channel,
+         status, quantity, value, households, persons, created_on, last_event_on, *more
+         ) in _row_values(flt, *extra):  # fmt: skip
         program_code, program, form_code, form, unit = forms(program_pk, form_pk)
         if is_anonymous:
             name = anonymous_name
         elif name[:1] in formula:
             name = "'" + name
+        funding = _funding(funders.take(pk), clean) or name
+        implementing = clean(channel_through) if channel_through else name
         yield [
             pk, created_on, program_code, program, form_code, form, *areas[area_pk],
-            name, kind, channel, status, quantity, unit, "" if value is None else value,
-            households, persons, last_event_on, *more,
+            name, kind, funding, implementing, channel, status, quantity, unit,
+            "" if value is None else value, households, persons, last_event_on, *more,
         ]  # fmt: skip
         done += 1
         if done % PROGRESS_EVERY == 0:
             progress(done)
     progress(done)
+
+
+def pool_funders(flt: DashboardFilter):
+    """(commitment id, source name, anonymous, share, gift kind, received on, gift id) of
+    every share of a pooled gift funding a filtered commitment, by commitment id: one query
+    walked beside the rows (_ByCommitment), not one per row."""
+    return (
+        Allocation.objects.filter(commitment__in=flt.commitments())
+        .order_by("commitment_id", "contribution__source__name", "pk")
+        .values_list(
+            "commitment_id",
+            "contribution__source__name",
+            "contribution__is_anonymous",
+            "amount",
+            "contribution__kind",
+            "contribution__received_on",
+            "contribution_id",
+        )
+    )
+
+
+def _funding(shares: list[tuple], clean: Callable) -> str:
+    """The sources of a commitment's shares, each once, in name order ("; " between)."""
+    names = [ANONYMOUS if anonymous else source for _pk, source, anonymous, *_ in shares]
+    return "; ".join(clean(name) for name in dict.fromkeys(sorted(names)))
 
 
 # --- writers --------------------------------------------------------------------------------
@@ -602,15 +642,58 @@ def _transaction(code: str, date: str, row: dict, value, quantity: int) -> dict:
     }
 
 
-def iati_activity(row: dict, first_at: dict[str, datetime.datetime], deliveries) -> dict:
+def _incoming(row: dict, shares) -> list[dict]:
+    """Each share of a pooled gift funding the commitment (rows of pool_funders) as Incoming
+    Funds, from its source to the aggregator (the commitment's collaborator)."""
+    transactions = []
+    for _pk, source, anonymous, amount, kind, received_on, gift_id in shares:
+        date = received_on.isoformat() if received_on else row["created_on"]
+        money = kind == "money"
+        transactions.append(
+            {
+                "transaction_type": {"code": INCOMING, "name": TRANSACTION_NAMES[INCOMING]},
+                "transaction_date": date,
+                "value": (
+                    {"amount": int(amount), "currency": "IDR", "value_date": date}
+                    if money
+                    else None
+                ),
+                "quantity": None if money else int(amount),
+                "unit": "IDR" if money else row["unit"],
+                "provider_org": {"narrative": ANONYMOUS if anonymous else source},
+                "receiver_org": {"narrative": row["collaborator"]},
+                "gift": gift_id,
+                "sector": {"vocabulary": "99", "code": row["program_code"]},
+                "activity": {"code": row["donation_form_code"]},
+            }
+        )
+    return transactions
+
+
+def _participating_orgs(row: dict, shares) -> list[dict]:
+    """IATI OrganisationRole per hop: 1 funding (the sources of a pooled commitment, else the
+    collaborator), 3 extending (the aggregator that pooled), 4 implementing."""
+    funders = row["funding_org"].split("; ") if shares else [row["collaborator"]]
+    orgs = [{"role": "1", "narrative": name} for name in funders]
+    if shares:
+        orgs.append({"role": "3", "narrative": row["collaborator"]})
+    orgs.append({"role": "4", "narrative": row["implementing_org"]})
+    return orgs
+
+
+def iati_activity(row: dict, first_at: dict[str, datetime.datetime], deliveries, shares=()) -> dict:
     """One commitment (a row of IATI_FIELDS, text not guarded) as an IATI-like activity with
     its transactions, dated by its events (`first_at`: the first time it reached each state;
     the day it was created or last changed state where an event is missing, as for rows
     that predate the events table); `deliveries`: its confirmed ones, (commitment id,
-    delivered_on, quantity, confirmed_at, households, persons) in delivery order."""
+    delivered_on, quantity, confirmed_at, households, persons) in delivery order; `shares`:
+    the pooled gifts funding it (rows of pool_funders)."""
     value = None if row["value_idr"] == "" else Decimal(row["value_idr"])
     quantity, status = row["quantity"], row["status"]
-    transactions = [_transaction(PLEDGE, row["created_on"], row, value, quantity)]
+    transactions = [
+        *_incoming(row, shares),
+        _transaction(PLEDGE, row["created_on"], row, value, quantity),
+    ]
     confirmed_on = _local_date(first_at.get(Status.COMMITTED))
     if not confirmed_on and status in CONFIRMED_STATUSES:
         confirmed_on = row["status_changed_on"]
@@ -642,6 +725,7 @@ def iati_activity(row: dict, first_at: dict[str, datetime.datetime], deliveries)
             "type": row["collaborator_kind"],
             "narrative": row["collaborator"],
         },
+        "participating_orgs": _participating_orgs(row, shares),
         "recipient_area": {
             code_column.removesuffix("_code"): {"code": row[code_column], "name": row[name_column]}
             for code_column, name_column in LEVEL_COLUMNS.values()
@@ -652,8 +736,8 @@ def iati_activity(row: dict, first_at: dict[str, datetime.datetime], deliveries)
 
 
 def _iati_activities(flt: DashboardFilter, progress) -> Iterator[dict]:
-    """Each filtered commitment's activity: its row, confirmed deliveries and first events
-    read by three queries in commitment order, side by side."""
+    """Each filtered commitment's activity: its row, confirmed deliveries, first events and
+    pooled shares read by four queries in commitment order, side by side."""
     within = flt.commitments()
     deliveries = _ByCommitment(
         Delivery.objects.filter(confirmed_at__isnull=False, commitment__in=within)
@@ -673,11 +757,15 @@ def _iati_activities(flt: DashboardFilter, progress) -> Iterator[dict]:
         .annotate(first_at=Min("at"))
         .order_by("commitment_id")
     )
+    shares = _ByCommitment(pool_funders(flt))
     for values in _rows(flt, progress, safe=False, extra=IATI_EXTRA):
         pk = values[0]
         first_at = {status: at for _pk, status, at in events.take(pk)}
         yield iati_activity(
-            dict(zip(IATI_FIELDS, values, strict=True)), first_at, deliveries.take(pk)
+            dict(zip(IATI_FIELDS, values, strict=True)),
+            first_at,
+            deliveries.take(pk),
+            shares.take(pk),
         )
 
 
