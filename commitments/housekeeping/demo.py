@@ -23,9 +23,12 @@ from collaborators.models import Collaborator, CollaboratorContact, Membership
 from locations.models import Area, AreaIndicator, Facilitator, Need, Site
 from programs.models import DonationForm, Program, ProgramLead
 
+from ..adoption.demo import adoption_demo
+from ..assets.demo import demo_assets_build
 from ..figures.summaries import summaries_rebuild
 from ..figures.totals import needs_recount, totals_refresh
 from ..models import Commitment, CommitmentEvent, Delivery, Status
+from ..pooling.demo import pooling_demo
 
 SEED = 2021
 # Demo sign-ins, so a newcomer can walk through pledging, confirming and delivering.
@@ -156,6 +159,10 @@ def seed_demo(*, force: bool = False, today: datetime.date | None = None) -> Dem
         return None
     with transaction.atomic():
         result = _Builder(random.Random(SEED), today or timezone.localdate()).build()
+        adoption_demo(today=today or timezone.localdate())  # YPO's Kampung Tanah Merah
+        pooling_demo(today=today or timezone.localdate(), password=DEMO_PASSWORD)  # zakat
+        # After the other demos: their confirmed deliveries of asset forms get their assets.
+        demo_assets_build(random.Random(SEED))  # and a Kali Anyar school's laptops
         needs_recount()
         summaries_rebuild()  # demo rows are written directly, not through the services
         totals_refresh()  # reads the summaries for the program figures

@@ -22,10 +22,12 @@ from locations.mapdata import needs_changed
 from locations.models import Need
 from programs.models import Program
 
+from ..assets.registry import AssetEntry, assets_register
 from ..figures.summaries import summaries_touch
 from ..jobs import REFRESH_COLLABORATOR_TOTALS, job_after_commit
 from ..models import Commitment, CommitmentEvent, Delivery, DeliveryProof, Status
 from ..notify.notifications import notify_delivery, notify_status
+from ..pooling.rules import pool_release
 from ..workflow import (
     CONFIRM_DELIVERY_ROLES,
     RELEASING,
@@ -116,6 +118,8 @@ def commitment_transition(
                 updated_at=timezone.now(),
             )
             on_commit_once(needs_changed)
+        if target in RELEASING:  # pooled gifts that funded it go back to their aggregator
+            pool_release(commitment_id=commitment.pk)
     return commitment
 
 
@@ -233,9 +237,13 @@ def _delivery_event(commitment: Commitment, *, actor, role: str, quantity: int) 
         )
 
 
-def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
+def delivery_confirm(
+    *, delivery_id: int, actor, assets: list[AssetEntry] | None = None
+) -> Delivery:
     """The facilitator confirms receipt. When everything promised has arrived and been
-    confirmed, the commitment is completed."""
+    confirmed, the commitment is completed. A delivery of a form that creates assets is
+    confirmed only together with its `assets` (commitments.assets.registry), in the same
+    transaction: all of them registered, or nothing confirmed."""
     with transaction.atomic():
         delivery = Delivery.objects.select_related("commitment").get(pk=delivery_id)
         commitment = _lock(delivery.commitment_id)
@@ -247,6 +255,14 @@ def delivery_confirm(*, delivery_id: int, actor) -> Delivery:
         )
         if confirmed != 1:
             raise TransitionRefused(_("This delivery was already confirmed."))
+        if commitment.donation_form.creates_assets:
+            assets_register(
+                delivery=delivery,
+                commitment=commitment,
+                entries=assets or [],
+                actor=actor,
+                role=_acting_role(roles, CONFIRM_DELIVERY_ROLES),
+            )
         if commitment.need_id:
             Need.objects.filter(pk=commitment.need_id).update(
                 quantity_delivered=F("quantity_delivered") + delivery.quantity,

@@ -1,6 +1,6 @@
 """The commitments app's pages (URL names are global: templates and tests use them)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import assistant_views as assistant
 from . import commitment_views as act
@@ -93,4 +93,7 @@ urlpatterns = [
     ),
     path("komitmen/<int:pk>/bukti/<int:proof_id>/", act.proof_file, name="proof-file"),
     path("komitmen/<int:pk>/surat/", act.statement_file, name="statement-file"),
+    path("", include("commitments.web.asset_urls")),
+    path("", include("commitments.web.adoption_urls")),
+    path("", include("commitments.web.pooling_urls")),
 ]
