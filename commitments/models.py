@@ -371,6 +371,13 @@ class DeliveryProof(models.Model):
     content_type = models.CharField(max_length=50)
     size_bytes = models.PositiveIntegerField()
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Shown on public adoption pages only once the area's facilitator or the program lead
+    # marks it (faces, documents: never public by default; a document never at all).
+    is_public = models.BooleanField(default=False)
+    public_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    public_marked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("proof of delivery")
@@ -378,6 +385,10 @@ class DeliveryProof(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["photo", "document"]), name="delivery_proof_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_public=False) | Q(kind="photo"),
+                name="delivery_proof_public_photo_only",
             ),
         ]
 

@@ -9,6 +9,7 @@ import logging
 
 from celery import shared_task
 
+from .adoption.expiry import adoptions_end_expired
 from .figures.summaries import summaries_rebuild, summaries_refresh
 from .figures.totals import (
     collaborator_totals_refresh,
@@ -45,6 +46,12 @@ def send_weekly_digests() -> int:
 @shared_task(ignore_result=True, acks_late=True)
 def expire_commitments() -> int:
     return commitments_expire()
+
+
+# acks_late holds: the job moves only adoptions still past their end, so a rerun does nothing.
+@shared_task(ignore_result=True, acks_late=True)
+def end_adoptions() -> int:
+    return adoptions_end_expired()
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -197,6 +197,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Jakarta"
 CELERY_BEAT_SCHEDULE = {
     "expire-commitments": {"task": "commitments.tasks.expire_commitments", "schedule": 3600},
+    "end-adoptions": {"task": "commitments.tasks.end_adoptions", "schedule": 3600},
     "send-pending-notifications": {
         "task": "commitments.tasks.send_pending_notifications",
         "schedule": 60,

@@ -46,3 +46,48 @@ def test_proposals_for_one_area_at_the_same_moment_one_wins(racers):
     holder = Collaborator.objects.get(pk=winner.collaborator_id).name
     refused = [r.content.decode() for r in results if r.status_code == 409]
     assert all(holder in body for body in refused)
+
+
+def test_the_hourly_job_twice_and_the_lead_at_the_same_moment_end_an_adoption_once():
+    """Two runs of the job (a redelivered task) and the lead ending the same adoption past
+    its end: it is ended once, its area freed, its adopter told once."""
+    import datetime
+
+    from django.utils import timezone
+
+    from commitments.adoption.expiry import adoptions_end_expired
+    from commitments.adoption.rules import AdoptionRefused, adoption_end
+    from commitments.models import Notification
+
+    from .factories import lead_of
+
+    need = small_world()
+    collaborator, member = collaborator_and_member(name="Pengadopsi Lama")
+    today = timezone.localdate()
+    adoption = Adoption.objects.create(
+        collaborator=collaborator,
+        program=need.program,
+        name="Kampung Lama",
+        status="active",
+        starts_on=today - datetime.timedelta(days=400),
+        ends_on=today - datetime.timedelta(days=1),
+        agreed_at=timezone.now() - datetime.timedelta(days=400),
+    )
+    AdoptionArea.objects.create(
+        adoption=adoption, area=need.area, program=need.program, is_chosen=True
+    )
+    lead = lead_of(need.program.slug)
+
+    def lead_ends():
+        try:
+            adoption_end(user=lead, adoption_id=adoption.pk)
+        except AdoptionRefused:
+            return 0
+        return 1
+
+    results = run_in_threads([adoptions_end_expired, adoptions_end_expired, lead_ends])
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert sum(results) == 1, results
+    assert Adoption.objects.get(pk=adoption.pk).status == "ended"
+    assert not AdoptionArea.objects.filter(holds=True).exists()
+    assert Notification.objects.filter(user=member, url=adoption.get_absolute_url()).count() == 1

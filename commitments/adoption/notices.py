@@ -77,6 +77,39 @@ def notify_adopter(adoption) -> list[int]:
         )
 
 
+def notify_adopters(adoptions) -> list[int]:
+    """Each adoption's new status for its adopter's members, all at once: one query for the
+    members, one insert (the periodic end of adoptions, commitments.adoption.expiry)."""
+    adoptions = list(adoptions)
+    members: dict[int, list] = {}
+    for m in (
+        Membership.objects.filter(collaborator__in={a.collaborator_id for a in adoptions})
+        .exclude(role=Membership.Role.PENDING)
+        .select_related("user")
+    ):
+        members.setdefault(m.collaborator_id, []).append(m.user)
+    rows = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for adoption in adoptions:
+            subject = _("Your adoption “%(name)s” is now: %(status)s") % {
+                "name": adoption.name,
+                "status": adoption.get_status_display(),
+            }
+            rows += [
+                Notification(
+                    user=user,
+                    subject=subject[:200],
+                    body=adoption.decision_note[:10_000],
+                    url=adoption.get_absolute_url()[:300],
+                )
+                for user in {u.pk: u for u in members.get(adoption.collaborator_id, [])}.values()
+            ]
+    ids = [row.pk for row in Notification.objects.bulk_create(rows)]
+    if ids:
+        job_after_commit(SEND_PENDING_NOTIFICATIONS)
+    return ids
+
+
 def notify_first_offer(offer) -> list[int]:
     """A need posted in the adopted area: offered to the adopter first."""
     need = offer.need

@@ -22,6 +22,8 @@ from ksbb.bounds import INTEGER_MAX
 from locations.models import Area, Facilitator
 from programs.models import DonationForm, Program
 
+from .expiry import adoption_areas_release
+from .mapdata import adopted_areas_forget
 from .models import (
     HOLDING,
     Adoption,
@@ -387,7 +389,9 @@ def _decide(
                 _("This adoption was changed meanwhile; reload the page to see its status.")
             )
         if target not in HOLDING:
-            adoption.claims.update(holds=False)
+            # Its areas are free and its needs open to everyone from now on.
+            adoption_areas_release(adoption_ids=[adoption.pk], now=now)
+        adopted_areas_forget()
         adoption.refresh_from_db()
         notify_adopter(adoption)
     return adoption
@@ -399,6 +403,8 @@ def adoption_agree(*, user, adoption_id: int, note: str = "") -> Adoption:
     note)."""
     adoption = adoption_for(user=user, adoption_id=adoption_id, roles={"lead"})
     refusal, unfacilitated = agreement_refusal(adoption)
+    if adoption.ends_on < timezone.localdate():
+        refusal = _("The proposed period has already ended: decline it, or ask for changes.")
     if refusal:
         raise AdoptionRefused(refusal)
     if unfacilitated:

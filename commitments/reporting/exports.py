@@ -58,6 +58,7 @@ from collaborators.roles import scopes_for
 from locations.models import Area
 from programs.models import DonationForm, Program
 
+from ..adoption.models import Adoption, AdoptionStatus, AdoptionWork
 from ..figures.summaries import JAKARTA
 from ..jobs import BUILD_EXPORT, job_request
 from ..models import (
@@ -123,6 +124,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("funding_org", "#org+funding"),
     ("implementing_org", "#org+impl"),
     ("channel", "#meta+channel"),
+    # The area adoption a commitment is a work of (commitments.adoption), else empty.
+    ("adoption_id", "#activity+adoption+id"),
+    ("adoption", "#activity+adoption+name"),
     ("status", "#status"),
     ("quantity", "#output+num"),
     ("unit", "#output+unit"),
@@ -168,6 +172,11 @@ ACTIVITY_STATUS = {
     Status.EXPIRED: "5",
 }
 ENDED_STATUSES = (Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
+# An area adoption is an activity of its own (hierarchy 1), the parent of its works'
+# activities (hierarchy 2, each naming it in related-activity type 1): IATI's
+# related-activity refs name published activities, so the export carries the parents too.
+PARENT, CHILD = "1", "2"
+ADOPTION_STATUS = {AdoptionStatus.ACTIVE: "2", AdoptionStatus.ENDED: "4"}
 REPORTING_ORG = {
     "ref": settings.IATI_REPORTING_ORG_REF,
     "type": "10",  # government
@@ -436,6 +445,7 @@ def _rows(
     formula = FORMULA_START if safe else ()
     done = 0
     funders = _ByCommitment(pool_funders(flt))
+    adopted = _ByCommitment(adoption_works(flt))
     for (pk, program_pk, form_pk, area_pk, is_anonymous, name, kind, channel_through, channel,
          status, quantity, value, households, persons, created_on, last_event_on, *more
          ) in _row_values(flt, *extra):  # fmt: skip
@@ -446,9 +456,13 @@ def _rows(
             name = "'" + name
         funding = _funding(funders.take(pk), clean) or name
         implementing = clean(channel_through) if channel_through else name
+        adoption_id, adoption = next(
+            ((a_pk, clean(a_name)) for _pk, a_pk, a_name in adopted.take(pk)), ("", "")
+        )
         yield [
             pk, created_on, program_code, program, form_code, form, *areas[area_pk],
-            name, kind, funding, implementing, channel, status, quantity, unit,
+            name, kind, funding, implementing, channel, adoption_id, adoption, status,
+            quantity, unit,
             "" if value is None else value, households, persons, last_event_on, *more,
         ]  # fmt: skip
         done += 1
@@ -473,6 +487,16 @@ def pool_funders(flt: DashboardFilter):
             "contribution__received_on",
             "contribution_id",
         )
+    )
+
+
+def adoption_works(flt: DashboardFilter):
+    """(commitment id, adoption id, adoption name) of each filtered commitment that is a work
+    of an area adoption: one query walked beside the rows, like pool_funders."""
+    return (
+        AdoptionWork.objects.filter(commitment__in=flt.commitments())
+        .order_by("commitment_id")
+        .values_list("commitment_id", "adoption_id", "adoption__name")
     )
 
 
@@ -712,8 +736,13 @@ def iati_activity(row: dict, first_at: dict[str, datetime.datetime], deliveries,
     if status in ENDED_STATUSES:
         ended_on = _local_date(first_at.get(status)) or row["status_changed_on"]
         ended = {"status": status, "date": ended_on}
+    adopted = row["adoption_id"] != ""
     return {
         "iati_identifier": f"{REPORTING_ORG['ref']}-{row['id']}",
+        "hierarchy": CHILD if adopted else PARENT,
+        "related_activities": (
+            [{"type": PARENT, "ref": adoption_identifier(row["adoption_id"])}] if adopted else []
+        ),
         "title": f"{row['donation_form']} - {row['area_name']}",
         "activity_status": {"code": ACTIVITY_STATUS[status], "portal_status": status},
         "ended": ended,
@@ -735,9 +764,45 @@ def iati_activity(row: dict, first_at: dict[str, datetime.datetime], deliveries,
     }
 
 
+def adoption_identifier(adoption_id: int) -> str:
+    # "adopsi" keeps it apart from the commitments' identifiers (REF-<commitment id>).
+    return f"{REPORTING_ORG['ref']}-adopsi-{adoption_id}"
+
+
+def adoption_activities(adoption_ids: set[int]) -> Iterator[dict]:
+    """The adoptions the exported works belong to, as parent activities (one query)."""
+    adoptions = (
+        Adoption.objects.filter(pk__in=adoption_ids)
+        .select_related("collaborator", "program")
+        .order_by("pk")
+    )
+    for adoption in adoptions:
+        yield {
+            "iati_identifier": adoption_identifier(adoption.pk),
+            "hierarchy": PARENT,
+            "title": adoption.name,
+            "activity_status": {
+                "code": ADOPTION_STATUS.get(adoption.status, "5"),
+                "portal_status": adoption.status,
+            },
+            "activity_date": {
+                "planned_start": adoption.starts_on.isoformat(),
+                "planned_end": adoption.ends_on.isoformat(),
+                "actual_end": _local_date(adoption.ended_at) or None,
+            },
+            "sector": {"vocabulary": "99", "code": adoption.program.slug},
+            "participating_orgs": [
+                {"role": "1", "narrative": adoption.collaborator.name},
+                {"role": "4", "narrative": adoption.collaborator.name},
+            ],
+            "transactions": [],
+        }
+
+
 def _iati_activities(flt: DashboardFilter, progress) -> Iterator[dict]:
-    """Each filtered commitment's activity: its row, confirmed deliveries, first events and
-    pooled shares read by four queries in commitment order, side by side."""
+    """Each filtered commitment's activity: its row, confirmed deliveries, first events,
+    pooled shares and adoption read by five queries in commitment order, side by side; then
+    the adoptions of its works as parent activities (one more)."""
     within = flt.commitments()
     deliveries = _ByCommitment(
         Delivery.objects.filter(confirmed_at__isnull=False, commitment__in=within)
@@ -758,15 +823,17 @@ def _iati_activities(flt: DashboardFilter, progress) -> Iterator[dict]:
         .order_by("commitment_id")
     )
     shares = _ByCommitment(pool_funders(flt))
+    adoptions: set[int] = set()
     for values in _rows(flt, progress, safe=False, extra=IATI_EXTRA):
         pk = values[0]
         first_at = {status: at for _pk, status, at in events.take(pk)}
-        yield iati_activity(
-            dict(zip(IATI_FIELDS, values, strict=True)),
-            first_at,
-            deliveries.take(pk),
-            shares.take(pk),
-        )
+        row = dict(zip(IATI_FIELDS, values, strict=True))
+        if row["adoption_id"] != "":
+            adoptions.add(row["adoption_id"])
+        yield iati_activity(row, first_at, deliveries.take(pk), shares.take(pk))
+    # The parents last: their set is known once the rows are through (a few per program).
+    if adoptions:
+        yield from adoption_activities(adoptions)
 
 
 def _write_iati(out, flt: DashboardFilter, progress, *, export: Export) -> None:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import adoption_proof_views as proofs
 from . import adoption_views as views
 
 urlpatterns = [
@@ -14,4 +15,11 @@ urlpatterns = [
     path("adopsi/<int:pk>/tarik/", views.adoption_withdraw_view, name="adoption-withdraw"),
     path("adopsi/<int:pk>/karya/baru/", views.adoption_work_create, name="adoption-work-add"),
     path("ruang-kerja/adopsi/", views.my_adoptions, name="my-adoptions"),
+    path(
+        "komitmen/<int:pk>/bukti/<int:proof_id>/publik/",
+        proofs.proof_public_toggle,
+        name="proof-public",
+    ),
+    path("peta/data/adopsi.json", views.adopted_areas_map, name="map-adopted"),
+    path("bukti-publik/<int:proof_id>/", proofs.proof_public_file, name="proof-public-file"),
 ]

@@ -10,18 +10,20 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from collaborators.models import Collaborator
 from collaborators.roles import scopes_for
 from locations.models import Area
 from programs.models import Program
 
+from ..adoption.mapdata import adopted_areas
 from ..adoption.models import HOLDING, Adoption, AdoptionStatus, AdoptionWork
 from ..adoption.progress import adoption_progress
+from ..adoption.public_proofs import adoption_public_photos
 from ..adoption.rules import (
     AdoptionRefused,
     adopting_collaborators,
@@ -98,6 +100,7 @@ def adoption_detail(request, pk: int, *, forms=None, status: int = 200):
         "unfacilitated": unfacilitated,
         "errors": forms.get("errors", []),
         "inset": _inset(adoption),
+        "photos": adoption_public_photos(adoption),
     }
     return render(request, TEMPLATES + "adoption_detail.html", context, status=status)
 
@@ -335,3 +338,12 @@ def my_adoptions(request):
         "may_propose": bool(adopting_collaborators(request.user)),
     }
     return render(request, TEMPLATES + "my_adoptions.html", context)
+
+
+@require_GET
+def adopted_areas_map(request):
+    """The areas held by active adoptions, for the needs map's outlines (public: the
+    adoptions' own pages are)."""
+    response = JsonResponse(adopted_areas())
+    response["Cache-Control"] = "public, max-age=60"  # as the map's sites
+    return response

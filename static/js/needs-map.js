@@ -39,6 +39,17 @@
   var indicatorCache = {};
   var layerSelect = document.getElementById("f-layer");
 
+  // Adopted areas (commitments.adoption.mapdata): a dashed outline on a white casing, drawn in
+  // a pane of its own above the areas, so it shows over every fill (dark dashes on white:
+  // far above 3:1 whatever lies under them) and never takes the areas' taps or tooltips.
+  var adoption = { url: element.dataset.adoptedUrl, data: null, asked: false, layer: null, shown: 0 };
+  map.createPane("adopted");
+  map.getPane("adopted").style.zIndex = 450;
+  map.getPane("adopted").style.pointerEvents = "none";
+  var adoptedRenderer = L.canvas({ pane: "adopted", padding: 0.2 });
+  var ADOPTED_CASING = { color: "#ffffff", weight: 5, opacity: 1, fill: false, interactive: false };
+  var ADOPTED_DASH = { color: "#111111", weight: 2.5, opacity: 1, dashArray: "6 4", fill: false, interactive: false };
+
   function layerConfig(level) {
     return config.layers.filter(function (l) { return l.level === level; })[0];
   }
@@ -228,8 +239,10 @@
       if (c !== NO_NEED && c !== NO_RESIDENTS) shaded++;
     });
     element.dataset.shaded = String(shaded);
+    drawAdopted();
     if (indicatorOn()) drawIndicatorLegend(shaded);
     else drawLegend(shaded);
+    adoptedLegend();
   }
 
   function drawLegend(shaded) {
@@ -251,10 +264,62 @@
     });
   }
 
+  // The adoptions holding an area, under the program filter if one is chosen.
+  function adoptersOf(code) {
+    var entries = adoption.data && adoption.data.areas[code];
+    if (!entries) return [];
+    var program = form.elements.program.value;
+    return entries.filter(function (e) { return !program || String(e[2]) === program; });
+  }
+
+  function drawAdopted() {
+    if (adoption.layer) { map.removeLayer(adoption.layer); adoption.layer = null; }
+    adoption.shown = 0;
+    if (!state.layer || !adoption.data) return;
+    var outlines = [];
+    Object.keys(state.byCode).forEach(function (code) {
+      if (!adoptersOf(code).length) return;
+      var latlngs = state.byCode[code].feature.latlngs;
+      outlines.push(new L.Polygon(latlngs, L.extend({ renderer: adoptedRenderer, noClip: true }, ADOPTED_CASING)));
+      outlines.push(new L.Polygon(latlngs, L.extend({ renderer: adoptedRenderer, noClip: true }, ADOPTED_DASH)));
+      adoption.shown++;
+    });
+    element.dataset.adopted = String(adoption.shown);
+    if (outlines.length) adoption.layer = L.layerGroup(outlines).addTo(map);
+  }
+
+  function adoptedLegend() {
+    if (!adoption.shown) return;
+    var item = document.createElement("p");
+    item.className = "legend-adopted";
+    var swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = "#ffffff";
+    swatch.style.border = "2px dashed #111111";
+    item.appendChild(swatch);
+    item.appendChild(document.createTextNode(" " + element.dataset.adoptedLabel));
+    legend.appendChild(item);
+  }
+
+  // Asked once the map is shaded: the needs come first on a slow connection.
+  function loadAdopted() {
+    if (adoption.asked || !adoption.url) return;
+    adoption.asked = true;
+    fetch(adoption.url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) { adoption.data = data; restyle(); })
+      .catch(function () {});  // the map works without the outlines
+  }
+
   function tooltip(layer) {
     var feature = layer.feature;
     var entry = state.data && state.data.areas[feature.id];
     var html = "<strong>" + escapeHtml(feature.properties.n) + "</strong>";
+    var adopters = adoptersOf(feature.id);
+    if (adopters.length) {
+      html += "<br>" + escapeHtml(element.dataset.adoptedBy) + " " +
+        adopters.map(function (e) { return escapeHtml(e[0]); }).join(", ");
+    }
     if (feature.properties.z) return html + "<br>" + t.noResidents;
     if (indicatorOn()) {
       var v = indicatorValue(feature.id);
@@ -311,6 +376,7 @@
     delete element.dataset.loading;
     // Shaded and answering taps: what bench/map_phone.py times.
     if (!element.dataset.interactiveAt) element.dataset.interactiveAt = String(Math.round(performance.now()));
+    loadAdopted();
   }
 
   // The features of a level and their bounds (the topology's bbox: [west, south, east, north]).
