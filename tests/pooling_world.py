@@ -3,6 +3,7 @@ of food packages in two RW and their RW heads, and the steps of the chain throug
 services (tests/test_pooling*.py)."""
 
 import uuid
+from types import SimpleNamespace
 
 from django.utils import timezone
 
@@ -13,7 +14,12 @@ from commitments.lifecycle.transitions import (
     delivery_record,
 )
 from commitments.pooling.models import Contribution
-from commitments.pooling.rules import Share, contribution_declare, contribution_receive
+from commitments.pooling.rules import (
+    Share,
+    contribution_declare,
+    contribution_receive,
+    distribution_record,
+)
 from locations.models import Area
 
 from .factories import CollaboratorFactory, NeedFactory, facilitator_of, member_of
@@ -85,3 +91,62 @@ class Chain:
             proofs=[PROOF],
         )
         return delivery_confirm(delivery_id=delivery.pk, actor=head)
+
+
+def make_pooled_chain(*, source, source_member, need, facilitator, name="Bazis Dunia Uji"):
+    """One row of each model of the chain, through the services, for worlds that need them
+    (the admin's pages, the every-URL walk): a received gift of 5 of the need's goods from
+    `source` to a new aggregator, a share of 2 funding the aggregator's commitment to
+    `need`, its delivery confirmed by `facilitator` (of the need's area) and 1 of the 2
+    distributed, so that 1 is still to distribute."""
+    agency = CollaboratorFactory(name=name, is_aggregator=True)
+    agency_member = member_of(agency)
+    today = timezone.localdate()
+    gift, _created = contribution_declare(
+        user=source_member,
+        source=source,
+        aggregator=agency,
+        kind="goods",
+        donation_form=need.donation_form,
+        amount=5,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    gift = contribution_receive(
+        user=agency_member, contribution_id=gift.pk, receipt_number="KW-UJI-1", received_on=today
+    )
+    commitment = commitment_pledge_pooled(
+        user=agency_member,
+        aggregator=agency,
+        need=need,
+        quantity=2,
+        shares=[Share(gift.pk, 2)],
+        idempotency_key=uuid.uuid4().hex,
+    ).commitment
+    commitment_transition(commitment_id=commitment.pk, target="committed", actor=facilitator)
+    delivery = delivery_record(
+        commitment_id=commitment.pk,
+        actor=agency_member,
+        quantity=2,
+        delivered_on=today,
+        recipients_households=None,
+        recipients_persons=None,
+        proofs=[PROOF],
+    )
+    delivery = delivery_confirm(delivery_id=delivery.pk, actor=facilitator)
+    distribution = distribution_record(
+        user=facilitator,
+        delivery_id=delivery.pk,
+        quantity=1,
+        distributed_on=today,
+        households=1,
+        persons=4,
+        proof=PROOF,
+    )
+    return SimpleNamespace(
+        agency=agency,
+        agency_member=agency_member,
+        gift=gift,
+        commitment=commitment,
+        delivery=delivery,
+        distribution=distribution,
+    )

@@ -164,3 +164,47 @@ def test_summaries_imports_and_need_history_are_shown_for_inspection_only(client
     uploaded.refresh_from_db()
     assert uploaded.rows_total == 3
     assert summaries() == direct_group_by()
+
+
+def test_the_chain_through_aggregators_is_read_only_in_the_admin(client, settings, tmp_path):
+    """Gifts, shares and distributions move only through commitments.pooling.rules (the
+    conditional draw, the receipt, the release): the admin lists and shows them, and adds,
+    changes and deletes none."""
+    from commitments.pooling.models import Allocation, Contribution, Distribution
+    from locations.models import Area
+
+    from .factories import CollaboratorFactory, NeedFactory, facilitator_of, member_of
+    from .pooling_world import make_pooled_chain
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    source = CollaboratorFactory(name="PT Sumber Admin")
+    need = NeedFactory(area=Area.objects.get(code="31.73.04.1002.001"), quantity_needed=10)
+    chain = make_pooled_chain(
+        source=source,
+        source_member=member_of(source),
+        need=need,
+        facilitator=facilitator_of("31.73.04.1002.001"),
+    )
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for prefix, obj in (
+        ("pooling_contribution", chain.gift),
+        ("pooling_allocation", Allocation.objects.get(contribution=chain.gift)),
+        ("pooling_distribution", chain.distribution),
+    ):
+        listing = client.get(reverse(f"admin:{prefix}_changelist"), {"q": "Sumber"})
+        assert listing.status_code == 200, prefix
+        assert client.get(reverse(f"admin:{prefix}_add")).status_code == 403
+        url = reverse(f"admin:{prefix}_change", args=[obj.pk])
+        page = client.get(url)
+        assert page.status_code == 200 and 'name="amount"' not in page.text, prefix
+        assert 'name="quantity"' not in page.text
+        client.post(url, {"amount": 999, "committed": 0, "quantity": 99, "status": "refused"})
+        delete = reverse(f"admin:{prefix}_delete", args=[obj.pk])
+        assert client.post(delete, {"post": "yes"}).status_code == 403
+        assert type(obj).objects.filter(pk=obj.pk).exists()
+    gift = Contribution.objects.get(pk=chain.gift.pk)
+    assert (gift.amount, gift.committed, gift.status) == (5, 2, "received")
+    assert Distribution.objects.get().quantity == 1
+    # The gift's page shows its shares (inline), read-only.
+    page = client.get(reverse("admin:pooling_contribution_change", args=[gift.pk]))
+    assert f"#{chain.commitment.pk}" in page.text

@@ -61,11 +61,12 @@ def test_a_gift_travels_through_an_aggregator_to_two_rw_on_a_phone(
         rw_head = person("ketua-rw")
         Facilitator.objects.create(user=rw_head, area=rws[0], title="Ketua RW 001")
 
-    # The source gives 1,500,000 IDR to the agency.
+    # The source finds the agency's public page and gives 1,500,000 IDR through it.
     context, page, errors = signed_in_page(chromium, live_portal, giver)
-    page.goto(f"{live_portal}/ruang-kerja/donasi/")
-    page.click("main a[href$='/ruang-kerja/donasi/baru/']")
-    page.select_option("#id_aggregator", str(agency.pk))
+    page.goto(f"{live_portal}/kolaborator/{agency.slug}/")
+    assert_fits_a_thumb(page, "pooling-give-through")
+    page.click(f"main a.button[href$='?aggregator={agency.pk}']")
+    assert page.input_value("#id_aggregator") == str(agency.pk)
     page.check("#id_kind_0")
     page.fill("#id_amount", "1500000")
     assert_fits_a_thumb(page, "pooling-give")
@@ -78,9 +79,11 @@ def test_a_gift_travels_through_an_aggregator_to_two_rw_on_a_phone(
     context.close()
     assert errors == []
 
-    # The agency confirms receipt, then commits to a need in each RW.
+    # The agency finds the gift to confirm from its workspace, confirms receipt, then
+    # commits to a need in each RW.
     context, page, errors = signed_in_page(chromium, live_portal, agent)
-    page.goto(f"{live_portal}/ruang-kerja/agregator/{agency.slug}/")
+    page.goto(f"{live_portal}/ruang-kerja/")
+    page.click(f"main a[href$='/ruang-kerja/agregator/{agency.slug}/']")
     page.click(f"main a.button[href$='{gift.get_absolute_url()}']")
     page.fill("#id_receipt_number", "BZ/2026/0042")
     page.fill("#id_received_on", timezone.localdate().isoformat())
@@ -124,6 +127,10 @@ def test_a_gift_travels_through_an_aggregator_to_two_rw_on_a_phone(
     page.goto(f"{live_portal}{commitment.get_absolute_url()}")
     with page.expect_navigation():
         page.click(f"form[action$='/penyaluran/{delivery.pk}/terima/'] button")
+    # From the workspace's "to distribute (1)" to the list, and on to the form.
+    page.goto(f"{live_portal}/ruang-kerja/")
+    page.click("main a[href$='/ruang-kerja/distribusi/']")
+    assert_fits_a_thumb(page, "pooling-to-distribute")
     page.click(f"a[href$='/penyaluran/{delivery.pk}/distribusi/']")
     page.fill("#id_households", "3")
     page.fill("#id_persons", "11")

@@ -53,6 +53,7 @@ from .factories import (
     lead_of,
     member_of,
 )
+from .pooling_world import make_pooled_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -238,6 +239,10 @@ def build_world(tmp_path, settings) -> World:
     # the admin registers needs a row here, or its change and history URLs cannot be filled.
     adoption = make_adoption(collaborator, codes=(RW_CODE,))
     NeedFirstOffer.objects.create(need=need, adoption=adoption, until=timezone.now())
+    # A gift pooled by an aggregator, its share, a delivery and a distribution (admin pages).
+    make_pooled_chain(
+        source=collaborator, source_member=owner, need=need, facilitator=users["facilitator"]
+    )
     summaries_rebuild()
     admin_objects = {
         Need: need,

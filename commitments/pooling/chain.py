@@ -3,9 +3,13 @@ what funds a commitment. Each is a fixed number of queries, whatever the number 
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, Sum
+from collections.abc import Iterator
+
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from collaborators.models import Collaborator
+from ksbb.text import in_language
 
 from ..models import Commitment, Delivery
 from .models import Allocation, Contribution, Distribution
@@ -74,3 +78,76 @@ def distributions_by_delivery(commitment: Commitment) -> dict[int, list[Distribu
     ):
         result.setdefault(distribution.delivery_id, []).append(distribution)
     return result
+
+
+def aggregator_totals_by_program(aggregator: Collaborator) -> list[dict]:
+    """Received, committed and left per program the gifts were given for (None: any
+    program) and unit (money, each donation form): one grouped query. Per the gift's
+    program, because that is the promise the aggregator keeps to its sources."""
+    received = Contribution.objects.filter(
+        aggregator=aggregator, status=Contribution.Status.RECEIVED
+    )
+    rows = (
+        received.values(
+            "program_id",
+            "program__name_id",
+            "program__name_en",
+            "kind",
+            "donation_form__name_id",
+            "donation_form__name_en",
+            "donation_form__unit",
+        )
+        .annotate(received=Sum("amount"), committed=Sum("committed"))
+        .order_by("program__sort_order", "program_id", "kind", "donation_form__name_id")
+    )
+    return [
+        {
+            **row,
+            "left": row["received"] - row["committed"],
+            "program_name": in_language(row["program__name_id"] or "", row["program__name_en"]),
+            "form_name": in_language(
+                row["donation_form__name_id"] or "", row["donation_form__name_en"] or ""
+            ),
+        }
+        for row in rows
+    ]
+
+
+def aggregator_ledger(aggregator: Collaborator) -> Iterator[Contribution]:
+    """Every gift to the aggregator, oldest first, with what the ledger shows of it."""
+    return (
+        Contribution.objects.filter(aggregator=aggregator)
+        .select_related("source", "program", "donation_form")
+        .order_by("declared_at", "pk")
+        .iterator(chunk_size=500)
+    )
+
+
+def deliveries_to_distribute(scopes):
+    """Confirmed deliveries of commitments funded from a pool, at the sites or in the areas
+    the user facilitates (all for administrators), with some quantity not yet distributed;
+    annotated with `distributed`. Only pooled commitments: the distribution hop is the
+    chain's, and every other confirmed delivery would otherwise wait here for ever."""
+    if not (scopes.is_facilitator or scopes.is_admin):
+        return Delivery.objects.none()
+    distributed = (
+        Distribution.objects.filter(delivery=OuterRef("pk"))
+        .values("delivery")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    rows = (
+        Delivery.objects.filter(confirmed_at__isnull=False)
+        .filter(Exists(Allocation.objects.filter(commitment=OuterRef("commitment"))))
+        .annotate(
+            distributed=Coalesce(
+                Subquery(distributed, output_field=IntegerField()),
+                Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .filter(quantity__gt=F("distributed"))
+    )
+    if not scopes.is_admin:
+        rows = rows.filter(scopes.area_q("commitment__"))
+    return rows

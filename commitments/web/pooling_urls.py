@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import pooling_views as pooling
+from . import pooling_work_views as work
 
 urlpatterns = [
     path("ruang-kerja/donasi/", pooling.my_gifts, name="pooling-my-gifts"),
@@ -29,6 +30,19 @@ urlpatterns = [
         name="pooling-chain-distribution-proof",
     ),
     path("ruang-kerja/agregator/<slug:slug>/", pooling.aggregator_page, name="pooling-aggregator"),
+    path(
+        "ruang-kerja/agregator/<slug:slug>/buku-donasi.csv",
+        work.aggregator_ledger_download,
+        {"fmt": "csv"},
+        name="pooling-ledger-csv",
+    ),
+    path(
+        "ruang-kerja/agregator/<slug:slug>/buku-donasi.xlsx",
+        work.aggregator_ledger_download,
+        {"fmt": "xlsx"},
+        name="pooling-ledger-xlsx",
+    ),
+    path("ruang-kerja/distribusi/", work.to_distribute, name="pooling-to-distribute"),
     path(
         "ruang-kerja/agregator/<slug:slug>/komit/<int:need_id>/",
         pooling.pooled_commit,

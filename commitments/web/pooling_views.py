@@ -25,7 +25,7 @@ from locations.models import Area, Need
 from ..lifecycle.pledges import PledgeRefused
 from ..lifecycle.pooled import commitment_pledge_pooled
 from ..models import Commitment, Delivery, DeliveryProof
-from ..pooling.chain import aggregator_holdings, gift_chain
+from ..pooling.chain import aggregator_holdings, aggregator_totals_by_program, gift_chain
 from ..pooling.models import Allocation, Contribution, Distribution
 from ..pooling.rules import (
     PoolRefused,
@@ -72,7 +72,7 @@ def give(request):
             request, _("First register your organisation, or yourself, as a collaborator.")
         )
         return redirect(reverse("onboarding"))
-    form = GiveForm(request.POST or None, sources=sources)
+    form = GiveForm(request.POST or None, sources=sources, initial=_aggregator_asked(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -102,6 +102,16 @@ def give(request):
         else:
             status = 400
     return render(request, "pooling/give_form.html", {"form": form}, status=status)
+
+
+def _aggregator_asked(request) -> dict:
+    """The aggregator chosen beforehand (?aggregator=<id>, from its public page)."""
+    asked = request.GET.get("aggregator", "")
+    return (
+        {"aggregator": int(asked)}
+        if asked.isascii() and asked.isdigit() and len(asked) < 10
+        else {}
+    )
 
 
 def _visible_gift(request, pk: int) -> Contribution:
@@ -204,7 +214,7 @@ def chain_distribution_proof(request, pk: int, proof_id: int):
 # --- the aggregator -----------------------------------------------------------------------------
 
 
-def _held_aggregator(request, slug: str) -> Collaborator:
+def held_aggregator(request, slug: str) -> Collaborator:
     """An aggregator the user acts for; any other is a 404."""
     aggregator = Collaborator.objects.filter(slug=slug[:220], is_aggregator=True).first()
     if aggregator is None or not acts_for(request.user, aggregator.pk):
@@ -214,7 +224,7 @@ def _held_aggregator(request, slug: str) -> Collaborator:
 
 @login_required
 def aggregator_page(request, slug: str):
-    aggregator = _held_aggregator(request, slug)
+    aggregator = held_aggregator(request, slug)
     gifts = Contribution.objects.filter(aggregator=aggregator).select_related(
         "source", "donation_form"
     )
@@ -239,6 +249,7 @@ def aggregator_page(request, slug: str):
             "to_confirm": to_confirm[:100],
             "held": held[:200],
             "holdings": aggregator_holdings(aggregator),
+            "by_program": aggregator_totals_by_program(aggregator),
             "shares": shares,
             "area": area,
             "area_code": request.GET.get("area", "")[:40],
@@ -266,7 +277,7 @@ def _needs_to_fund(held, area: Area | None) -> list[Need]:
 
 @login_required
 def pooled_commit(request, slug: str, need_id: int):
-    aggregator = _held_aggregator(request, slug)
+    aggregator = held_aggregator(request, slug)
     need = get_object_or_404(
         Need.objects.select_related("area", "area__parent", "site", "program", "donation_form"),
         pk=need_id,
