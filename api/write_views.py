@@ -64,6 +64,7 @@ from commitments.workflow import record_delivery_roles as delivery_roles
 
 from . import serializers as read
 from . import write_serializers as w
+from .asset_serializers import DeliveryConfirmSerializer
 from .errors import Conflict, Unprocessable
 from .views import CommitmentReadViewSet, NeedReadViewSet
 
@@ -104,8 +105,8 @@ def transition_problem(refusal: TransitionRefused):
 
 
 def assets_first(commitment, delivery: Delivery) -> bool:
-    """Whether the delivery waits for its assets to be registered (on the portal's page: the
-    API has no registration of assets yet)."""
+    """Whether the delivery still waits for its assets to be registered (so that a refusal
+    of its confirmation was one of the assets', a 409)."""
     return commitment.donation_form.creates_assets and not (
         Delivery.objects.filter(pk=delivery.pk, confirmed_at__isnull=False).exists()
     )
@@ -293,13 +294,16 @@ class CommitmentWriteMixin:
         summary="Confirm receipt of a delivery",
         description=(
             "A delivery of a donation form that creates assets (laptops, benches...) is "
-            "confirmed on the portal's page, together with the registration of its assets: "
-            "here it is a 409 naming that page."
+            "confirmed together with the registration of its assets, sent in `assets` (as "
+            "many as the delivery's quantity), by the same rules as the portal's page: all "
+            "are registered, or none and a 409 says why (the owner the program allows, a "
+            "school of the area, a private owner's name, serial numbers present and unused). "
+            "A delivery of any other form takes no body. A second confirmation is a 422."
         ),
         tags=["own"],
-        request=None,
+        request={"application/json": DeliveryConfirmSerializer},
         parameters=[OpenApiParameter("delivery_id", int, OpenApiParameter.PATH)],
-        responses={200: w.DeliveryOutSerializer, **errors(401, 403, 404, 409, 422)},
+        responses={200: w.DeliveryOutSerializer, **errors(400, 401, 403, 404, 409, 422)},
     )
     @action(
         detail=True,
@@ -311,15 +315,24 @@ class CommitmentWriteMixin:
     def confirm_delivery(self, request, pk=None, delivery_id=None):
         commitment = self.get_object()
         delivery = get_object_or_404(Delivery, pk=int(delivery_id), commitment=commitment)
+        body = DeliveryConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        assets = body.entries()
+        if assets and not commitment.donation_form.creates_assets:
+            raise exceptions.ValidationError(
+                {"assets": [_("This delivery's donation form creates no assets.")]}
+            )
         try:
-            delivery = delivery_confirm(delivery_id=delivery.pk, actor=request.user)
+            delivery = delivery_confirm(delivery_id=delivery.pk, actor=request.user, assets=assets)
         except TransitionRefused as refusal:
             if not refusal.forbidden and assets_first(commitment, delivery):
+                if assets:  # the registry's own reason, as the page shows it
+                    raise Conflict(str(refusal.message)) from None
                 page = reverse("asset-register", args=[commitment.pk, delivery.pk])
                 raise Conflict(
                     _(
-                        "This delivery brings %(count)s assets: confirm its receipt on its page, "
-                        "registering them there: %(url)s"
+                        "This delivery brings %(count)s assets: send them in `assets`, or "
+                        "register them on its page: %(url)s"
                     )
                     % {"count": delivery.quantity, "url": request.build_absolute_uri(page)}
                 ) from None

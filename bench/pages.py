@@ -130,6 +130,7 @@ class World:
     detail_id: int
     clients: dict = field(default_factory=dict)
     notified_up_to: int = 0
+    adoption_id: int = 0
 
 
 def world_make() -> World:
@@ -182,11 +183,58 @@ def world_make() -> World:
             [busiest.pk],
         ),
     )
+    world.adoption_id = adoption_make(world)
     world.clients["public"] = Client()
     for role in ("donor", "facilitator", "lead", "admin"):
         world.clients[role] = Client()
         world.clients[role].force_login(getattr(world, role))
     return world
+
+
+def adoption_make(world: World) -> int:
+    """The busiest collaborator adopts the busy RW's kelurahan (it and its RWs claimed), and
+    up to 20 of its commitments there become the adoption's works: the adoption page, the
+    adopted-areas map data, the API list and the dashboard's adoptions then read real rows
+    beside a growing commitments table."""
+    import datetime
+
+    from django.utils import timezone
+
+    from commitments.adoption.models import (
+        Adoption,
+        AdoptionArea,
+        AdoptionWork,
+        Phase,
+        PhaseItem,
+    )
+    from locations.models import Area
+
+    kelurahan = world.busy_rw.parent
+    today = timezone.localdate()
+    adoption = Adoption.objects.create(
+        collaborator=world.busiest,
+        program=world.program,
+        name="Kampung bench",
+        status=Adoption.Status.ACTIVE,
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=365),
+        agreed_at=timezone.now(),
+    )
+    areas = [kelurahan, *Area.objects.filter(parent=kelurahan)]
+    AdoptionArea.objects.bulk_create(
+        AdoptionArea(adoption=adoption, area=a, program=world.program, is_chosen=a == kelurahan)
+        for a in areas
+    )
+    phase = Phase.objects.create(adoption=adoption, order=1, title="Tahap 1", target_on=today)
+    works = world.busiest.commitments.filter(
+        program=world.program, area__in=areas, need__isnull=False
+    ).order_by("id")[:20]
+    for form_id in {c.donation_form_id for c in works}:
+        PhaseItem.objects.create(phase=phase, donation_form_id=form_id, quantity=1000)
+    AdoptionWork.objects.bulk_create(
+        AdoptionWork(adoption=adoption, phase=phase, commitment=c) for c in works
+    )
+    return adoption.pk
 
 
 def notifications_generate(world: World) -> None:
@@ -237,6 +285,16 @@ def public_pages(world: World) -> list[Page]:
             get(client, reverse("program-detail", args=[world.program.slug])),
         ),
         Page("public collaborators", get(client, reverse("collaborator-gallery"))),
+        Page("public adoptions", get(client, reverse("adoption-list"))),
+        Page(
+            "public adoption page",
+            get(client, reverse("adoption-detail", args=[world.adoption_id])),
+        ),
+        Page("public map data adopted", get(client, reverse("map-adopted"))),
+        Page(
+            "public program asset register",
+            get(client, reverse("asset-register-program", args=[world.program.slug])),
+        ),
         Page(
             "public collaborator busiest",
             get(client, reverse("collaborator-detail", args=[world.busiest.slug])),
@@ -263,6 +321,8 @@ def donor_pages(world: World) -> list[Page]:
             get(client, reverse("pledge-create", args=[world.busy_need.pk])),
         ),
         Page("donor notifications", get(client, reverse("notifications"))),
+        Page("donor gifts through aggregators", get(client, reverse("pooling-my-gifts"))),
+        Page("donor adoptions", get(client, reverse("my-adoptions"))),
     ]
 
 
@@ -279,12 +339,18 @@ def keeper_pages(world: World) -> list[Page]:
         Page("facilitator workspace", get(f, reverse("workspace"))),
         Page("facilitator needs", get(f, reverse("my-needs"))),
         Page("facilitator inbox", get(f, reverse("facilitator-inbox"))),
+        Page("facilitator to distribute", get(f, reverse("pooling-to-distribute"))),
+        Page(
+            "facilitator asset register",
+            get(f, reverse("asset-register-area", args=[world.busy_rw.parent.code])),
+        ),
         Page("lead workspace", get(lead, reverse("workspace"))),
         Page("lead inbox", get(lead, reverse("facilitator-inbox"))),
         Page("lead needs", get(lead, reverse("my-needs"))),
         Page("lead offline commitments", get(lead, reverse("offline-commitments"))),
         Page("lead verification queue", get(lead, reverse("verification-queue"))),
         Page("lead exports", get(lead, reverse("export-list"))),
+        Page("lead adoptions", get(lead, reverse("my-adoptions"))),
         Page("lead dashboard uncached", get(lead, dashboard)),
         Page("lead dashboard cold", get(lead, dashboard), prepare=cold_dashboard_prepare),
         Page("admin workspace", get(admin, reverse("workspace"))),
@@ -305,6 +371,7 @@ def api_pages(world: World) -> list[Page]:
         Page("api needs", get(public, api + "needs/")),
         Page("api needs of busy rw", get(public, api + f"needs/?area={world.busy_rw.code}")),
         Page("api collaborators", get(public, api + "collaborators/")),
+        Page("api adoptions", get(public, api + "adoptions/")),
         Page("api need state rw", get(public, api + "need-state/rw/")),
         Page("api summaries", get(public, summaries)),
         Page("api summaries by area", get(public, summaries + "?group_by=area")),

@@ -1,6 +1,6 @@
 """On a phone (390x844), an RW facilitator confirms a delivery of five laptops by registering
-them (two for the school, three for pupils, each with its serial number), and later marks one
-of the pupils' laptops lost."""
+them in two groups (the school's two, one serial number a line; three pupils', "serial; name"
+a line, in a group added on the page), and later marks one of the pupils' laptops lost."""
 
 import uuid
 
@@ -97,17 +97,27 @@ def test_a_facilitator_registers_five_laptops_then_marks_one_lost_on_a_phone(
     page.goto(f"{live_portal}/komitmen/{commitment.pk}/")
     page.click("text=Daftarkan aset dan konfirmasi penerimaan")
     page.wait_for_selector("form.asset-register-form")
-    assert page.locator("fieldset.asset-row").count() == 5
+    assert page.locator(".asset-groups fieldset.asset-group").count() == 1
     assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
     assert accessibility_problems(page) == []
-    for number, (kind, name) in enumerate(OWNERS, start=1):
-        prefix = f"#id_a{number}-"
-        page.select_option(prefix + "owner_kind", kind)
-        if kind == "school":
-            page.select_option(prefix + "owner_site", str(school.pk))
-        else:
-            page.fill(prefix + "owner_name", f"{name} {tag}")
-        page.fill(prefix + "serial_number", f"LPT-{tag}-{number}")
+    # Group 1: the school's two, one serial number a line.
+    page.select_option("#id_g1-owner_kind", "school")
+    page.select_option("#id_g1-owner_site", str(school.pk))
+    page.fill("#id_g1-lines", f"LPT-{tag}-1\nLPT-{tag}-2")
+    # Group 2, added on the page: three pupils, "serial; name" a line.
+    page.click("button.asset-add-group")
+    page.wait_for_selector("#id_g2-lines")
+    assert page.input_value("input[name=groups]") == "2"
+    page.select_option("#id_g2-owner_kind", "private")
+    pupils = [
+        f"LPT-{tag}-{number}; {name} {tag}"
+        for number, (kind, name) in enumerate(OWNERS, start=1)
+        if kind == "private"
+    ]
+    page.fill("#id_g2-lines", "\n".join(pupils))
+    assert "5" in page.inner_text(".asset-total")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
+    assert accessibility_problems(page) == []
     screenshot(page, "asset-register-phone")
     page.click("form.asset-register-form button[type=submit].primary")
     page.wait_for_url(f"**/komitmen/{commitment.pk}/")

@@ -8,11 +8,13 @@ message the form, the API and the page show as it is; a refusal writes nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collaborators.roles import ADMIN, FACILITATOR, LEAD, scopes_for
@@ -34,6 +36,11 @@ from .models import (
 
 # The status changes a keeper records (a handover is its own step, with the new owner).
 STATUS_EVENTS = (EventKind.IN_USE, EventKind.REPAIRED, EventKind.BROKEN, EventKind.LOST)
+# The most assets one delivery registers (the page, the API and this module alike): a bound on
+# the request and the transaction; a larger delivery is recorded as several deliveries.
+MAX_ASSETS = 5000
+# Serial numbers asked about per query (below every backend's limit of bound parameters).
+IN_CHUNK = 500
 
 
 @dataclass
@@ -86,20 +93,26 @@ def _text_refusal(value: str, limit: int, label: str) -> str | None:
     return None
 
 
-def owner_refusal(entry: AssetEntry, *, commitment: Commitment) -> str | None:
+def school_ids_for(commitment: Commitment) -> set[int]:
+    return set(schools_for(commitment).values_list("pk", flat=True))
+
+
+def owner_refusal(
+    entry: AssetEntry, *, commitment: Commitment, school_ids: set[int] | None = None
+) -> str | None:
     """Why `entry`'s owner may not own what `commitment` delivered (not one of the program's
     allowed owners, a school that is not a school of its area, a private owner without a
-    name, an RW owner for an area that is not an RW); None if it may."""
+    name, an RW owner for an area that is not an RW); None if it may. `school_ids`
+    (school_ids_for) spares a query per entry when many are asked about."""
     allowed = allowed_owners(commitment.program)
     if entry.owner_kind not in allowed:
         return _("The owner must be one of: %(owners)s.") % {
             "owners": ", ".join(str(AssetOwner(o).label) for o in allowed) or "–"
         }
     if entry.owner_kind == AssetOwner.SCHOOL:
-        if (
-            not entry.owner_site_id
-            or not schools_for(commitment).filter(pk=entry.owner_site_id).exists()
-        ):
+        if school_ids is None:
+            school_ids = school_ids_for(commitment)
+        if not entry.owner_site_id or entry.owner_site_id not in school_ids:
             return _("Choose a school of %(area)s.") % {"area": commitment.area.name}
     elif entry.owner_kind == AssetOwner.PRIVATE:
         if not entry.owner_name.strip():
@@ -112,10 +125,12 @@ def owner_refusal(entry: AssetEntry, *, commitment: Commitment) -> str | None:
     return None
 
 
-def entry_refusal(entry: AssetEntry, *, commitment: Commitment) -> str | None:
-    """Why one registration row cannot be accepted (the form asks here row by row, and
+def entry_refusal(
+    entry: AssetEntry, *, commitment: Commitment, school_ids: set[int] | None = None
+) -> str | None:
+    """Why one asset cannot be accepted (the form asks here line by line, and
     assets_register for all of them); None if it can."""
-    refusal = owner_refusal(entry, commitment=commitment)
+    refusal = owner_refusal(entry, commitment=commitment, school_ids=school_ids)
     if refusal:
         return refusal
     serial = entry.serial_number.strip()
@@ -149,27 +164,38 @@ def _owner_fields(entry: AssetEntry, commitment: Commitment) -> dict:
 
 def _batch_refusal(entries: list[AssetEntry], *, delivery: Delivery, commitment) -> str | None:
     """Why this set of rows cannot register the delivery's assets; None if it can."""
+    if len(entries) > MAX_ASSETS:
+        return _("At most %(most)s assets are registered with one delivery.") % {"most": MAX_ASSETS}
     if len(entries) != delivery.quantity:
         return _(
             "This delivery is of %(quantity)s; register exactly %(quantity)s assets "
             "(%(given)s given)."
         ) % {"quantity": delivery.quantity, "given": len(entries)}
+    school_ids = school_ids_for(commitment)
     for number, entry in enumerate(entries, start=1):
-        refusal = entry_refusal(entry, commitment=commitment)
+        refusal = entry_refusal(entry, commitment=commitment, school_ids=school_ids)
         if refusal:
             return _("Asset %(number)s: %(refusal)s") % {"number": number, "refusal": refusal}
     serials = [e.serial_number.strip() for e in entries if e.serial_number.strip()]
-    repeated = sorted({s for s in serials if serials.count(s) > 1})
+    repeated = sorted(s for s, n in Counter(serials).items() if n > 1)
     if repeated:
         return _("The serial number %(serial)s is given twice.") % {"serial": repeated[0]}
-    taken = list(
-        Asset.objects.filter(
-            donation_form=commitment.donation_form_id, serial_number__in=serials
-        ).values_list("serial_number", flat=True)[:1]
-    )
+    taken = serials_taken(serials, donation_form_id=commitment.donation_form_id)
     if taken:
         return _("The serial number %(serial)s is already registered.") % {"serial": taken[0]}
     return None
+
+
+def serials_taken(serials: list[str], *, donation_form_id: int) -> list[str]:
+    """Those of `serials` already registered for the donation form, sorted."""
+    taken: set[str] = set()
+    for start in range(0, len(serials), IN_CHUNK):
+        taken.update(
+            Asset.objects.filter(
+                donation_form=donation_form_id, serial_number__in=serials[start : start + IN_CHUNK]
+            ).values_list("serial_number", flat=True)
+        )
+    return sorted(taken)
 
 
 def assets_register(
@@ -180,7 +206,8 @@ def assets_register(
     Called by delivery_confirm inside its transaction, with the commitment row locked and
     the delivery just claimed by its conditional update; so a delivery's assets are
     registered once however many facilitators confirm it at the same time. A serial number
-    taken meanwhile by another delivery is refused by the unique constraint."""
+    taken meanwhile by another delivery is refused by the unique constraint. Entries that
+    share one photo (a group on the page) share one stored file."""
     if not entries:
         raise TransitionRefused(
             _("Register the %(count)s assets first: receipt is confirmed together with them.")
@@ -189,56 +216,77 @@ def assets_register(
     refusal = _batch_refusal(entries, delivery=delivery, commitment=commitment)
     if refusal:
         raise TransitionRefused(refusal)
-    need = commitment.need
-    unit_value = (need.unit_value_idr if need else None) or commitment.donation_form.unit_value_idr
-    location = {site.pk: site.area_id for site in schools_for(commitment)}
-    created: list[Asset] = []
+    stored: dict[int, str] = {}  # id(photo) -> its stored name
     try:
         with transaction.atomic():  # a savepoint: a unique violation leaves the rest usable
             for entry in entries:
-                fields = _owner_fields(entry, commitment)
-                created.append(
-                    Asset.objects.create(
-                        program_id=commitment.program_id,
-                        donation_form_id=commitment.donation_form_id,
-                        delivery=delivery,
-                        kind=entry.kind.strip() or commitment.donation_form.name_id,
-                        serial_number=entry.serial_number.strip(),
-                        area_id=location.get(fields["owner_site_id"], commitment.area_id),
-                        condition=entry.condition,
-                        photo=entry.photo.as_file() if entry.photo else "",
-                        value_idr=unit_value,
-                        acquired_on=delivery.delivered_on,
-                        registered_by=actor,
-                        **fields,
-                    )
-                )
+                if entry.photo is not None and id(entry.photo) not in stored:
+                    stored[id(entry.photo)] = _photo_store(entry.photo)
+            created = Asset.objects.bulk_create(
+                _new_assets(entries, delivery, commitment, actor, stored), batch_size=IN_CHUNK
+            )
             AssetEvent.objects.bulk_create(
-                AssetEvent(
-                    asset=asset,
-                    kind=EventKind.REGISTERED,
-                    to_status=asset.status,
-                    actor=actor,
-                    actor_role=role,
-                    at=asset.registered_at,
-                )
-                for asset in created
+                (
+                    AssetEvent(
+                        asset=asset,
+                        kind=EventKind.REGISTERED,
+                        to_status=asset.status,
+                        actor=actor,
+                        actor_role=role,
+                        at=asset.registered_at,
+                    )
+                    for asset in created
+                ),
+                batch_size=IN_CHUNK,
             )
     except IntegrityError:
-        _photos_delete(created)
+        _photos_delete(stored.values())
         raise TransitionRefused(
             _("A serial number was registered by someone else meanwhile; check the numbers.")
         ) from None
     except Exception:
-        _photos_delete(created)  # files are not transactional
+        _photos_delete(stored.values())  # files are not transactional
         raise
     return created
 
 
-def _photos_delete(assets: list[Asset]) -> None:
-    for asset in assets:
-        if asset.photo:
-            asset.photo.storage.delete(asset.photo.name)
+def _new_assets(entries, delivery, commitment, actor, stored: dict[int, str]) -> list[Asset]:
+    need = commitment.need
+    unit_value = (need.unit_value_idr if need else None) or commitment.donation_form.unit_value_idr
+    location = {site.pk: site.area_id for site in schools_for(commitment)}
+    now = timezone.now()
+    assets = []
+    for entry in entries:
+        fields = _owner_fields(entry, commitment)
+        assets.append(
+            Asset(
+                program_id=commitment.program_id,
+                donation_form_id=commitment.donation_form_id,
+                delivery=delivery,
+                kind=entry.kind.strip() or commitment.donation_form.name_id,
+                serial_number=entry.serial_number.strip(),
+                area_id=location.get(fields["owner_site_id"], commitment.area_id),
+                condition=entry.condition,
+                photo=stored.get(id(entry.photo), "") if entry.photo is not None else "",
+                value_idr=unit_value,
+                acquired_on=delivery.delivered_on,
+                registered_by=actor,
+                registered_at=now,
+                **fields,
+            )
+        )
+    return assets
+
+
+def _photo_store(photo) -> str:
+    """Store a checked, re-encoded photo (CleanUpload) where Asset.photo keeps its files."""
+    field = Asset._meta.get_field("photo")
+    return field.storage.save(field.generate_filename(None, photo.name), photo.as_file())
+
+
+def _photos_delete(names) -> None:
+    for name in set(names):
+        Asset._meta.get_field("photo").storage.delete(name)
 
 
 def _keeper_role(actor, asset: Asset) -> str:

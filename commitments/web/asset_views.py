@@ -14,7 +14,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
@@ -29,18 +29,18 @@ from locations.models import Area, Site
 from programs.models import AssetOwner, Program
 
 from ..assets.models import Asset, AssetStatus
-from ..assets.registry import asset_record_event
+from ..assets.registry import MAX_ASSETS, asset_record_event, school_ids_for
 from ..lifecycle.transitions import delivery_confirm
 from ..models import Commitment, Delivery
 from ..reporting.xlsx import write_xlsx
 from ..workflow import CONFIRM_DELIVERY_ROLES, TransitionRefused, commitment_roles
-from .asset_forms import AssetEventForm, AssetRowForm, StatusFilterForm
+from .asset_forms import AssetEventForm, AssetGroupForm, StatusFilterForm, group_entries
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
-# Rows one registration page takes: six fields a row stay under Django's limit of 1,000
-# fields a request (DATA_UPLOAD_MAX_NUMBER_FIELDS).
-MAX_ROWS = 150
+# Groups one registration page takes: seven fields a group stay far under Django's limit of
+# 1,000 fields a request (DATA_UPLOAD_MAX_NUMBER_FIELDS), whatever the number of assets.
+MAX_GROUPS = 40
 
 
 def _receivable_delivery(request, pk: int, delivery_id: int) -> tuple[Commitment, Delivery]:
@@ -60,54 +60,101 @@ def _receivable_delivery(request, pk: int, delivery_id: int) -> tuple[Commitment
 
 @login_required
 def asset_register(request, pk: int, delivery_id: int):
-    """Confirm a delivery's receipt by registering its assets: one row per unit delivered."""
+    """Confirm a delivery's receipt by registering its assets, in groups (AssetGroupForm)."""
     commitment, delivery = _receivable_delivery(request, pk, delivery_id)
     if not commitment.donation_form.creates_assets or delivery.is_confirmed:
         return redirect(commitment)
-    if delivery.quantity > MAX_ROWS:
-        problem = _(
-            "This delivery is of %(quantity)s; this page registers at most %(most)s assets "
-            "at once, so its receipt cannot be confirmed here yet."
-        ) % {"quantity": delivery.quantity, "most": MAX_ROWS}
-        context = {"commitment": commitment, "delivery": delivery, "rows": [], "problem": problem}
+    context = {"commitment": commitment, "delivery": delivery, "groups": [], "problems": []}
+    if delivery.quantity > MAX_ASSETS:
+        context["problems"] = [
+            _(
+                "This delivery is of %(quantity)s; at most %(most)s assets are registered with "
+                "one delivery, so its receipt cannot be confirmed here."
+            )
+            % {"quantity": delivery.quantity, "most": MAX_ASSETS}
+        ]
         return render(request, "assets/register_form.html", context, status=409)
-    rows = [
-        AssetRowForm(
-            request.POST or None,
-            request.FILES or None,
-            prefix=f"a{number}",
+    school_ids = school_ids_for(commitment)
+    count = _group_count(request)
+    adding = request.method == "POST" and "add_group" in request.POST
+    bound = request.method == "POST" and not adding
+    groups = [
+        AssetGroupForm(
+            request.POST if bound else None,
+            request.FILES if bound else None,
+            prefix=f"g{number}",
+            number=number,
             commitment=commitment,
+            school_ids=school_ids,
+            initial=_posted(request, f"g{number}") if adding else None,
         )
-        for number in range(1, delivery.quantity + 1)
+        for number in range(1, count + 1)
     ]
-    status, problem = 200, None
-    if request.method == "POST":
-        if all([row.is_valid() for row in rows]):  # a list: every row shows its errors
-            try:
-                delivery_confirm(
-                    delivery_id=delivery.pk,
-                    actor=request.user,
-                    assets=[row.as_entry() for row in rows],
-                )
-            except TransitionRefused as refusal:
-                if refusal.forbidden:
-                    raise PermissionDenied from None
-                problem, status = refusal.message, 409
-            else:
-                messages.success(
-                    request,
-                    _("Receipt confirmed and %(count)s assets registered. Thank you.")
-                    % {"count": delivery.quantity},
-                )
-                return redirect(commitment)
-        else:
-            problem, status = _("Check the rows marked below; nothing was saved."), 400
-    return render(
-        request,
-        "assets/register_form.html",
-        {"commitment": commitment, "delivery": delivery, "rows": rows, "problem": problem},
-        status=status,
+    context.update(
+        groups=groups,
+        empty_group=AssetGroupForm(prefix="g__n__", number="__n__", commitment=commitment),
+        max_groups=MAX_GROUPS,
     )
+    status = 200
+    if bound:
+        status, context["problems"] = _register_posted(request, commitment, delivery, groups)
+        if status == 302:
+            return redirect(commitment)
+    return render(request, "assets/register_form.html", context, status=status)
+
+
+def _group_count(request) -> int:
+    """Groups on the page: as many as were posted (one more to add one), 1 to MAX_GROUPS."""
+    try:
+        count = int(request.POST.get("groups", "1"))
+    except ValueError:
+        count = 1
+    if request.method == "POST" and "add_group" in request.POST:
+        count += 1
+    return min(max(count, 1), MAX_GROUPS)
+
+
+def _posted(request, prefix: str) -> dict:
+    """A group's posted values, to show again when a group is added without JavaScript."""
+    return {
+        name: request.POST.get(f"{prefix}-{name}")
+        for name in ("owner_kind", "owner_site", "count", "lines", "condition")
+        if request.POST.get(f"{prefix}-{name}") is not None
+    }
+
+
+def _group_problems(group: AssetGroupForm) -> list[str]:
+    """A group's problems for the page's summary, each naming its group (and line)."""
+    problems = [
+        group.problem(f"{group.fields[name].label}: {message}")
+        for name, messages in group.errors.items()
+        if name != NON_FIELD_ERRORS
+        for message in messages
+    ]
+    return problems + [str(message) for message in group.non_field_errors()]
+
+
+def _register_posted(request, commitment, delivery, groups) -> tuple[int, list[str]]:
+    """Check the posted groups and confirm the receipt with their assets: (302, []) when
+    done, or the status and problems to show (nothing is written then)."""
+    if not all([group.is_valid() for group in groups]):  # a list: every group is checked
+        problems = [problem for group in groups for problem in _group_problems(group)]
+        return 400, problems or [_("Check the groups marked below; nothing was saved.")]
+    entries, problems = group_entries(groups, quantity=delivery.quantity)
+    if problems:
+        return 400, problems
+    try:
+        delivery_confirm(delivery_id=delivery.pk, actor=request.user, assets=entries)
+    except TransitionRefused as refusal:
+        if refusal.forbidden:
+            raise PermissionDenied from None
+        return 409, [refusal.message]
+    messages.success(
+        request,
+        _("Receipt confirmed and %(count)s assets registered. Thank you.")
+        % {"count": delivery.quantity},
+    )
+    return 302, []
 
 
 def _asset_or_404(pk: int) -> Asset:
