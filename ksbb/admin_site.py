@@ -13,6 +13,22 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
+
+class ReadOnly:
+    """An admin (or inline) that shows rows and changes none: for tables written only by
+    their services (adoptions, pooled gifts, the asset register), where an edit in the admin
+    would skip their rules."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 ADMIN_SEARCH_MAX = 200  # SQLite refuses LIKE patterns past ~50 KB; nobody searches with more
 
 

@@ -6,20 +6,10 @@ see the change page as a view page) and nothing is added or deleted here."""
 
 from django.contrib import admin
 
+from ksbb.admin_site import ReadOnly
 from locations.models import area_geometry_deferred
 
 from .models import Adoption, AdoptionArea, AdoptionWork, FacilitatorComment, NeedFirstOffer, Phase
-
-
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(ReadOnly, admin.TabularInline):

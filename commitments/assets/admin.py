@@ -6,20 +6,13 @@ commitments.assets.registry alone, and an asset ledger keeps every row for good.
 from django.contrib import admin
 from django.urls import path
 
+from ksbb.admin_site import ReadOnly
+
 from .models import Asset, AssetEvent
 
 
-class ListOnly(admin.ModelAdmin):
+class ListOnly(ReadOnly, admin.ModelAdmin):
     list_display_links = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}

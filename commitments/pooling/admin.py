@@ -7,20 +7,10 @@ page as a view page) and nothing is added or deleted here."""
 
 from django.contrib import admin
 
+from ksbb.admin_site import ReadOnly
 from locations.models import area_geometry_deferred
 
 from .models import Allocation, Contribution, Distribution
-
-
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AllocationInline(ReadOnly, admin.TabularInline):

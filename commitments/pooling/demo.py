@@ -75,6 +75,8 @@ def pooling_demo(*, today: datetime.date, password: str) -> None:
 
 
 def _gift(source, agency, amount: int, receipt: str, on: datetime.date) -> Contribution:
+    # Declared two days before it was received, and decided on the day it was received.
+    received = timezone.make_aware(datetime.datetime.combine(on, datetime.time(14)))
     return Contribution.objects.create(
         source=source,
         aggregator=agency,
@@ -83,7 +85,8 @@ def _gift(source, agency, amount: int, receipt: str, on: datetime.date) -> Contr
         status=Contribution.Status.RECEIVED,
         receipt_number=receipt,
         received_on=on,
-        decided_at=timezone.now(),
+        declared_at=received - datetime.timedelta(days=2),
+        decided_at=received,
         note="Zakat mal (demo)",
         idempotency_key=f"demo-{receipt}",
     )
