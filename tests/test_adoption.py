@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from collaborators.models import Collaborator, ProgramVerification
 from commitments.adoption.demo import TANAH_MERAH_RW
+from commitments.adoption.first_offer import needs_first_offer_start
 from commitments.adoption.models import Adoption, AdoptionArea, NeedFirstOffer
 from commitments.housekeeping.demo import seed_demo
 from commitments.models import Commitment, NeedImport, Notification
@@ -517,3 +518,28 @@ def test_junk_in_every_adoption_form_is_refused_without_a_server_error(people):
             )
             assert response.status_code < 500
     assert (Adoption.objects.count(), Commitment.objects.count()) == before
+
+
+def test_many_needs_posted_at_once_make_one_notification_per_member(people):
+    """An import of many needs in an adopted area tells each of the adopter's members once,
+    not once per need."""
+    adoption = agreed(people)
+    form = works_form()
+    area = Area.objects.get(code=RW1)
+    needs = [
+        Need.objects.create(
+            area=area,
+            program=form.program,
+            donation_form=form,
+            quantity_needed=5 + i,
+            valid_until=in_days(60),
+        )
+        for i in range(4)
+    ]
+    before = Notification.objects.filter(user=people["owner"]).count()
+    offers = needs_first_offer_start(needs=needs)
+    assert len(offers) == 4 and {o.adoption_id for o in offers} == {adoption.pk}
+    written = Notification.objects.filter(user=people["owner"]).order_by("-pk")
+    assert written.count() == before + 1
+    assert written.first().subject.startswith("4 kebutuhan baru")
+    assert written.first().url == adoption.get_absolute_url()

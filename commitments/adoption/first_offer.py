@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from locations.models import Need
 
 from .models import AdoptionArea, AdoptionStatus, NeedFirstOffer
-from .notices import notify_first_offer
+from .notices import notify_first_offers
 
 
 def needs_first_offer_start(*, needs: list[Need]) -> list[NeedFirstOffer]:
@@ -51,8 +51,7 @@ def needs_first_offer_start(*, needs: list[Need]) -> list[NeedFirstOffer]:
             )
         )
     NeedFirstOffer.objects.bulk_create(offers)
-    for offer in offers:
-        notify_first_offer(offer)
+    notify_first_offers(offers)
     return offers
 
 

@@ -110,21 +110,39 @@ def notify_adopters(adoptions) -> list[int]:
     return ids
 
 
-def notify_first_offer(offer) -> list[int]:
-    """A need posted in the adopted area: offered to the adopter first."""
-    need = offer.need
+def notify_first_offers(offers) -> list[int]:
+    """Needs posted in adopted areas, offered to their adopters first: one notification per
+    adoption and member, however many needs one import posted (a single need is named)."""
+    by_adoption: dict[int, list] = {}
+    for offer in offers:
+        by_adoption.setdefault(offer.adoption_id, []).append(offer)
+    ids = []
+    for group in by_adoption.values():
+        ids += _first_offer_write(group)
+    return ids
+
+
+def _first_offer_write(offers: list) -> list[int]:
+    first = offers[0]
+    until = first.until.strftime("%Y-%m-%d %H:%M")
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("A new need in your adopted area %(area)s is offered to you first") % {
-            "area": need.area.display_name
-        }
-        body = _("%(form)s × %(quantity)s. Only you may pledge to it until %(until)s.") % {
-            "form": need.donation_form.name,
-            "quantity": need.quantity_needed,
-            "until": offer.until.strftime("%Y-%m-%d %H:%M"),
-        }
+        if len(offers) == 1:
+            need = first.need
+            subject = _("A new need in your adopted area %(area)s is offered to you first") % {
+                "area": need.area.display_name
+            }
+            body = _("%(form)s × %(quantity)s. Only you may pledge to it until %(until)s.") % {
+                "form": need.donation_form.name,
+                "quantity": need.quantity_needed,
+                "until": until,
+            }
+            url = need.area.get_absolute_url()
+        else:
+            subject = _("%(count)s new needs in your adopted areas are offered to you first") % {
+                "count": len(offers)
+            }
+            body = _("Only you may pledge to them until %(until)s.") % {"until": until}
+            url = first.adoption.get_absolute_url()
         return _write(
-            members_of(offer.adoption.collaborator_id),
-            subject=subject,
-            body=body,
-            url=need.area.get_absolute_url(),
+            members_of(first.adoption.collaborator_id), subject=subject, body=body, url=url
         )
