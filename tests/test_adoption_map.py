@@ -43,13 +43,17 @@ def test_the_map_data_lists_active_adoptions_only_by_area_code(client):
 
 
 @pytest.mark.django_db
-def test_the_map_data_is_cached_and_forgotten_when_an_adoption_ends(client):
+def test_the_map_data_is_cached_and_forgotten_when_an_adoption_ends(
+    client, django_capture_on_commit_callbacks
+):
     adoption = make_adoption(CollaboratorFactory(), codes=(RW1,))
     assert RW1 in client.get(URL).json()["areas"]
     with CaptureQueriesContext(connection) as cached:
         client.get(URL)
     assert not [q for q in cached.captured_queries if "adoption" in q["sql"]]
-    adoption_end(user=lead_of(PROGRAM), adoption_id=adoption.pk)
+    with django_capture_on_commit_callbacks(execute=True) as forgotten:
+        adoption_end(user=lead_of(PROGRAM), adoption_id=adoption.pk)
+    assert forgotten  # the cache is cleared once the end is committed, not before
     assert client.get(URL).json()["areas"] == {}
 
     other = make_adoption(CollaboratorFactory(), codes=(RW2,), name="Lain")
@@ -58,7 +62,8 @@ def test_the_map_data_is_cached_and_forgotten_when_an_adoption_ends(client):
     Adoption.objects.filter(pk=other.pk).update(
         starts_on="2020-01-01", ends_on="2020-12-31", agreed_at="2020-01-01T00:00Z"
     )
-    assert adoptions_end_expired() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert adoptions_end_expired() == 1
     assert client.get(URL).json()["areas"] == {}
 
 

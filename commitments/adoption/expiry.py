@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ksbb.after_commit import on_commit_once
+
 from .mapdata import adopted_areas_forget
 from .models import Adoption, AdoptionArea, AdoptionStatus, NeedFirstOffer
 from .notices import notify_adopters
@@ -82,5 +84,5 @@ def adoptions_end_expired(*, now: datetime.datetime | None = None) -> int:
             return 0
         adoption_areas_release(adoption_ids=changed, now=now)
         notify_adopters(Adoption.objects.filter(pk__in=changed))
-        adopted_areas_forget()
+        on_commit_once(adopted_areas_forget)  # after commit: no reader caches the old state
     return len(changed)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from collaborators.models import Collaborator
 from collaborators.roles import Scopes, scopes_for
+from ksbb.after_commit import on_commit_once
 from ksbb.bounds import INTEGER_MAX
 from locations.models import Area, Facilitator
 from programs.models import DonationForm, Program
@@ -391,7 +392,7 @@ def _decide(
         if target not in HOLDING:
             # Its areas are free and its needs open to everyone from now on.
             adoption_areas_release(adoption_ids=[adoption.pk], now=now)
-        adopted_areas_forget()
+        on_commit_once(adopted_areas_forget)  # after commit: no reader caches the old state
         adoption.refresh_from_db()
         notify_adopter(adoption)
     return adoption
