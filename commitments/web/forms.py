@@ -160,6 +160,16 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
+def handed_over_setup(form: forms.Form, *, left: int, date_field: str, message: str) -> None:
+    """A quantity handed over (a delivery, a distribution): at most what is `left`, on a date
+    no later than today; both offered as the form's first values."""
+    form.fields["quantity"].widget.attrs.update({"max": left, "min": 1})
+    form.fields["quantity"].validators.append(AtMost(left, message))
+    form.fields[date_field].widget.attrs["max"] = timezone.localdate().isoformat()
+    if not form.is_bound:
+        form.initial.update({"quantity": left, date_field: timezone.localdate()})
+
+
 class DeliveryForm(forms.Form):
     quantity = forms.IntegerField(label=gettext_lazy("Quantity delivered"), min_value=1)
     delivered_on = forms.DateField(
@@ -194,13 +204,12 @@ class DeliveryForm(forms.Form):
 
     def __init__(self, *args, left: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].widget.attrs.update({"max": left, "min": 1})
-        self.fields["quantity"].validators.append(
-            AtMost(left, _("Only %(limit)s are left to deliver for this commitment."))
+        handed_over_setup(
+            self,
+            left=left,
+            date_field="delivered_on",
+            message=_("Only %(limit)s are left to deliver for this commitment."),
         )
-        self.fields["delivered_on"].widget.attrs["max"] = timezone.localdate().isoformat()
-        if not self.is_bound:
-            self.initial.update({"quantity": left, "delivered_on": timezone.localdate()})
 
     def clean_delivered_on(self):
         value = self.cleaned_data["delivered_on"]

@@ -20,7 +20,7 @@ from ..lifecycle.pledges import planned_delivery_refusal
 from ..lifecycle.uploads import clean_upload
 from ..pooling.models import AMOUNT_MAX, Contribution
 from ..pooling.rules import Share, contribution_refusal, received_on_refusal
-from .forms import AtMost, form_key
+from .forms import AtMost, form_key, handed_over_setup
 
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
@@ -210,13 +210,12 @@ class DistributionForm(forms.Form):
 
     def __init__(self, *args, left: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].widget.attrs.update({"max": left, "min": 1})
-        self.fields["quantity"].validators.append(
-            AtMost(left, _("Only %(limit)s of this delivery are left to distribute."))
+        handed_over_setup(
+            self,
+            left=left,
+            date_field="distributed_on",
+            message=_("Only %(limit)s of this delivery are left to distribute."),
         )
-        self.fields["distributed_on"].widget.attrs["max"] = timezone.localdate().isoformat()
-        if not self.is_bound:
-            self.initial.update(quantity=left, distributed_on=timezone.localdate().isoformat())
 
     def clean_proof(self):
         return clean_upload(self.cleaned_data["proof"])
