@@ -118,3 +118,48 @@ def test_once_the_broker_is_back_pending_notifications_are_sent_once(
         send_pending_notifications.delay()
     assert [m.to for m in mail.outbox] == [[facilitator.email]]
     assert Notification.objects.get(user=facilitator).emailed_at is not None
+
+
+def test_with_redis_down_adoptions_and_pooled_gifts_are_saved_and_answered(
+    client, django_capture_on_commit_callbacks, redis_down
+):
+    """Issue 21's writes that notify and clear the adopted-areas cache after commit: the lead
+    ends an adoption, an aggregator receives a gift; each answers as usual, in bounded time,
+    and the map's adopted areas keep serving."""
+    from django.utils import timezone
+
+    from commitments.adoption.models import Adoption
+
+    from .adoption_world import PROGRAM, RW1, make_adoption
+    from .factories import lead_of
+    from .pooling_world import Chain
+
+    capture = django_capture_on_commit_callbacks
+    adopter = CollaboratorFactory()
+    adopter_member = member_of(adopter)
+    adoption = make_adoption(adopter, codes=(RW1,))
+    client.force_login(lead_of(PROGRAM))
+    ended, took = answer(
+        capture,
+        lambda: client.post(
+            reverse("adoption-decide", args=[adoption.pk]), {"decision": "end", "note": "selesai"}
+        ),
+    )
+    assert ended.status_code == 302 and took < BOUND_SECONDS
+    assert Adoption.objects.get(pk=adoption.pk).status == "ended"
+    served, took = answer(capture, lambda: client.get(reverse("map-adopted")))
+    assert served.status_code == 200 and took < BOUND_SECONDS
+    assert RW1 not in served.json()["areas"]
+    # The adopter's email waits in the outbox for the periodic send.
+    assert Notification.objects.filter(user=adopter_member, emailed_at__isnull=True).exists()
+
+    chain = Chain()
+    gift = chain.gift(received=False)
+    client.force_login(chain.agency_member)
+    receipt = {"receipt_number": "BZ/2026/009", "received_on": timezone.localdate().isoformat()}
+    received, took = answer(
+        capture, lambda: client.post(reverse("pooling-receive", args=[gift.pk]), receipt)
+    )
+    assert received.status_code == 302 and took < BOUND_SECONDS
+    gift.refresh_from_db()
+    assert gift.status == "received"
