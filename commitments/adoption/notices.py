@@ -3,8 +3,6 @@ Notification, without a commitment), emailed by the same job as the commitments'
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -14,26 +12,8 @@ from programs.models import ProgramLead
 
 from ..jobs import SEND_PENDING_NOTIFICATIONS, job_after_commit
 from ..models import Notification
-
-
-def _write(users: Iterable, *, subject: str, body: str, url: str) -> list[int]:
-    rows = Notification.objects.bulk_create(
-        Notification(user=user, subject=subject[:200], body=body[:10_000], url=url[:300])
-        for user in {u.pk: u for u in users}.values()
-    )
-    ids = [row.pk for row in rows]
-    if ids:
-        job_after_commit(SEND_PENDING_NOTIFICATIONS)
-    return ids
-
-
-def members_of(collaborator_id: int) -> list:
-    return [
-        m.user
-        for m in Membership.objects.filter(collaborator_id=collaborator_id)
-        .exclude(role=Membership.Role.PENDING)
-        .select_related("user")
-    ]
+from ..notify.notifications import members_of
+from ..notify.notifications import notifications_write as _write
 
 
 def notify_decision_makers(adoption, facilitators, *, proposed: bool, commented=None) -> list[int]:

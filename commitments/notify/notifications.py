@@ -23,9 +23,23 @@ logger = logging.getLogger(__name__)
 
 
 def _write(users: Iterable, commitment: Commitment, subject: str, body: str) -> list[int]:
-    url = commitment.get_absolute_url()
+    return notifications_write(
+        users, subject=subject, body=body, url=commitment.get_absolute_url(), commitment=commitment
+    )
+
+
+def notifications_write(
+    users: Iterable, *, subject: str, body: str, url: str, commitment: Commitment | None = None
+) -> list[int]:
+    """One outbox row per user (each once), sent by the job asked for after commit."""
     rows = Notification.objects.bulk_create(
-        Notification(user=user, commitment=commitment, subject=subject, body=body, url=url)
+        Notification(
+            user=user,
+            commitment=commitment,
+            subject=subject[:200],
+            body=body[:10_000],
+            url=url[:300],
+        )
         for user in {u.pk: u for u in users}.values()
     )
     ids = [row.pk for row in rows]
@@ -40,9 +54,14 @@ def _facilitators_of(commitment: Commitment):
 
 
 def _members_of(commitment: Commitment):
+    return members_of(commitment.collaborator_id)
+
+
+def members_of(collaborator_id: int) -> list:
+    """The users acting for a collaborator (approved memberships)."""
     return [
         m.user
-        for m in Membership.objects.filter(collaborator_id=commitment.collaborator_id)
+        for m in Membership.objects.filter(collaborator_id=collaborator_id)
         .exclude(role=Membership.Role.PENDING)
         .select_related("user")
     ]
