@@ -9,6 +9,16 @@ TransitionRefused, NeedChanged, ExportRefused), goes through `problem_handler`:
 
 `type` is a URI under the portal's own /api/problems/ page (documented there), `title` is
 the short, stable summary of the kind of problem, `detail` the message for this occurrence.
+
+What a client (the offline outbox) acts on, by the end of `type`:
+- `#not-authenticated` (401, whatever the status DRF chose): not signed in, the session
+  expired, or the token is invalid: sign in again, then re-send.
+- `#permission-denied` (403): signed in but not allowed (a role lost, or a CSRF failure,
+  whose `detail` starts with "CSRF Failed"); `detail` says why.
+- `#conflict` (409): an Idempotency-Key reused for another request, or a stale need version
+  (`current` = the need now); `#refused` (422): the domain refuses it (for a commitment's
+  transition or receipt, `current` = the commitment now); `#validation` (400): `errors`
+  by field. A replayed success carries the header `Idempotency-Replayed: true`.
 """
 
 from __future__ import annotations
@@ -72,8 +82,9 @@ def problem_handler(exc, context):
     if response is None:
         return None  # a real bug: Django's 500 handling (logged) takes over
     data = response.data
+    signed_out = isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed)
     body = {
-        "type": problem_type(response.status_code),
+        "type": problem_type(401 if signed_out else response.status_code),
         "title": str(_title(response.status_code)),
         "status": response.status_code,
     }

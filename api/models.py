@@ -105,3 +105,36 @@ class ApiToken(models.Model):
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
         self.last_used_at = now
+
+
+class IdempotentRequest(models.Model):
+    """The first successful answer to an API write sent with an Idempotency-Key
+    (api.idempotency): a retry of the same request by the same user gets it again instead
+    of writing twice. The key is stored as its SHA-256; the request as its fingerprint."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key_digest = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=1000)
+    body_digest = models.CharField(max_length=64)
+    # Empty until the answer is stored, in the same transaction as the claim: a committed row
+    # always has it.
+    status_code = models.PositiveSmallIntegerField(null=True)
+    # JSON as text: PostgreSQL's jsonb would reorder the keys, and a replay answers the same.
+    response_json = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key_digest"], name="api_idempotent_request_one_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def same_request(self, *, method: str, path: str, body_digest: str) -> bool:
+        return (self.method, self.path, self.body_digest) == (method, path, body_digest)

@@ -9,8 +9,11 @@ what a transition needs) are the domain's (commitments.lifecycle, .needs, .offli
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -26,6 +29,7 @@ from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
 from locations.models import Area, Need, Site
 from programs.models import DonationForm, Program
 
+from .asset_serializers import DeliveryConfirmSerializer
 from .schema import ProblemSerializer
 
 TEXT_MAX = 1000
@@ -297,6 +301,66 @@ class DeliveryOutSerializer(serializers.ModelSerializer):
     def get_proofs(self, delivery) -> list[str]:
         """The kinds of the proof files (the files themselves are on the commitment's page)."""
         return [proof.kind for proof in delivery.proofs.all()]
+
+
+class ReceiptSerializer(DeliveryConfirmSerializer):
+    """Confirming receipt of a delivery: optional photos taken at receipt (multipart, one
+    `photos` part per file; checked and re-encoded as delivery proofs are) and, for a
+    donation form that creates assets, `assets` (in multipart: as a JSON string)."""
+
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=settings.UPLOAD_MAX_FILES,
+        help_text=_("Photos of what arrived: JPEG, PNG or WebP, at most 5, 8 MB each."),
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, QueryDict):  # multipart: files by name, assets as JSON text
+            data = self._from_form(data)
+        return super().to_internal_value(data)
+
+    @staticmethod
+    def _from_form(form: QueryDict) -> dict:
+        data = {"photos": [item for item in form.getlist("photos") if item != ""]}
+        raw = form.get("assets", "")
+        if raw.strip():
+            try:
+                data["assets"] = json.loads(raw)
+            except ValueError:
+                raise serializers.ValidationError(
+                    {"assets": [_("Send the assets as a JSON list of objects.")]}
+                ) from None
+        return data
+
+    def validate_photos(self, uploads):
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(clean_upload(upload, pdf=False))
+            except DjangoValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return cleaned
+
+    def photo_uploads(self) -> list:
+        return self.validated_data.get("photos") or []
+
+
+class ReceiptFormSerializer(serializers.Serializer):
+    """The multipart form of a receipt, as the schema shows it (ReceiptSerializer reads it)."""
+
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=settings.UPLOAD_MAX_FILES,
+        help_text=_("Photos of what arrived: JPEG, PNG or WebP, at most 5, 8 MB each."),
+    )
+    assets = serializers.CharField(
+        required=False,
+        help_text=_("For a donation form that creates assets: the assets as a JSON list."),
+    )
 
 
 # --- needs ------------------------------------------------------------------------------

@@ -6,11 +6,14 @@ become problem details (api.errors): 422 for a refusal (over what remains, a lim
 transition not possible now), 409 for a conflict (a reused Idempotency-Key with another
 body, a stale need version), 403 for a visible object the user may not change, 404 for one
 they cannot see at all.
+
+Pledges, plans and offline commitments keep their Idempotency-Key on the commitment; the
+other writes an offline outbox sends (needs upkeep, status changes, deliveries, receipts)
+take an optional one through api.idempotency's @idempotent.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from functools import partial
 
@@ -66,19 +69,18 @@ from . import serializers as read
 from . import write_serializers as w
 from .asset_serializers import DeliveryConfirmSerializer
 from .errors import Conflict, Unprocessable
+from .idempotency import (
+    IDEMPOTENCY_HEADER,
+    OPTIONAL_KEY_PARAMETER,
+    REPLAYED_HEADERS,
+    PreconditionRequired,
+    idempotency_key,
+    idempotent,
+    replayed_header,
+)
 from .views import CommitmentReadViewSet, NeedReadViewSet
 
 extra_urls: list = []
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_MAX = 100
-REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-class PreconditionRequired(exceptions.APIException):
-    status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = _("This request needs a precondition header.")
-    default_code = "precondition_required"
 
 
 class NeedConflict(Conflict):
@@ -104,6 +106,21 @@ def transition_problem(refusal: TransitionRefused):
     raise Unprocessable(str(refusal.message))
 
 
+class CommitmentRefused(Unprocessable):
+    """A change the commitment's state refuses (cancelled or expired meanwhile, a delivery
+    already confirmed); the problem body carries the commitment as it is now, `current`."""
+
+    def __init__(self, detail, commitment_id: int) -> None:
+        super().__init__(detail)
+        self.commitment_id = commitment_id
+
+
+def commitment_problem(refusal: TransitionRefused, commitment_id: int):
+    if refusal.forbidden:
+        raise exceptions.PermissionDenied(str(refusal.message))
+    raise CommitmentRefused(str(refusal.message), commitment_id)
+
+
 def assets_first(commitment, delivery: Delivery) -> bool:
     """Whether the delivery still waits for its assets to be registered (so that a refusal
     of its confirmation was one of the assets', a 409)."""
@@ -122,27 +139,9 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     description=(
         "1 to 100 printable ASCII characters, new for every pledge (a UUID will do). "
         "A retry with the same key and body gets the first answer again (with "
-        "Idempotent-Replayed: true); the same key with another body is a 409."
+        "Idempotency-Replayed: true); the same key with another body is a 409."
     ),
 )
-
-
-def idempotency_key(request, *, required: bool) -> str | None:
-    """The stored form of the request's Idempotency-Key: its SHA-256, which fits the column
-    whatever the key's length and never equals a web form's key (32 hex digits)."""
-    raw = request.headers.get(IDEMPOTENCY_HEADER)
-    if raw is None:
-        if required:
-            raise PreconditionRequired(
-                _("Send an Idempotency-Key header (for instance a new UUID) with every pledge.")
-            )
-        return None
-    key = raw.strip()
-    if not (1 <= len(key) <= IDEMPOTENCY_MAX) or not all(" " <= c <= "~" for c in key):
-        raise exceptions.ValidationError(
-            {IDEMPOTENCY_HEADER: [_("Use 1 to 100 printable ASCII characters.")]}
-        )
-    return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
 def receipt(request, result, *, created_status=status.HTTP_201_CREATED) -> Response:
@@ -157,7 +156,7 @@ def receipt(request, result, *, created_status=status.HTTP_201_CREATED) -> Respo
     body = w.PledgeReceiptSerializer(result.commitment, context={"request": request}).data
     headers = {"Location": body["url"]}
     if not result.created:
-        headers[REPLAYED_HEADER] = "true"
+        headers.update(REPLAYED_HEADERS)
     return Response(body, status=created_status, headers=headers)
 
 
@@ -166,6 +165,12 @@ PROBLEM = OpenApiResponse(description="Problem details (RFC 9457), application/p
 
 def errors(*codes: int) -> dict:
     return dict.fromkeys(codes, PROBLEM)
+
+
+REFUSED_WITH_CURRENT = OpenApiResponse(
+    description="Problem details; `current` is the commitment as it is now (when the refusal "
+    "is the commitment's state: cancelled or expired meanwhile, already confirmed)."
+)
 
 
 # --- commitments ------------------------------------------------------------------------
@@ -193,7 +198,7 @@ class CommitmentWriteMixin:
     @extend_schema(
         summary="Pledge to a need",
         tags=["own"],
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, replayed_header(201)],
         request={
             "application/json": w.PledgeSerializer,
             "multipart/form-data": w.PledgeSerializer,
@@ -238,10 +243,16 @@ class CommitmentWriteMixin:
         methods=["POST"],
         summary="Change a commitment's status (confirm, cancel, reject)",
         tags=["own"],
+        parameters=[OPTIONAL_KEY_PARAMETER, replayed_header(200)],
         request=w.TransitionSerializer,
-        responses={200: read.CommitmentSerializer, **errors(400, 401, 403, 404, 422)},
+        responses={
+            200: read.CommitmentSerializer,
+            **errors(400, 401, 403, 404, 409),
+            422: REFUSED_WITH_CURRENT,
+        },
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @idempotent
     def transitions(self, request, pk=None):
         commitment = self.get_object()
         if request.method == "GET":
@@ -258,16 +269,22 @@ class CommitmentWriteMixin:
                 reason=serializer.validated_data["reason"],
             )
         except TransitionRefused as refusal:
-            transition_problem(refusal)
+            commitment_problem(refusal, commitment.pk)
         return Response(self._current(commitment.pk))
 
     @extend_schema(
         summary="Record a delivery with proof",
         tags=["own"],
+        parameters=[OPTIONAL_KEY_PARAMETER, replayed_header(201)],
         request={"multipart/form-data": w.DeliverySerializer},
-        responses={201: w.DeliveryOutSerializer, **errors(400, 401, 403, 404, 422)},
+        responses={
+            201: w.DeliveryOutSerializer,
+            **errors(400, 401, 403, 404, 409),
+            422: REFUSED_WITH_CURRENT,
+        },
     )
     @action(detail=True, methods=["post"], filter_backends=[])
+    @idempotent
     def deliveries(self, request, pk=None):
         commitment = self.get_object()
         if not commitment_roles(request.user, commitment) & delivery_roles(commitment):
@@ -287,7 +304,7 @@ class CommitmentWriteMixin:
                 note=data["note"],
             )
         except TransitionRefused as refusal:
-            transition_problem(refusal)
+            commitment_problem(refusal, commitment.pk)
         return Response(w.DeliveryOutSerializer(delivery).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -298,12 +315,28 @@ class CommitmentWriteMixin:
             "many as the delivery's quantity), by the same rules as the portal's page: all "
             "are registered, or none and a 409 says why (the owner the program allows, a "
             "school of the area, a private owner's name, serial numbers present and unused). "
-            "A delivery of any other form takes no body. A second confirmation is a 422."
+            "A delivery of any other form takes no `assets`. Photos of what arrived may come "
+            "with the receipt, as multipart/form-data (one `photos` part per file, `assets` "
+            "then as a JSON string): they are checked as delivery proofs are and stored as "
+            "proofs of the delivery in the same transaction, all or nothing (a bad photo is "
+            "a 400 and nothing is confirmed). A second confirmation is a 422 whose `current` "
+            "is the commitment as it is now."
         ),
         tags=["own"],
-        request={"application/json": DeliveryConfirmSerializer},
-        parameters=[OpenApiParameter("delivery_id", int, OpenApiParameter.PATH)],
-        responses={200: w.DeliveryOutSerializer, **errors(400, 401, 403, 404, 409, 422)},
+        request={
+            "application/json": DeliveryConfirmSerializer,
+            "multipart/form-data": w.ReceiptFormSerializer,
+        },
+        parameters=[
+            OpenApiParameter("delivery_id", int, OpenApiParameter.PATH),
+            OPTIONAL_KEY_PARAMETER,
+            replayed_header(200),
+        ],
+        responses={
+            200: w.DeliveryOutSerializer,
+            **errors(400, 401, 403, 404, 409),
+            422: REFUSED_WITH_CURRENT,
+        },
     )
     @action(
         detail=True,
@@ -312,10 +345,11 @@ class CommitmentWriteMixin:
         url_name="delivery-confirm",
         filter_backends=[],
     )
+    @idempotent
     def confirm_delivery(self, request, pk=None, delivery_id=None):
         commitment = self.get_object()
         delivery = get_object_or_404(Delivery, pk=int(delivery_id), commitment=commitment)
-        body = DeliveryConfirmSerializer(data=request.data)
+        body = w.ReceiptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         assets = body.entries()
         if assets and not commitment.donation_form.creates_assets:
@@ -323,7 +357,12 @@ class CommitmentWriteMixin:
                 {"assets": [_("This delivery's donation form creates no assets.")]}
             )
         try:
-            delivery = delivery_confirm(delivery_id=delivery.pk, actor=request.user, assets=assets)
+            delivery = delivery_confirm(
+                delivery_id=delivery.pk,
+                actor=request.user,
+                assets=assets,
+                photos=body.photo_uploads(),
+            )
         except TransitionRefused as refusal:
             if not refusal.forbidden and assets_first(commitment, delivery):
                 if assets:  # the registry's own reason, as the page shows it
@@ -336,8 +375,14 @@ class CommitmentWriteMixin:
                     )
                     % {"count": delivery.quantity, "url": request.build_absolute_uri(page)}
                 ) from None
-            transition_problem(refusal)
+            commitment_problem(refusal, commitment.pk)
         return Response(w.DeliveryOutSerializer(delivery).data)
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, CommitmentRefused):
+            response.data["current"] = self._current(exc.commitment_id)
+        return response
 
     def _current(self, pk: int):
         commitment = self.get_queryset().get(pk=pk)
@@ -374,7 +419,7 @@ class PlanViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Pledge a whole plan: one commitment per line, all or none",
         tags=["own"],
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, replayed_header(201)],
         request=w.PlanSerializer,
         responses={
             201: w.PlanReceiptSerializer,
@@ -417,7 +462,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         body = w.PlanReceiptSerializer(
             {"commitments": result.commitments}, context={"request": request}
         ).data
-        headers = {} if result.created else {REPLAYED_HEADER: "true"}
+        headers = {} if result.created else REPLAYED_HEADERS
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
     def handle_exception(self, exc):
@@ -512,9 +557,11 @@ class NeedWriteMixin:
     @extend_schema(
         summary="Add a need",
         tags=["needs upkeep"],
+        parameters=[OPTIONAL_KEY_PARAMETER, replayed_header(201)],
         request=w.NeedCreateSerializer,
-        responses={201: read.NeedSerializer, **errors(400, 401, 403, 422)},
+        responses={201: read.NeedSerializer, **errors(400, 401, 403, 409, 422)},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = w.NeedCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -540,11 +587,17 @@ class NeedWriteMixin:
 
     @extend_schema(
         summary="Change a need",
+        description=(
+            "A stale `version` (someone changed the need meanwhile) is a 409 whose `current` "
+            "is the need as it is now; to keep one's own change, send it again with "
+            "`version` = current.version and a new Idempotency-Key."
+        ),
         tags=["needs upkeep"],
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, OPTIONAL_KEY_PARAMETER, replayed_header(200)],
         request=w.NeedUpdateSerializer,
         responses={200: read.NeedSerializer, **errors(400, 401, 403, 404, 409, 422, 428)},
     )
+    @idempotent
     def partial_update(self, request, *args, **kwargs):
         need = self._kept()
         serializer = w.NeedUpdateSerializer(data=request.data, partial=True)
@@ -564,11 +617,12 @@ class NeedWriteMixin:
     @extend_schema(
         summary="Close a need (rejects its pledges not yet confirmed)",
         tags=["needs upkeep"],
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, OPTIONAL_KEY_PARAMETER, replayed_header(200)],
         request=w.NeedCloseSerializer,
         responses={200: read.NeedSerializer, **errors(400, 401, 403, 404, 409, 422, 428)},
     )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    @idempotent
     def close(self, request, pk=None):
         need = self._kept()
         serializer = w.NeedCloseSerializer(data=request.data)
@@ -590,10 +644,12 @@ class NeedWriteMixin:
     @extend_schema(
         summary="Re-confirm the open needs of an area as they are",
         tags=["needs upkeep"],
+        parameters=[OPTIONAL_KEY_PARAMETER, replayed_header(200)],
         request=w.ReconfirmSerializer,
-        responses={200: w.ReconfirmResultSerializer, **errors(400, 401, 403)},
+        responses={200: w.ReconfirmResultSerializer, **errors(400, 401, 403, 409)},
     )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    @idempotent
     def reconfirm(self, request):
         serializer = w.ReconfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -625,7 +681,8 @@ class NeedViewSet(NeedWriteMixin, NeedReadViewSet):
                 str,
                 OpenApiParameter.HEADER,
                 description="Optional here; as for pledges, a retry with it records nothing twice.",
-            )
+            ),
+            replayed_header(201),
         ],
         request=w.OfflineCommitmentSerializer,
         responses={

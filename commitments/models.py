@@ -378,6 +378,8 @@ class DeliveryProof(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     public_marked_at = models.DateTimeField(null=True, blank=True)
+    # Taken by the facilitator when confirming receipt, not by the one who delivered.
+    at_receipt = models.BooleanField(_("photo at receipt"), default=False)
 
     class Meta:
         verbose_name = _("proof of delivery")

@@ -201,7 +201,13 @@ def _quantity_delivered_add(commitment: Commitment, quantity: int) -> None:
         )
 
 
-def _proofs_save(delivery: Delivery, proofs: list[CleanUpload], saved: list[DeliveryProof]) -> None:
+def _proofs_save(
+    delivery: Delivery,
+    proofs: list[CleanUpload],
+    saved: list[DeliveryProof],
+    *,
+    at_receipt: bool = False,
+) -> None:
     """Store the delivery's proof files, adding each one saved to `saved`."""
     for proof in proofs:
         saved.append(
@@ -211,6 +217,7 @@ def _proofs_save(delivery: Delivery, proofs: list[CleanUpload], saved: list[Deli
                 kind=proof.kind,
                 content_type=proof.content_type,
                 size_bytes=len(proof.content),
+                at_receipt=at_receipt,
             )
         )
 
@@ -238,12 +245,34 @@ def _delivery_event(commitment: Commitment, *, actor, role: str, quantity: int) 
 
 
 def delivery_confirm(
-    *, delivery_id: int, actor, assets: list[AssetEntry] | None = None
+    *,
+    delivery_id: int,
+    actor,
+    assets: list[AssetEntry] | None = None,
+    photos: list[CleanUpload] | None = None,
 ) -> Delivery:
     """The facilitator confirms receipt. When everything promised has arrived and been
     confirmed, the commitment is completed. A delivery of a form that creates assets is
     confirmed only together with its `assets` (commitments.assets.registry), in the same
-    transaction: all of them registered, or nothing confirmed."""
+    transaction: all of them registered, or nothing confirmed. Checked `photos` taken at
+    receipt are stored as proofs of the delivery in that transaction too; their files are
+    removed again if it fails."""
+    saved: list[DeliveryProof] = []
+    try:
+        return _delivery_confirm(delivery_id, actor, assets or [], photos or [], saved)
+    except Exception:
+        for proof in saved:  # files are not transactional: remove what this attempt wrote
+            proof.file.storage.delete(proof.file.name)
+        raise
+
+
+def _delivery_confirm(
+    delivery_id: int,
+    actor,
+    assets: list[AssetEntry],
+    photos: list[CleanUpload],
+    saved: list[DeliveryProof],
+) -> Delivery:
     with transaction.atomic():
         delivery = Delivery.objects.select_related("commitment").get(pk=delivery_id)
         commitment = _lock(delivery.commitment_id)
@@ -259,10 +288,11 @@ def delivery_confirm(
             assets_register(
                 delivery=delivery,
                 commitment=commitment,
-                entries=assets or [],
+                entries=assets,
                 actor=actor,
                 role=_acting_role(roles, CONFIRM_DELIVERY_ROLES),
             )
+        _proofs_save(delivery, photos, saved, at_receipt=True)
         if commitment.need_id:
             Need.objects.filter(pk=commitment.need_id).update(
                 quantity_delivered=F("quantity_delivered") + delivery.quantity,

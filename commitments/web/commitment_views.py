@@ -33,7 +33,7 @@ from ..workflow import (
     may_record_delivery,
     record_delivery_roles,
 )
-from .forms import DeliveryForm, PledgeForm, StatusForm
+from .forms import DeliveryForm, PledgeForm, ReceiptForm, StatusForm
 
 NEXT_STEP = {
     Status.PLEDGED: gettext_lazy("Waiting for the facilitator to confirm"),
@@ -238,8 +238,18 @@ def delivery_create(request, pk: int):
 def delivery_confirm_view(request, pk: int, delivery_id: int):
     commitment, _roles = _visible_commitment(request, pk)
     delivery = get_object_or_404(Delivery, pk=delivery_id, commitment=commitment)
+    form = ReceiptForm(request.POST, request.FILES)
+    if not form.is_valid():  # a photo that is not one: say so, confirm nothing
+        return render(
+            request,
+            "commitments/delivery_confirm.html",
+            {"commitment": commitment, "delivery": delivery, "receipt_form": form},
+            status=400,
+        )
     try:
-        delivery_confirm(delivery_id=delivery.pk, actor=request.user)
+        delivery_confirm(
+            delivery_id=delivery.pk, actor=request.user, photos=form.cleaned_data["photos"]
+        )
     except TransitionRefused as refusal:
         return _refused(request, commitment, refusal)
     messages.success(request, _("Receipt confirmed. Thank you."))

@@ -219,6 +219,46 @@ class DeliveryForm(forms.Form):
         return value
 
 
+class PhotoFilesField(MultipleFileField):
+    """Optional photos straight from the phone's camera, checked and re-encoded as delivery
+    proofs are (JPEG, PNG, WebP; no PDF)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"})
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(files) > settings.UPLOAD_MAX_FILES:
+            raise ValidationError(
+                _("Add at most %(count)s files.") % {"count": settings.UPLOAD_MAX_FILES}
+            )
+        cleaned, errors = [], []
+        for upload in files:
+            try:
+                cleaned.append(clean_upload(upload, pdf=False))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class ReceiptForm(forms.Form):
+    """Confirming receipt of a delivery, with photos of what arrived if one likes."""
+
+    photos = PhotoFilesField(
+        label=gettext_lazy("Photos of what arrived (optional)"),
+        help_text=gettext_lazy(
+            "JPEG, PNG or WebP, up to 8 MB each. Photos are re-encoded and their location "
+            "data removed."
+        ),
+    )
+
+
 class StatusForm(forms.Form):
     target = forms.CharField(max_length=10)
     reason = forms.CharField(
