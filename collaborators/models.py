@@ -251,3 +251,58 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.collaborator}"
+
+
+class WhatsAppNumberQuerySet(models.QuerySet):
+    def verified(self) -> WhatsAppNumberQuerySet:
+        return self.filter(verified_at__isnull=False)
+
+
+class WhatsAppNumber(models.Model):
+    """A person's WhatsApp number and how they want to be notified (PDP law 27/2022: kept
+    for notifications only). The number counts once the code sent to it has been typed back;
+    who may see it is decided in roles.py (whatsapp_numbers_visible), nowhere else."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="whatsapp",
+    )
+    number = models.CharField(_("WhatsApp number"), max_length=16)  # E.164: +628...
+    verified_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    # The code waiting to be typed back: only its keyed hash is kept.
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    # Codes sent in the current window (rate limit on re-sends).
+    sends_since = models.DateTimeField(null=True, blank=True)
+    sends = models.PositiveSmallIntegerField(default=0)
+
+    objects = WhatsAppNumberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("WhatsApp number")
+        verbose_name_plural = _("WhatsApp numbers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=["email", "whatsapp"]), name="whatsapp_channel_valid"
+            ),
+            # WhatsApp as the channel only with a verified number.
+            models.CheckConstraint(
+                condition=Q(channel="email") | Q(verified_at__isnull=False),
+                name="whatsapp_channel_needs_verified_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"WhatsApp of {self.user}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None

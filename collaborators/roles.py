@@ -149,3 +149,40 @@ def pledge_for_refusal(user, collaborator_id: int) -> str | None:
 def collaborators_for(user):
     """Collaborators the user may act for (approved memberships), in a stable order."""
     return Collaborator.objects.filter(pk__in=scopes_for(user).collaborator_ids).order_by("name")
+
+
+def facilitator_whatsapp_numbers(
+    viewer,
+    *,
+    area: Area,
+    site: Site | None,
+    program_id: int,
+    collaborator_id: int | None,
+    awaiting_receipt: bool,
+) -> list[tuple[Facilitator, str]]:
+    """The verified WhatsApp numbers of the facilitators of `area` / `site` that `viewer`
+    may see about one commitment there; [] when they may see none.
+
+    The one rule for who sees a WhatsApp number: its owner (their account page, and nobody
+    else's), administrators, a program's leads (for the facilitators of the places where
+    their program's commitments are), and a collaborator's members while a delivery of
+    theirs waits there for a facilitator to confirm receipt.
+    """
+    scopes = scopes_for(viewer)
+    entitled = (
+        scopes.is_admin
+        or program_id in scopes.program_ids
+        or (awaiting_receipt and collaborator_id in scopes.collaborator_ids)
+    )
+    if not entitled:
+        return []
+    facilitators = (
+        Facilitator.objects.covering(area, site)
+        .filter(user__whatsapp__verified_at__isnull=False)
+        .exclude(user_id=getattr(viewer, "pk", None))
+        .select_related("user__whatsapp")
+        .order_by("pk")
+    )
+    # One line per person: the head of a kelurahan may also facilitate one of its RW.
+    by_user = {f.user_id: f for f in reversed(facilitators)}
+    return [(f, f.user.whatsapp.number) for f in sorted(by_user.values(), key=lambda f: f.pk)]

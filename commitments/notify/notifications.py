@@ -1,6 +1,7 @@
 """Notifications: an outbox of Notification rows written with the change they report, then
-emailed by a Celery task after commit. A broker that is down delays emails; it never
-loses them or fails the change (the periodic task sends what is still pending)."""
+sent by a Celery task after commit, by email or, for those who chose it, by WhatsApp
+(`emailed_at` marks a row sent on either channel). A broker that is down delays them; it
+never loses them or fails the change (the periodic task sends what is still pending)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from collaborators.models import Membership
+from collaborators.models import Membership, WhatsAppNumber
+from ksbb.whatsapp import WhatsAppError, whatsapp_provider
 from locations.models import Facilitator
 
 from ..jobs import SEND_PENDING_NOTIFICATIONS, job_after_commit
 from ..models import Commitment, Notification
 
 logger = logging.getLogger(__name__)
+
+# Transient WhatsApp failures in a row before a notification goes by email instead.
+WHATSAPP_TRIES = 3
 
 
 def _write(users: Iterable, commitment: Commitment, subject: str, body: str) -> list[int]:
@@ -110,33 +115,77 @@ def notify_delivery(commitment: Commitment, quantity: int) -> list[int]:
 
 
 def notifications_send(ids: Iterable[int] | None = None) -> int:
-    """Email pending notifications (all pending ones when ids is None). Idempotent: each is
-    claimed with a conditional UPDATE, so two workers never send the same one."""
+    """Send pending notifications (all pending ones when ids is None) on each person's
+    channel: WhatsApp through the provider for those who chose it with a verified number,
+    else email; a WhatsApp message that fails for good, or keeps failing, goes by email.
+    Idempotent: each is claimed with a conditional UPDATE, so two workers never send the
+    same one."""
     pending = Notification.objects.filter(emailed_at__isnull=True)
     if ids is not None:
         pending = pending.filter(pk__in=list(ids))
+    batch = list(pending.select_related("user").order_by("pk")[:500])
+    provider = whatsapp_provider()
+    numbers = _whatsapp_numbers({n.user_id for n in batch}) if provider else {}
     sent = 0
-    for notification in pending.select_related("user").order_by("pk")[:500]:
+    for notification in batch:
         claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
             emailed_at=timezone.now()
         )
-        if claimed != 1 or not notification.user.email:
-            continue  # taken by another worker, or a user reached in the portal only
-        try:
-            send_mail(
-                notification.subject,
-                f"{notification.body}\n\n{settings.SITE_URL}{notification.url}",
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.user.email],
-            )
-        except Exception:  # noqa: BLE001 - SMTP trouble: keep it pending for the next run
-            logger.exception("Could not email notification %s", notification.pk)
+        if claimed != 1:
+            continue  # taken by another worker
+        tried = notification.email_attempts >= WHATSAPP_TRIES
+        number = None if tried else numbers.get(notification.user_id)
+        outcome = _by_whatsapp(provider, number, notification) if number else "email"
+        if outcome == "email":
+            outcome = _by_email(notification)
+        if outcome == "retry":
             Notification.objects.filter(pk=notification.pk).update(
                 emailed_at=None, email_attempts=F("email_attempts") + 1
             )
-            continue
-        sent += 1
+        sent += outcome == "sent"
     return sent
+
+
+def _whatsapp_numbers(user_ids: set[int]) -> dict[int, str]:
+    """The verified numbers of those who chose WhatsApp, by user id."""
+    return dict(
+        WhatsAppNumber.objects.verified()
+        .filter(user_id__in=user_ids, channel=WhatsAppNumber.Channel.WHATSAPP)
+        .values_list("user_id", "number")
+    )
+
+
+def notification_text(notification: Notification) -> str:
+    """The notification as one message: subject, body and the absolute link."""
+    return f"{notification.subject}\n\n{notification.body}\n\n{settings.SITE_URL}{notification.url}"
+
+
+def _by_whatsapp(provider, number: str, notification: Notification) -> str:
+    """ "sent", "retry" (a transient failure, fewer than WHATSAPP_TRIES so far) or "email"."""
+    try:
+        provider.send_text(number, notification_text(notification))
+    except WhatsAppError as error:
+        logger.warning("WhatsApp notification %s not sent: %s", notification.pk, error)
+        if error.transient and notification.email_attempts + 1 < WHATSAPP_TRIES:
+            return "retry"
+        return "email"
+    return "sent"
+
+
+def _by_email(notification: Notification) -> str:
+    if not notification.user.email:
+        return "skipped"  # a user reached in the portal only
+    try:
+        send_mail(
+            notification.subject,
+            f"{notification.body}\n\n{settings.SITE_URL}{notification.url}",
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.user.email],
+        )
+    except Exception:  # noqa: BLE001 - SMTP trouble: keep it pending for the next run
+        logger.exception("Could not email notification %s", notification.pk)
+        return "retry"
+    return "sent"
 
 
 def notify_offline_commitment(commitment: Commitment, *, exclude=None) -> list[int]:
