@@ -215,6 +215,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commitments.tasks.forget_stored_files",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Answers kept for Idempotency-Key retries (api.idempotency.KEEP_DAYS, 14 days).
+    "forget-idempotent-requests": {
+        "task": "api.tasks.forget_idempotent_requests",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Monday 07:00 in Jakarta (CELERY_TIMEZONE). Idempotent per ISO week, so a rerun or an
     # hourly schedule would send nothing twice.
     "send-weekly-digests": {
@@ -329,6 +334,17 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "5"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "KSBB <noreply@ksbb.local>")
 
+# WhatsApp messages (ksbb/whatsapp.py): none unless a provider is configured; without one,
+# people get email and the portal offers ready-to-send wa.me links instead.
+WHATSAPP_PROVIDER = os.environ.get("WHATSAPP_PROVIDER", "")  # "" or "cloud_api"
+WHATSAPP_API_URL = os.environ.get("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
+# Business-initiated messages outside WhatsApp's 24-hour window need an approved template.
+WHATSAPP_TEMPLATE_NAME = os.environ.get("WHATSAPP_TEMPLATE_NAME", "")
+WHATSAPP_TEMPLATE_LANGUAGE = os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "id")
+WHATSAPP_TIMEOUT = float(os.environ.get("WHATSAPP_TIMEOUT", "5"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace"
 LOGOUT_REDIRECT_URL = "home"
@@ -429,6 +445,9 @@ def content_security_policy(tile_url: str) -> dict:
             "img-src": [SELF, "data:", tile_origin],
             "script-src": [SELF],
             "style-src": [SELF],
+            # The installable app: its manifest and service worker are the portal's own.
+            "manifest-src": [SELF],
+            "worker-src": [SELF],
             "object-src": [NONE],
             "base-uri": [SELF],
             "form-action": [SELF],
@@ -438,6 +457,10 @@ def content_security_policy(tile_url: str) -> dict:
 
 
 CONTENT_SECURITY_POLICY = content_security_policy(MAP_TILE_URL)
+
+# The installable app (ksbb/pwa.py): the manifest's colours, those of static/favicon.svg.
+PWA_THEME_COLOR = "#0b5c8a"
+PWA_BACKGROUND_COLOR = "#ffffff"
 # No page needs these browser features; a script injected some day cannot use them either.
 PERMISSIONS_POLICY = dict.fromkeys(
     [

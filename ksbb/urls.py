@@ -5,9 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from api import token_views as api_tokens
-from collaborators import account_views
+from collaborators import account_views, phone_views
 from collaborators import views as collaborator_views
-from ksbb import health
+from ksbb import health, pwa
 from ksbb import views as ksbb_views
 from locations import indicator_views as indicators
 from locations import views as map_views
@@ -46,6 +46,7 @@ urlpatterns = [
     path("akun/verifikasi-ulang/", account_views.resend_verification, name="resend-verification"),
     path("akun/kolaborator/", account_views.onboarding, name="onboarding"),
     path("akun/tim/<slug:slug>/", account_views.team, name="team"),
+    path("akun/whatsapp/", phone_views.whatsapp_settings, name="whatsapp-settings"),
     path("akun/token-api/", api_tokens.token_list, name="api-tokens"),
     path("akun/token-api/<int:pk>/cabut/", api_tokens.token_revoke, name="api-token-revoke"),
     path("akun/keluar/", auth_views.LogoutView.as_view(), name="logout"),
@@ -81,6 +82,10 @@ urlpatterns = [
         name="indicator-import-apply",
     ),
     path("favicon.ico", ksbb_views.favicon),
+    # The installable app: the worker at the root, so that it may control every page.
+    path("serviceworker.js", pwa.service_worker, name="serviceworker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("tanpa-sinyal/", pwa.offline_page, name="offline-page"),
     path("kesehatan/", health.health, name="health"),
     path("", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

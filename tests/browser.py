@@ -135,3 +135,29 @@ def assert_fits_a_thumb(page, name: str) -> None:
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= WIDTH, name
     assert page.evaluate(SMALL_TARGETS) == [], name
     screenshot(page, f"phone-{name}")
+
+
+# --- Offline (issue 22) ----------------------------------------------------------------
+# Done once the service worker has saved the signed-in person's field pages (js/pwa.js).
+OFFLINE_READY = "() => document.documentElement.dataset.offlineReady === '1'"
+
+
+def wait_offline_ready(page, timeout: float = 120_000) -> None:
+    """After a signed-in page (the workspace) has loaded: waits until its field pages are
+    saved for use without a network."""
+    page.wait_for_function(OFFLINE_READY, timeout=timeout)
+
+
+def go_offline(context) -> None:
+    """Cuts the network of every page of `context` and of its service worker.
+
+    Checked with Playwright 1.65 and Debian's Chromium: set_offline reaches the service
+    worker's own fetches too (a page never saved then gets the worker's offline page, not
+    the server's answer: test_browser_offline_reading), so no CDP
+    Network.emulateNetworkConditions per target is needed. context.route() likewise sees
+    the worker's requests."""
+    context.set_offline(True)
+
+
+def go_online(context) -> None:
+    context.set_offline(False)

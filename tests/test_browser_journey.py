@@ -124,8 +124,9 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     facilitator_page.goto(f"{live_portal}/ruang-kerja/fasilitator/")
     assert accessibility_problems(facilitator_page) == []
     facilitator_page.locator(f"a[href='{commitment_url.removeprefix(live_portal)}']").first.click()
-    facilitator_page.locator("form:has(input[name=target][value=committed]) button").click()
-    facilitator_page.wait_for_load_state()
+    # Forms that work offline first check that the server answers (js/outbox.js), then submit.
+    with facilitator_page.expect_navigation():
+        facilitator_page.locator("form:has(input[name=target][value=committed]) button").click()
     assert facilitator_page.locator("h1 .badge").inner_text() == "dikonfirmasi"
 
     # 6. The collaborator records the delivery with a photo (which carries a GPS position).
@@ -144,8 +145,8 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
 
     # 7. The facilitator confirms receipt: the commitment is completed.
     facilitator_page.goto(commitment_url)
-    facilitator_page.locator("form[action*='/terima/'] button").click()
-    facilitator_page.wait_for_load_state()
+    with facilitator_page.expect_navigation():  # after the form's reachability check
+        facilitator_page.locator("form[action*='/terima/'] button").click()
     assert facilitator_page.locator("h1 .badge").inner_text() == "selesai"
 
     # 8. The map shows the need reduced.

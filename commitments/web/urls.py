@@ -6,9 +6,11 @@ from . import assistant_views as assistant
 from . import commitment_views as act
 from . import dashboard_views as dashboards
 from . import export_views as exports
+from . import field_views as field
 from . import import_views as imports
 from . import need_views as needs
 from . import offline_views as offline
+from . import outbox_views
 from . import plan_views as plans
 from . import public_pages as commitment_views
 from . import workspace_views as queues
@@ -22,8 +24,10 @@ urlpatterns = [
     path("ruang-kerja/", queues.workspace, name="workspace"),
     path("ruang-kerja/komitmen/", queues.my_commitments, name="my-commitments"),
     path("ruang-kerja/fasilitator/", queues.facilitator_inbox, name="facilitator-inbox"),
+    path("ruang-kerja/lapangan/halaman.json", field.field_pages, name="field-pages"),
     path("ruang-kerja/luring/", offline.offline_list, name="offline-commitments"),
     path("ruang-kerja/luring/baru/", offline.offline_create, name="offline-commitment-create"),
+    path("ruang-kerja/antrean/", outbox_views.outbox, name="outbox"),
     path("ruang-kerja/dasbor/", dashboards.dashboard, name="dashboard"),
     path(
         "ruang-kerja/dasbor/<slug:slug>/",
