@@ -125,6 +125,7 @@ def worker_config() -> dict:
         "logout": reverse("logout"),
         "neverSaved": NEVER_SAVED,
         "navigationTimeoutMs": NAVIGATION_TIMEOUT_MS,
+        "csrfCookie": settings.CSRF_COOKIE_NAME,
     }
 
 

@@ -103,6 +103,14 @@ def sign_in(page, live_portal, email: str, password: str = PASSWORD) -> None:
         page.locator("main button[type=submit]").click()
 
 
+def sign_out(page, live_portal) -> None:
+    """Through the header's sign-out button, as a person handing on a shared phone does."""
+    if not page.url.startswith(live_portal):
+        page.goto(f"{live_portal}/")
+    with page.expect_navigation():
+        page.locator("form[action='/akun/keluar/'] button").click()
+
+
 def demo_user(email: str):
     """A demo user, whose password is hashed again with the tests' fast hasher (which cannot
     check the demo's hash). Django ties sessions to the password hash: this ends the user's

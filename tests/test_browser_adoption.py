@@ -16,7 +16,7 @@ from locations.models import Area, Facilitator
 from programs.models import DonationForm, Program, ProgramLead
 
 from .a11y import accessibility_problems
-from .browser import PASSWORD, WIDTH, phone_context, screenshot, sign_in, watch_errors
+from .browser import PASSWORD, WIDTH, phone_context, screenshot, sign_in, sign_out, watch_errors
 
 pytestmark = pytest.mark.browser
 PROGRAM = "penataan-pemukiman"
@@ -95,7 +95,7 @@ def test_an_adoption_proposed_agreed_and_a_need_offered_first_on_a_phone(
     url = f"{live_portal}{adoption.get_absolute_url()}"
 
     # 2. The RW's facilitator comments.
-    context.clear_cookies()
+    sign_out(page, live_portal)
     sign_in(page, live_portal, facilitator.email)
     page.goto(url)
     page.fill("#id_text", "Warga sudah bermusyawarah dan setuju.")
@@ -103,7 +103,7 @@ def test_an_adoption_proposed_agreed_and_a_need_offered_first_on_a_phone(
     page.wait_for_selector("blockquote.facilitator-comment")
 
     # 3. The program lead agrees, from their list of proposals.
-    context.clear_cookies()
+    sign_out(page, live_portal)
     sign_in(page, live_portal, lead.email)
     page.goto(f"{live_portal}/ruang-kerja/adopsi/")
     page.click(f"a[href='{adoption.get_absolute_url()}']")
@@ -127,7 +127,7 @@ def test_an_adoption_proposed_agreed_and_a_need_offered_first_on_a_phone(
             persons=40,
             valid_until=timezone.localdate() + datetime.timedelta(days=60),
         )
-    context.clear_cookies()
+    sign_out(page, live_portal)
     sign_in(page, live_portal, other_owner.email)
     page.goto(f"{live_portal}{rw.get_absolute_url()}")
     assert adopter.name in page.inner_text("p.adopted-by")

@@ -7,7 +7,7 @@ def test_home_lists_the_programs_in_indonesian_by_default(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<html lang="id">' in html
+    assert '<html lang="id" ' in html
     for name in [
         "KSBB Pangan",
         "KSBB UMKM",
@@ -26,7 +26,7 @@ def test_language_switcher_turns_the_portal_to_english(client):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302
     html = client.get("/").content.decode()
-    assert '<html lang="en">' in html
+    assert '<html lang="en" ' in html
     assert "Food Security Assistance Program" in html
     assert "Groceries" in html
     assert "IDR 100 billion" in html

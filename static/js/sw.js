@@ -243,16 +243,30 @@
     else if (request.destination === "") event.respondWith(page(event, false));
   });
 
+  // A request that carries no CSRF cookie is answered with a new one, which would void the
+  // token of a sign-in form open in a tab (cookies cleared, or another person signing in):
+  // warm only while the cookie is there (cookieStore, where the browser has it in workers).
+  async function csrfCookieKept() {
+    if (!self.cookieStore || !config.csrfCookie) return true;
+    try {
+      return Boolean(await self.cookieStore.get(config.csrfCookie));
+    } catch (error) {
+      return true;
+    }
+  }
+
   // Warms the person's pages one at a time (the server is a phone link away), stopping if
-  // someone else signs in meanwhile.
+  // someone else signs in meanwhile, or the session ended (a page sends to sign-in).
   async function warm(user, urls) {
     var cache = await caches.open(pagesCache(user));
     var result = { saved: 0, failed: 0 };
     for (var i = 0; i < urls.length && currentUser === user; i += 1) {
       var url = new URL(urls[i], self.location.origin);
       if (url.origin !== self.location.origin || isNeverSaved(url)) continue;
+      if (!(await csrfCookieKept())) return result;
       try {
-        var response = await fetch(url.href, { credentials: "same-origin" });
+        var response = await fetch(url.href, { credentials: "same-origin", redirect: "manual" });
+        if (response.type === "opaqueredirect") return result;  // signed out: keep nothing more
         if (savable(response)) {
           await cache.put(url.href, await stamped(response));
           result.saved += 1;
@@ -267,12 +281,21 @@
     return result;
   }
 
+  // One warm at a time: pages opened while it runs wait for the same one instead of
+  // fetching the list again beside it.
+  var warming = null;
+
   async function answer(message) {
     if (message.type === "ksbb-user") return setUser(message.user);
     if (message.type === "ksbb-warm") {
       if (!message.user) return null;
       await setUser(message.user);
-      return warm(String(message.user), message.urls || []);
+      if (!warming) {
+        warming = warm(String(message.user), message.urls || []).finally(function () {
+          warming = null;
+        });
+      }
+      return warming;
     }
     return null;
   }
