@@ -14,6 +14,10 @@ write behaves as it always did. Pledges, plans and offline commitments keep thei
 commitment row (commitments.lifecycle) and only share the header parsing and replay header.
 
 Rows are forgotten after KEEP_DAYS by the forget_idempotent_requests job (api.tasks).
+
+Files are not transactional: should storing the answer fail after a write that saved files
+(receipt photos) succeeded, the rollback leaves those files behind (Django has no hook on
+rollback); the write's own failures remove theirs (commitments.lifecycle.transitions).
 """
 
 from __future__ import annotations
