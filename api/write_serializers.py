@@ -23,7 +23,7 @@ from commitments.assistant.plans import MAX_LINES_SENT, MAX_PLAN_LINES
 from commitments.lifecycle.offline import made_on_refusal
 from commitments.lifecycle.pledges import planned_delivery_refusal
 from commitments.lifecycle.transitions import delivered_on_refusal
-from commitments.lifecycle.uploads import clean_upload
+from commitments.lifecycle.uploads import clean_upload, clean_uploads
 from commitments.models import Commitment, Delivery, Export, Status
 from ksbb.bounds import BIGINT_MAX, INTEGER_MAX
 from locations.models import Area, Need, Site
@@ -268,15 +268,10 @@ class DeliverySerializer(serializers.Serializer):
         return value
 
     def validate_proofs(self, uploads):
-        cleaned, errors = [], []
-        for upload in uploads:
-            try:
-                cleaned.append(clean_upload(upload))
-            except DjangoValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return cleaned
+        try:
+            return clean_uploads(uploads)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
 
 class DeliveryOutSerializer(serializers.ModelSerializer):
@@ -303,17 +298,22 @@ class DeliveryOutSerializer(serializers.ModelSerializer):
         return [proof.kind for proof in delivery.proofs.all()]
 
 
-class ReceiptSerializer(DeliveryConfirmSerializer):
-    """Confirming receipt of a delivery: optional photos taken at receipt (multipart, one
-    `photos` part per file; checked and re-encoded as delivery proofs are) and, for a
-    donation form that creates assets, `assets` (in multipart: as a JSON string)."""
-
-    photos = serializers.ListField(
+def receipt_photos_field() -> serializers.ListField:
+    """The receipt's photos, as read and as the schema shows them."""
+    return serializers.ListField(
         child=serializers.FileField(),
         required=False,
         max_length=settings.UPLOAD_MAX_FILES,
         help_text=_("Photos of what arrived: JPEG, PNG or WebP, at most 5, 8 MB each."),
     )
+
+
+class ReceiptSerializer(DeliveryConfirmSerializer):
+    """Confirming receipt of a delivery: optional photos taken at receipt (multipart, one
+    `photos` part per file; checked and re-encoded as delivery proofs are) and, for a
+    donation form that creates assets, `assets` (in multipart: as a JSON string)."""
+
+    photos = receipt_photos_field()
 
     def to_internal_value(self, data):
         if isinstance(data, QueryDict):  # multipart: files by name, assets as JSON text
@@ -334,15 +334,10 @@ class ReceiptSerializer(DeliveryConfirmSerializer):
         return data
 
     def validate_photos(self, uploads):
-        cleaned, errors = [], []
-        for upload in uploads:
-            try:
-                cleaned.append(clean_upload(upload, pdf=False))
-            except DjangoValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return cleaned
+        try:
+            return clean_uploads(uploads, pdf=False)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
     def photo_uploads(self) -> list:
         return self.validated_data.get("photos") or []
@@ -351,12 +346,7 @@ class ReceiptSerializer(DeliveryConfirmSerializer):
 class ReceiptFormSerializer(serializers.Serializer):
     """The multipart form of a receipt, as the schema shows it (ReceiptSerializer reads it)."""
 
-    photos = serializers.ListField(
-        child=serializers.FileField(),
-        required=False,
-        max_length=settings.UPLOAD_MAX_FILES,
-        help_text=_("Photos of what arrived: JPEG, PNG or WebP, at most 5, 8 MB each."),
-    )
+    photos = receipt_photos_field()
     assets = serializers.CharField(
         required=False,
         help_text=_("For a donation form that creates assets: the assets as a JSON list."),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -122,6 +123,29 @@ def serve(
             time.sleep(0.2)
     server.terminate()
     raise SystemExit("gunicorn did not answer")
+
+
+def throwaway_setup(cleanup) -> tuple[str, str]:
+    """The bench database (see setup_django) and an empty static root, both removed when
+    `cleanup` (an ExitStack) closes (the database unless it is PostgreSQL's):
+    (database, static_root)."""
+    database = setup_django()
+    static_root = tempfile.mkdtemp(prefix="ksbb-bench-static-")
+    cleanup.callback(shutil.rmtree, static_root, ignore_errors=True)
+    if not os.environ.get("DATABASE_URL"):
+        cleanup.callback(shutil.rmtree, os.path.dirname(database), ignore_errors=True)
+    return database, static_root
+
+
+def collect_static(**env) -> None:
+    """manage.py collectstatic with DEBUG off (the manifest storage: hashed names, as serve()
+    runs the portal), into env's STATIC_ROOT."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-only-" + "x" * 40, **env},
+        check=True,
+    )
 
 
 def wrk(url: str, seconds: int, connections: int, *headers: str) -> float:

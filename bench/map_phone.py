@@ -48,11 +48,9 @@ import io
 import os
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import urllib.request
 import zlib
@@ -60,7 +58,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from common import ROOT, free_port, load_data, progress, serve, setup_django
+from common import collect_static, free_port, load_data, progress, serve, throwaway_setup
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {
@@ -204,13 +202,7 @@ def start_portal(database: str, tile_url: str, static_root: str) -> tuple[subpro
         # With REDIS_URL set, nothing cached by another database's portal is read.
         "CACHE_KEY_PREFIX": f"bench-map-phone-{os.getpid()}",
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        # DEBUG off: the manifest storage, as serve() runs the portal.
-        env={**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-only-" + "x" * 40, **env},
-        check=True,
-    )
+    collect_static(**env)
     server, base = serve(database, workers=2, ready="/peta/", **env)
     try:
         warm(base)
@@ -333,6 +325,15 @@ def measure(browser, base: str, trace: bool = False) -> tuple[float, float, int]
     return interactive_ms / 1000, (tapped["panelAt"] - tapped["at"]) / 1000, size
 
 
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, as every browser bench and test runs it."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -343,12 +344,8 @@ def main() -> None:
     runs = []
     with ExitStack() as cleanup:
         progress("preparing the database")
-        database = setup_django()
         # Removed at the end: 40 MB of static files, and the database unless PostgreSQL's.
-        static_root = tempfile.mkdtemp(prefix="ksbb-bench-static-")
-        cleanup.callback(shutil.rmtree, static_root, ignore_errors=True)
-        if not os.environ.get("DATABASE_URL"):
-            cleanup.callback(shutil.rmtree, os.path.dirname(database), ignore_errors=True)
+        database, static_root = throwaway_setup(cleanup)
         load_data()
         tiles, tile_url = start_tile_server()
         cleanup.callback(tiles.shutdown)
@@ -357,11 +354,7 @@ def main() -> None:
         cleanup.callback(server.wait, timeout=10)
         cleanup.callback(server.terminate)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = launch_chromium(playwright)
             for number in range(args.runs):
                 runs.append(measure(browser, base, trace=args.trace))
                 interactive, tap, size = runs[-1]

@@ -35,15 +35,11 @@ import argparse
 import datetime
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import uuid
 from contextlib import ExitStack
 
-from common import ROOT, load_data, progress, serve, setup_django
-from map_phone import CHROMIUM, CPU_SLOWDOWN, PHONE, SLOW_NETWORK
+from common import collect_static, load_data, progress, serve, throwaway_setup
+from map_phone import CPU_SLOWDOWN, PHONE, SLOW_NETWORK, launch_chromium
 
 ACTIONS = 50
 PASSWORD = "bench-offline-" + "k" * 12
@@ -249,32 +245,19 @@ def main() -> None:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with ExitStack() as cleanup:
         progress("preparing the database")
-        database = setup_django()
-        static_root = tempfile.mkdtemp(prefix="ksbb-bench-static-")
-        cleanup.callback(shutil.rmtree, static_root, ignore_errors=True)
-        if not os.environ.get("DATABASE_URL"):
-            cleanup.callback(shutil.rmtree, os.path.dirname(database), ignore_errors=True)
+        database, static_root = throwaway_setup(cleanup)
         load_data(needs_everywhere=False)
         user, needs = busiest_facilitator(args.needs_per_rw)
         if len(needs) < ACTIONS:
             raise SystemExit(f"only {len(needs)} needs: raise --needs-per-rw")
         progress("starting the portal")
         env = {"STATIC_ROOT": static_root, "CACHE_KEY_PREFIX": f"bench-offline-{os.getpid()}"}
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env={**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-only-" + "x" * 40, **env},
-            check=True,
-        )
+        collect_static(**env)
         server, base = serve(database, workers=2, **env)
         cleanup.callback(server.wait, timeout=10)
         cleanup.callback(server.terminate)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = launch_chromium(playwright)
             stored, seconds = measure(browser, base, user, needs, args.trace)
             browser.close()
     print(f"offline_shell_bytes={stored} sync_50_actions_s={seconds:.2f}")

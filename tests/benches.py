@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"  # Debian's, as in conftest.py; never a downloaded browser
 
 
 def bench_line(
@@ -29,3 +32,15 @@ def bench_line(
     match = line.match(last)
     assert match, last
     return match, done.stderr
+
+
+def browser_bench_line(script: str, *args: str, line: re.Pattern, timeout: int):
+    """bench_line for a bench that drives Chromium on its own throw-away database: the
+    browser run is the same on SQLite and PostgreSQL, so it runs once, in CI's SQLite leg."""
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("runs once, in the SQLite leg (DATABASE_URL is set)")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("KSBB_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing and KSBB_REQUIRE_BROWSER is set")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return bench_line(script, *args, line=line, timeout=timeout)

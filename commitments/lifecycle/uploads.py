@@ -117,4 +117,18 @@ def clean_upload(upload, *, images: bool = True, pdf: bool = True) -> CleanUploa
     )
 
 
+def clean_uploads(uploads, *, images: bool = True, pdf: bool = True) -> list[CleanUpload]:
+    """Validate several uploads; one ValidationError naming every file refused (the form
+    fields and the API serializers of proofs and receipt photos ask here)."""
+    cleaned, errors = [], []
+    for upload in uploads:
+        try:
+            cleaned.append(clean_upload(upload, images=images, pdf=pdf))
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS

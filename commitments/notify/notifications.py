@@ -157,7 +157,11 @@ def _whatsapp_numbers(user_ids: set[int]) -> dict[int, str]:
 
 def notification_text(notification: Notification) -> str:
     """The notification as one message: subject, body and the absolute link."""
-    return f"{notification.subject}\n\n{notification.body}\n\n{settings.SITE_URL}{notification.url}"
+    return f"{notification.subject}\n\n{_body_with_link(notification)}"
+
+
+def _body_with_link(notification: Notification) -> str:
+    return f"{notification.body}\n\n{settings.SITE_URL}{notification.url}"
 
 
 def _by_whatsapp(provider, number: str, notification: Notification) -> str:
@@ -178,7 +182,7 @@ def _by_email(notification: Notification) -> str:
     try:
         send_mail(
             notification.subject,
-            f"{notification.body}\n\n{settings.SITE_URL}{notification.url}",
+            _body_with_link(notification),
             settings.DEFAULT_FROM_EMAIL,
             [notification.user.email],
         )

@@ -20,7 +20,7 @@ from ..assistant.plans import MAX_LINES_SENT, MAX_PLAN_LINES
 from ..lifecycle.offline import MADE_WITHIN_DAYS, TARGET_LEVELS, made_on_refusal
 from ..lifecycle.pledges import planned_delivery_refusal
 from ..lifecycle.transitions import delivered_on_refusal
-from ..lifecycle.uploads import clean_upload
+from ..lifecycle.uploads import clean_upload, clean_uploads
 
 
 class AtMost:
@@ -137,27 +137,26 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+    """Proof files: photos, and PDFs unless pdf=False, checked and re-encoded by
+    lifecycle.uploads.clean_uploads."""
+
+    def __init__(self, *args, pdf: bool = True, **kwargs):
+        self.pdf = pdf
+        accept = "image/*,application/pdf" if pdf else "image/*"
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         if not files:
-            raise ValidationError(self.error_messages["required"], code="required")
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
         if len(files) > settings.UPLOAD_MAX_FILES:
             raise ValidationError(
                 _("Add at most %(count)s files.") % {"count": settings.UPLOAD_MAX_FILES}
             )
-        cleaned, errors = [], []
-        for upload in files:
-            try:
-                cleaned.append(clean_upload(upload))
-            except ValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
+        return clean_uploads(files, pdf=self.pdf)
 
 
 def handed_over_setup(form: forms.Form, *, left: int, date_field: str, message: str) -> None:
@@ -228,23 +227,7 @@ class PhotoFilesField(MultipleFileField):
             "widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"})
         )
         kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        if len(files) > settings.UPLOAD_MAX_FILES:
-            raise ValidationError(
-                _("Add at most %(count)s files.") % {"count": settings.UPLOAD_MAX_FILES}
-            )
-        cleaned, errors = [], []
-        for upload in files:
-            try:
-                cleaned.append(clean_upload(upload, pdf=False))
-            except ValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
+        super().__init__(*args, pdf=False, **kwargs)
 
 
 class ReceiptForm(forms.Form):
