@@ -15,11 +15,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from commitments.models import Export
-from commitments.reporting.exports import HASHTAGS, HEADER, REPORTING_ORG, export_build
+from commitments.reporting.exports import HASHTAGS, HEADER, REPORTING_ORG
 
 from .adoption_world import RW1, RW2, make_adoption
-from .factories import CollaboratorFactory, NeedFactory, UserFactory, commitment_in
+from .exports import build
+from .factories import CollaboratorFactory, NeedFactory, commitment_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,17 +27,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def private_files(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
-
-
-def build(format_: str) -> bytes:
-    export = Export.objects.create(
-        requested_by=UserFactory(is_staff=True), format=format_, filters={}
-    )
-    export_build(export_id=export.pk)
-    export.refresh_from_db()
-    assert export.status == Export.Status.DONE, export.error
-    with export.file.open("rb") as handle:
-        return handle.read()
 
 
 @pytest.fixture

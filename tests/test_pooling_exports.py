@@ -13,10 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from commitments.models import Commitment, Export
-from commitments.reporting.exports import HASHTAGS, HEADER, export_build
+from commitments.models import Commitment
+from commitments.reporting.exports import HASHTAGS, HEADER
 
-from .factories import CollaboratorFactory, UserFactory
+from .exports import build
+from .factories import CollaboratorFactory
 from .pooling_world import Chain
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +26,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def private_files(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
-
-
-def build(format_: str) -> bytes:
-    export = Export.objects.create(
-        requested_by=UserFactory(is_staff=True), format=format_, filters={}
-    )
-    export_build(export_id=export.pk)
-    export.refresh_from_db()
-    assert export.status == Export.Status.DONE, export.error
-    with export.file.open("rb") as handle:
-        return handle.read()
 
 
 def pooled_world():
