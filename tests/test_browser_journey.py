@@ -60,7 +60,9 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
         ProgramLead.objects.create(user=lead, program=form.program)
         mail.outbox.clear()
 
-    donor = phone_context(chromium)
+    # The journey is about the lifecycle, online: no service worker saving pages beside it
+    # (offline work has its own tests; CI saw this map read 0 once with one running).
+    donor = phone_context(chromium, service_workers="block")
     page = donor.new_page()
     page.set_default_timeout(20_000)
     errors = watch_errors(page)
