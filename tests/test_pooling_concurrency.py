@@ -53,7 +53,12 @@ def test_concurrent_commitments_never_over_commit_a_pooled_gift():
 
     assert [r for r in results if isinstance(r, Exception)] == []
     codes = sorted(r.status_code for r in results)
-    assert codes.count(302) == 3 and codes.count(409) == 7, codes
+    # A refusal is 409 when the lock saw the pool run dry, or 400 when the form was built
+    # after it had: the share field then already knows what is left. Either way the
+    # person sees why, on the form they sent.
+    assert codes.count(302) == 3 and codes.count(400) + codes.count(409) == 7, codes
+    for refused in (r for r in results if r.status_code != 302):
+        assert 'class="errorlist' in refused.content.decode(), refused.status_code
     gift = Contribution.objects.get(pk=gift.pk)
     assert (gift.committed, gift.left) == (900_000, 100_000)
     assert Allocation.objects.filter(contribution=gift).count() == 3
