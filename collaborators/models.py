@@ -306,3 +306,82 @@ class WhatsAppNumber(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+
+class Consent(models.Model):
+    """A person's consent to one purpose of processing (Law 27/2022 art. 20-22), with the
+    version of the wording they agreed to. A row is never changed: giving or withdrawing
+    adds one, and the latest row per person and purpose is the answer (privacy.py)."""
+
+    class Purpose(models.TextChoices):
+        ACCOUNT = "account", _("an account and the work it does on the portal")
+        NOTIFICATIONS = "notifications", _("notifications by email or WhatsApp")
+        PUBLIC_NAME = "public_name", _("my name shown publicly with my gifts")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    given = models.BooleanField()
+    wording_version = models.CharField(max_length=20)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["user", "purpose", "-at"], name="consent_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose__in=["account", "notifications", "public_name"]),
+                name="consent_purpose_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}: {'given' if self.given else 'withdrawn'} ({self.at:%Y-%m-%d})"
+
+
+class PersonalDataView(models.Model):
+    """Who looked at someone's personal data, and when (Law 27/2022: a person may ask who
+    viewed theirs). The subject is an account, or a reference for a person without one
+    (a report's tracking code). Kept ACCESS_LOG_DAYS (housekeeping deletes older rows).
+    A small table of our own rather than django-auditlog's access entries: those copy
+    str(object) into the log and are keyed by object, where we answer by person."""
+
+    class What(models.TextChoices):
+        CONTACT = "contact", _("contact details")
+        REPORTER = "reporter", _("details of a person who sent a report")
+        EXPORT = "export", _("an export file with personal data")
+        ACCOUNT = "account", _("account details")
+
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="personal_data_views",
+    )
+    subject_ref = models.CharField(max_length=40, blank=True)
+    what = models.CharField(max_length=10, choices=What.choices)
+    path = models.CharField(max_length=300, blank=True)
+    viewed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("view of personal data")
+        verbose_name_plural = _("views of personal data")
+        indexes = [
+            models.Index(fields=["subject", "-viewed_at"], name="pdview_subject"),
+            models.Index(fields=["subject_ref", "-viewed_at"], name="pdview_subject_ref"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subject__isnull=False) | ~Q(subject_ref=""),
+                name="pdview_has_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.what} viewed {self.viewed_at:%Y-%m-%d %H:%M}"

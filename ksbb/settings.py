@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "commitments.adoption",
     "commitments.assets",
     "commitments.pooling",
+    "commitments.feedback",
+    "commitments.privacy",
     "api",
     "axes",
     "csp",
@@ -278,6 +280,8 @@ UPLOAD_MAX_FILES = 5
 # How long files are kept (commitments.housekeeping.retention): a written export's, an import's.
 EXPORT_FILE_DAYS = int(os.environ.get("EXPORT_FILE_DAYS", "7"))
 IMPORT_FILE_DAYS = int(os.environ.get("IMPORT_FILE_DAYS", "30"))
+# Personal data kept only as long as it is of use (Law 27/2022; README "Personal data").
+ACCESS_LOG_DAYS = int(os.environ.get("ACCESS_LOG_DAYS", "365"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
