@@ -287,6 +287,7 @@ class CollaboratorViewSet(PublicReadViewSet):
 
     queryset = (
         Collaborator.objects.verified()
+        .publicly_named()
         .prefetch_related("programs")
         .order_by("-live_commitments", "name", "pk")
     )

@@ -27,7 +27,8 @@ from .accounts import (
     send_verification,
     verification_tokens,
 )
-from .models import Collaborator, Membership
+from .models import Collaborator, Membership, PersonalDataView
+from .privacy import personal_data_viewed
 from .roles import scopes_for
 from .team import TeamChangeRefused, actions_for, membership_change
 
@@ -54,7 +55,15 @@ def signup(request):
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            account_signup(request=request, name=data["name"], email=data["email"])
+            account_signup(
+                request=request,
+                name=data["name"],
+                email=data["email"],
+                consents={
+                    "notifications": data["notifications"],
+                    "public_name": data["public_name"],
+                },
+            )
             # The same page whether the address is new, unverified or has an account.
             return render(request, "collaborators/check_email.html", {"email": data["email"]})
         return render(request, "collaborators/signup.html", {"form": form}, status=400)
@@ -185,6 +194,12 @@ def team(request, slug: str):
         (m, actions_for(request.user, m))
         for m in collaborator.memberships.select_related("user").order_by("role", "created_at")
     ]
+    personal_data_viewed(
+        viewer=request.user,
+        what=PersonalDataView.What.CONTACT,
+        subjects=[m.user for m, _actions in members if m.user_id != request.user.pk],
+        path=request.path,
+    )
     return render(
         request, "collaborators/team.html", {"collaborator": collaborator, "members": members}
     )

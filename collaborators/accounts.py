@@ -33,7 +33,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Collaborator, CollaboratorContact, Membership
+from .models import Collaborator, CollaboratorContact, Consent, Membership
+from .privacy import consent_record
 
 logger = logging.getLogger(__name__)
 
@@ -100,16 +101,30 @@ class SignupForm(forms.Form):
             "(Law 27/2022 on personal data protection)."
         )
     )
+    notifications = forms.BooleanField(
+        label=gettext_lazy("Send me notifications about my commitments by email or WhatsApp."),
+        required=False,
+        initial=True,
+    )
+    # Off unless ticked (Law 27/2022: consent is a clear act); it matters only for gifts
+    # made as an individual: an organisation's name is always public.
+    public_name = forms.BooleanField(
+        label=gettext_lazy("Show my name publicly with the gifts I make as an individual."),
+        required=False,
+    )
 
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])
 
 
-def account_signup(*, request, name: str, email: str) -> None:
+def account_signup(
+    *, request, name: str, email: str, consents: dict[str, bool] | None = None
+) -> None:
     """Start an account for `email`, or remind its owner of the one they have. Every case
     ends in an email to that address and nothing the caller can tell apart: a new or
     still unverified account gets a verification link, an active one a note that someone
-    tried to sign up with it."""
+    tried to sign up with it. `consents` (purpose: given) are recorded for a new account
+    only: nobody changes the choices of an account that exists by signing up again."""
     User = get_user_model()
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
@@ -118,6 +133,7 @@ def account_signup(*, request, name: str, email: str) -> None:
                 user = User(username=email, email=email, first_name=name, is_active=False)
                 user.set_unusable_password()
                 user.save()
+                consents_at_signup(user=user, consents=consents or {})
         except IntegrityError:  # the same address signed up a moment ago
             user = User.objects.filter(email__iexact=email).first()
             if user is None:
@@ -126,6 +142,13 @@ def account_signup(*, request, name: str, email: str) -> None:
         send_account_exists(request, user)
     else:
         send_verification(request, user)
+
+
+def consents_at_signup(*, user, consents: dict[str, bool]) -> None:
+    """The account's purpose is given by signing up; the others as the person chose."""
+    consent_record(user=user, purpose=Consent.Purpose.ACCOUNT, given=True)
+    for purpose in (Consent.Purpose.NOTIFICATIONS, Consent.Purpose.PUBLIC_NAME):
+        consent_record(user=user, purpose=purpose, given=bool(consents.get(purpose)))
 
 
 def _send(user, subject: str, body: str) -> None:

@@ -6,6 +6,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import Program
@@ -23,6 +24,12 @@ class CollaboratorQuerySet(models.QuerySet):
             Q(verification_status=Verification.VERIFIED) | Exists(by_a_lead)
         )
 
+    def publicly_named(self) -> CollaboratorQuerySet:
+        """Those whose name may be shown publicly: an organisation, or an individual whose
+        person (an owner) gave consent to it (Law 27/2022), and has not withdrawn it. The
+        one rule; public pages show the others as anonymous, or not at all in lists."""
+        return self.filter(named_publicly_q())
+
     def with_standing(self, program) -> CollaboratorQuerySet:
         """Annotate `standing` in `program` (an id or an expression): see standing()."""
         return self.annotate(standing=standing(program=program))
@@ -32,6 +39,17 @@ class CollaboratorQuerySet(models.QuerySet):
         return self.filter(verification_status=Collaborator.Verification.UNVERIFIED).exclude(
             program_verifications__program_id=program_id
         )
+
+
+def named_publicly_q() -> Q:
+    """See CollaboratorQuerySet.publicly_named(): as a condition on Collaborator."""
+    latest = Consent.objects.filter(user=OuterRef("user"), purpose=Consent.Purpose.PUBLIC_NAME)
+    consenting_owner = (
+        Membership.objects.filter(collaborator=OuterRef("pk"), role=Membership.Role.OWNER)
+        .annotate(gave=Subquery(latest.order_by("-at", "-pk").values("given")[:1]))
+        .filter(gave=True)
+    )
+    return ~Q(kind=CollaboratorKind.INDIVIDUAL) | Exists(consenting_owner)
 
 
 def standing(*, program, collaborator: str = "") -> Case:
@@ -145,6 +163,18 @@ class Collaborator(models.Model):
         if self.verification_status != self.Verification.UNVERIFIED:
             return self.verification_status == self.Verification.VERIFIED
         return self.program_verifications.filter(status=self.Verification.VERIFIED).exists()
+
+    @cached_property
+    def is_publicly_named(self) -> bool:
+        """The rule of CollaboratorQuerySet.publicly_named(), for one collaborator."""
+        if self.kind != self.Kind.INDIVIDUAL:
+            return True
+        return Collaborator.objects.filter(pk=self.pk).publicly_named().exists()
+
+    @property
+    def public_name(self) -> str:
+        """The name public pages show: the name, or "anonymous" (publicly_named())."""
+        return self.name if self.is_publicly_named else str(_("anonymous"))
 
     @property
     def is_decided_by_administrator(self) -> bool:

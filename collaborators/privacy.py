@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 
 from .models import Consent, PersonalDataView
@@ -80,3 +81,29 @@ def personal_data_viewed(
             PersonalDataView.objects.bulk_create(rows)
     except DatabaseError:
         logger.exception("Could not log a view of personal data (%s)", what)
+
+
+def consent_states(user) -> list[tuple[str, str, bool]]:
+    """(purpose, its label, given now) for each purpose, for the person's privacy page."""
+    return [
+        (purpose, label, consent_given(user, purpose)) for purpose, label in Consent.Purpose.choices
+    ]
+
+
+def contacts_viewed(*, viewer, collaborators: Iterable, path: str = "") -> None:
+    """Log that `viewer` saw the private contact details of these collaborators: for each,
+    the account whose email is the contact's, or the collaborator as a reference."""
+    contacts = [c.contact for c in collaborators if getattr(c, "contact", None) is not None]
+    emails = {c.email.lower() for c in contacts if c.email}
+    accounts = {
+        u.email.lower(): u for u in get_user_model().objects.filter(email__in=emails) if u.email
+    }
+    for contact in contacts:
+        person = accounts.get(contact.email.lower()) if contact.email else None
+        personal_data_viewed(
+            viewer=viewer,
+            what=PersonalDataView.What.CONTACT,
+            subjects=[person] if person else (),
+            subject_ref="" if person else f"collaborator:{contact.collaborator_id}",
+            path=path,
+        )

@@ -12,6 +12,7 @@ def gallery(request):
     """Verified collaborators only; contact details live in another model and never load."""
     collaborators = (
         Collaborator.objects.verified()
+        .publicly_named()
         .prefetch_related("programs")
         .order_by("-live_commitments", "name")
     )
@@ -40,7 +41,7 @@ def gallery(request):
 
 def collaborator_detail(request, slug: str):
     collaborator = get_object_or_404(
-        Collaborator.objects.verified().prefetch_related("programs"), slug=slug
+        Collaborator.objects.verified().publicly_named().prefetch_related("programs"), slug=slug
     )
     return render(
         request,

@@ -30,6 +30,10 @@ SEND_PENDING_NOTIFICATIONS = "commitments.tasks.send_pending_notifications"
 BUILD_EXPORT = "commitments.tasks.build_export"
 CHECK_NEED_IMPORT = "commitments.tasks.check_need_import"
 APPLY_NEED_IMPORT = "commitments.tasks.apply_need_import"
+ERASE_PERSONAL_DATA = "commitments.tasks.erase_personal_data"
+RUN_ERASURES = "commitments.tasks.run_erasures"
+FORGET_PERSONAL_DATA = "commitments.tasks.forget_personal_data"
+ESCALATE_OVERDUE_REPORTS = "commitments.tasks.escalate_overdue_reports"
 
 # Without workers, these run in a thread rather than in the request that asked: a whole
 # program's export takes seconds, and its page follows the progress.

@@ -294,8 +294,14 @@ class Commitment(models.Model):
         return self.status in ACTIVE_STATUSES
 
     @property
+    def shows_as_anonymous(self) -> bool:
+        """Anonymous on public pages: the gift was pledged so, or its collaborator is a
+        person who has not agreed to be named (Collaborator.is_publicly_named)."""
+        return self.is_anonymous or not self.collaborator.is_publicly_named
+
+    @property
     def public_name(self) -> str:
-        return str(_("anonymous")) if self.is_anonymous else self.collaborator.name
+        return str(_("anonymous")) if self.shows_as_anonymous else self.collaborator.name
 
 
 class Delivery(models.Model):
@@ -947,3 +953,26 @@ class CollaboratorDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collaborator} {self.week}"
+
+
+class CollaboratorQuarterlySummary(models.Model):
+    """One quarterly summary of what a collaborator's gifts did (deliveries received in the
+    quarter): written in the same transaction as its notifications, so a second run of the
+    same quarter sends nothing (as CollaboratorDigest for the weekly digest)."""
+
+    collaborator = models.ForeignKey(Collaborator, on_delete=models.CASCADE, related_name="+")
+    quarter = models.DateField(help_text=_("The first day of the quarter the summary covers."))
+    deliveries = models.PositiveIntegerField(default=0, validators=fits_integer())
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quarterly summary")
+        verbose_name_plural = _("quarterly summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collaborator", "quarter"], name="collaborator_summary_once_a_quarter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collaborator} {self.quarter}"

@@ -10,6 +10,7 @@ import logging
 from celery import shared_task
 
 from .adoption.expiry import adoptions_end_expired
+from .feedback.escalation import escalate_overdue
 from .figures.summaries import summaries_rebuild, summaries_refresh
 from .figures.totals import (
     collaborator_totals_refresh,
@@ -22,6 +23,9 @@ from .lifecycle.transitions import commitments_expire
 from .needs.freshness import needs_freshen
 from .notify.digest import digests_send
 from .notify.notifications import notifications_send
+from .notify.quarterly import quarterly_summaries_send
+from .privacy.erasure import erasure_run, erasures_run
+from .privacy.retention import personal_data_forget
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,12 @@ def send_pending_notifications() -> int:
 @shared_task(ignore_result=True, acks_late=True)
 def send_weekly_digests() -> int:
     return digests_send()
+
+
+# acks_late: as the weekly digests, a summary already sent this quarter is skipped.
+@shared_task(ignore_result=True, acks_late=True)
+def send_quarterly_summaries() -> int:
+    return quarterly_summaries_send()
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -93,6 +103,12 @@ def forget_stored_files() -> int:
     return stored_files_forget()
 
 
+# acks_late: each report is claimed once (escalated_at), so a rerun escalates none twice.
+@shared_task(ignore_result=True, acks_late=True)
+def escalate_overdue_reports() -> int:
+    return escalate_overdue()
+
+
 @shared_task(ignore_result=True, acks_late=True)
 def check_need_import(import_id: int) -> None:
     from .needs.bulk_import import need_import_check
@@ -114,3 +130,20 @@ def build_export(export_id: int) -> None:
     from .reporting.exports import export_build
 
     export_build(export_id=export_id)
+
+
+# acks_late holds for the three below: an erasure proves itself and a rerun finds neutral
+# values; retention deletes or blanks only what is still past its time.
+@shared_task(ignore_result=True, acks_late=True)
+def erase_personal_data(request_id: int) -> bool:
+    return erasure_run(request_id=request_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def run_erasures() -> int:
+    return erasures_run()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def forget_personal_data() -> dict:
+    return personal_data_forget()

@@ -213,9 +213,21 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Expired needs leave the map within the hour; reminders go out once per need anyway.
     "freshen-needs": {"task": "commitments.tasks.freshen_needs", "schedule": 3600},
+    # Recipients' reports past their answer time go to the administrators, once each.
+    "escalate-overdue-reports": {
+        "task": "commitments.tasks.escalate_overdue_reports",
+        "schedule": 3600,
+    },
     "forget-stored-files": {
         "task": "commitments.tasks.forget_stored_files",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Personal data (README "Personal data"): erasures due within 3 x 24 h, proven hourly;
+    # retention of sign-up data, complaint contacts and access logs daily.
+    "run-erasures": {"task": "commitments.tasks.run_erasures", "schedule": 3600},
+    "forget-personal-data": {
+        "task": "commitments.tasks.forget_personal_data",
+        "schedule": crontab(hour=3, minute=30),
     },
     # Answers kept for Idempotency-Key retries (api.idempotency.KEEP_DAYS, 14 days).
     "forget-idempotent-requests": {
@@ -227,6 +239,12 @@ CELERY_BEAT_SCHEDULE = {
     "send-weekly-digests": {
         "task": "commitments.tasks.send_weekly_digests",
         "schedule": crontab(hour=7, minute=0, day_of_week="monday"),
+    },
+    # The first day of each quarter, 08:00 in Jakarta: what the quarter that ended did.
+    # Idempotent per collaborator and quarter, so a rerun sends nothing twice.
+    "send-quarterly-summaries": {
+        "task": "commitments.tasks.send_quarterly_summaries",
+        "schedule": crontab(hour=8, minute=0, day_of_month=1, month_of_year="1,4,7,10"),
     },
 }
 # A pledge must never wait on a broken broker: publishing fails fast and the outbox
@@ -282,6 +300,11 @@ EXPORT_FILE_DAYS = int(os.environ.get("EXPORT_FILE_DAYS", "7"))
 IMPORT_FILE_DAYS = int(os.environ.get("IMPORT_FILE_DAYS", "30"))
 # Personal data kept only as long as it is of use (Law 27/2022; README "Personal data").
 ACCESS_LOG_DAYS = int(os.environ.get("ACCESS_LOG_DAYS", "365"))
+# Accounts whose email was never verified, and WhatsApp codes never typed back.
+UNVERIFIED_ACCOUNT_DAYS = int(os.environ.get("UNVERIFIED_ACCOUNT_DAYS", "30"))
+SIGNUP_CODE_DAYS = int(os.environ.get("SIGNUP_CODE_DAYS", "7"))
+# A reporter's phone and email, counted from the day their report was closed.
+REPORT_CONTACT_DAYS = int(os.environ.get("REPORT_CONTACT_DAYS", "90"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -348,6 +371,15 @@ WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
 WHATSAPP_TEMPLATE_NAME = os.environ.get("WHATSAPP_TEMPLATE_NAME", "")
 WHATSAPP_TEMPLATE_LANGUAGE = os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "id")
 WHATSAPP_TIMEOUT = float(os.environ.get("WHATSAPP_TIMEOUT", "5"))
+
+# Recipients' reports (commitments.feedback): the number a wa.me link opens (no link when
+# unset), reports one address may send (django-ratelimit, counted in the default cache:
+# Redis in production; locmem counts per process in the embedded single-process mode, which
+# is why django_ratelimit is not in INSTALLED_APPS: its check refuses locmem), and the
+# fewest seconds between showing the form and sending it (faster is a robot).
+FEEDBACK_WHATSAPP_NUMBER = os.environ.get("FEEDBACK_WHATSAPP_NUMBER", "")
+FEEDBACK_RATE = os.environ.get("FEEDBACK_RATE", "5/h")
+FEEDBACK_MIN_FILL_SECONDS = int(os.environ.get("FEEDBACK_MIN_FILL_SECONDS", "3"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace"

@@ -108,6 +108,13 @@ class Program(models.Model):
         validators=[MaxValueValidator(365)],
     )
     planning_notes = models.TextField(_("planning notes"), blank=True, help_text=_("One per line."))
+    # Recipients' reports about this program get an answer within this many days, or escalate
+    # to the administrators (commitments.feedback).
+    report_answer_days = models.PositiveSmallIntegerField(
+        _("days to answer a recipient's report"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
     # Per-program time limits of the commitment lifecycle (used by the expiry task).
     confirm_within_days = models.PositiveSmallIntegerField(
         _("days to confirm a pledge"), default=14
@@ -232,6 +239,10 @@ class Program(models.Model):
             models.CheckConstraint(
                 condition=Q(unverified_pledges_per_hour__gte=1),
                 name="program_unverified_pledges_per_hour",
+            ),
+            models.CheckConstraint(
+                condition=Q(report_answer_days__gte=1) & Q(report_answer_days__lte=60),
+                name="program_report_answer_days",
             ),
         ]
 

@@ -35,11 +35,13 @@ from django.utils.regex_helper import normalize
 from api.models import ApiToken
 from collaborators.models import Collaborator, Membership, ProgramVerification
 from commitments.adoption.models import NeedFirstOffer
+from commitments.feedback.models import Report
 from commitments.figures.summaries import summaries_rebuild
 from commitments.lifecycle.transitions import delivery_record
 from commitments.lifecycle.uploads import CleanUpload
 from commitments.models import Commitment, Delivery, DeliveryProof, NeedImport, Notification
 from commitments.needs.bulk_import import need_import_check, need_import_create
+from commitments.privacy.models import ErasureRequest
 from locations.indicator_import import IndicatorSpec, indicator_import_create
 from locations.models import Area, MapLayer, Need, NeedChange, Site
 
@@ -53,6 +55,7 @@ from .factories import (
     lead_of,
     member_of,
 )
+from .feedback_world import submit as submit_report
 from .pooling_world import make_pooled_chain
 
 pytestmark = pytest.mark.django_db
@@ -243,6 +246,8 @@ def build_world(tmp_path, settings) -> World:
     make_pooled_chain(
         source=collaborator, source_member=owner, need=need, facilitator=users["facilitator"]
     )
+    submit_report(delivery)  # a recipient's report: its pages and the admin's
+    ErasureRequest.objects.create(user=UserFactory())  # a person's erasure (admin pages)
     summaries_rebuild()
     admin_objects = {
         Need: need,
@@ -314,7 +319,16 @@ def fill(chain, world: World) -> str | None:
     values = {
         "slug": (
             "pangan"
-            if name in ("program-detail", "program-dashboard", "assistant-weights")
+            if name
+            in (
+                "program-detail",
+                "program-dashboard",
+                "assistant-weights",
+                "program-deliveries",
+                "program-deliveries-feed",
+                "program-reports",
+                "program-month-report",
+            )
             else world.collaborator.slug
         ),
         "pk": world.commitment.pk,
@@ -333,6 +347,9 @@ def fill(chain, world: World) -> str | None:
         "id": member.pk,
         "url": "nope/",  # the admin's catch-all for unknown paths
         "path": "nope.jpg",  # media files, routed only with DEBUG on
+        "report_id": Report.objects.values_list("pk", flat=True).first(),
+        "tracking_code": Report.objects.values_list("code", flat=True).first(),
+        "month": timezone.localdate().strftime("%Y-%m"),  # a monthly public report
     }
     if name == "verify-collaborator":
         values["slug"] = world.unverified.slug

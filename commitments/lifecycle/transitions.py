@@ -26,7 +26,7 @@ from ..assets.registry import AssetEntry, assets_register
 from ..figures.summaries import summaries_touch
 from ..jobs import REFRESH_COLLABORATOR_TOTALS, job_after_commit
 from ..models import Commitment, CommitmentEvent, Delivery, DeliveryProof, Status
-from ..notify.notifications import notify_delivery, notify_status
+from ..notify.notifications import notify_delivery, notify_receipt, notify_status
 from ..pooling.rules import pool_release
 from ..workflow import (
     CONFIRM_DELIVERY_ROLES,
@@ -61,8 +61,18 @@ def _lock(commitment_id: int) -> Commitment:
     )
 
 
-def _move(commitment: Commitment, source: str, target: str, *, actor, role: str, reason: str):
-    """Conditional status change; refuses if someone else moved the commitment first."""
+def _move(
+    commitment: Commitment,
+    source: str,
+    target: str,
+    *,
+    actor,
+    role: str,
+    reason: str,
+    notify: bool = True,
+):
+    """Conditional status change; refuses if someone else moved the commitment first.
+    notify=False: the caller tells the members itself (a receipt: one message for it)."""
     moved = Commitment.objects.filter(pk=commitment.pk, status=source).update(
         status=target, status_changed_at=timezone.now()
     )
@@ -79,7 +89,8 @@ def _move(commitment: Commitment, source: str, target: str, *, actor, role: str,
         to_status=target,
         reason=reason,
     )
-    notify_status(commitment, reason)
+    if notify:
+        notify_status(commitment, reason)
     summaries_touch(commitment)
     collaborator_totals_after_commit(commitment)
 
@@ -311,7 +322,9 @@ def _delivery_confirm(
                 actor=actor,
                 role=role,
                 reason=_("Receipt confirmed"),
+                notify=False,
             )
+            notify_receipt(commitment, delivery, actor=actor, completed=True)
         else:
             event_record(
                 commitment=commitment,
@@ -323,6 +336,7 @@ def _delivery_confirm(
             )
             summaries_touch(commitment)  # its beneficiaries reached changed
             collaborator_totals_after_commit(commitment)
+            notify_receipt(commitment, delivery, actor=actor, completed=False)
         delivery.refresh_from_db()
     return delivery
 

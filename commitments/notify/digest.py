@@ -47,21 +47,23 @@ def digests_send(*, now: datetime.datetime | None = None) -> int:
     week = digest_week(now)
     programs = list(Program.objects.all())
     sent = 0
+    for collaborator_id in ids_in_pages(_collaborators_due(week=week, since=now - CHANGED_WITHIN)):
+        sent += digest_send(collaborator_id=collaborator_id, week=week, now=now, programs=programs)
+    return sent
+
+
+def ids_in_pages(queryset, size: int = BATCH_SIZE):
+    """The primary keys of `queryset`, read in keyset pages by primary key: each query stays
+    an index range however far it got, and a row the loop claimed meanwhile (its digest or
+    summary row written) drops out of the later pages."""
     after = 0
     while True:
-        # Keyset pages by primary key: the query stays an index range however far it got.
         batch = list(
-            _collaborators_due(week=week, since=now - CHANGED_WITHIN)
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH_SIZE]
+            queryset.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:size]
         )
         if not batch:
-            return sent
-        for collaborator_id in batch:
-            sent += digest_send(
-                collaborator_id=collaborator_id, week=week, now=now, programs=programs
-            )
+            return
+        yield from batch
         after = batch[-1]
 
 

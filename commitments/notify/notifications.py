@@ -11,15 +11,19 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from collaborators.models import Membership, WhatsAppNumber
+from collaborators.models import Consent, Membership, WhatsAppNumber
+from collaborators.privacy import withdrawn_user_ids
 from ksbb.whatsapp import WhatsAppError, whatsapp_provider
 from locations.models import Facilitator
+from programs.units import quantity_with_unit
 
 from ..jobs import SEND_PENDING_NOTIFICATIONS, job_after_commit
-from ..models import Commitment, Notification
+from ..models import Commitment, DeliveryProof, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +128,15 @@ def notifications_send(ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         pending = pending.filter(pk__in=list(ids))
     batch = list(pending.select_related("user").order_by("pk")[:500])
+    # Withdrawn consent stops sending at once, rows already queued included: they are
+    # marked handled unsent and stay in the person's portal inbox (part of the account,
+    # not of this purpose); giving consent again does not send them late.
+    withdrawn = withdrawn_user_ids({n.user_id for n in batch}, Consent.Purpose.NOTIFICATIONS)
+    if withdrawn:
+        Notification.objects.filter(
+            pk__in=[n.pk for n in batch if n.user_id in withdrawn], emailed_at__isnull=True
+        ).update(emailed_at=timezone.now())
+        batch = [n for n in batch if n.user_id not in withdrawn]
     provider = whatsapp_provider()
     numbers = _whatsapp_numbers({n.user_id for n in batch}) if provider else {}
     sent = 0
@@ -205,3 +218,63 @@ def notify_offline_commitment(commitment: Commitment, *, exclude=None) -> list[i
         }
         users = _facilitators_of(commitment) + _members_of(commitment)
         return _write([u for u in users if u != exclude], commitment, subject, body)
+
+
+def notify_receipt(commitment: Commitment, delivery, *, actor, completed: bool) -> list[int]:
+    """Receipt of one of its deliveries confirmed: each member of the collaborator hears it
+    once, with the link to the delivery on the area's public record, where the photos the
+    facilitator makes public show (now or later: no second message then). On the receipt
+    that completes the commitment this message replaces the status one."""
+    with translation.override(settings.LANGUAGE_CODE):
+        form = commitment.donation_form
+        subject = _("Your delivery to %(area)s was received") % {
+            "area": commitment.area.display_name
+        }
+        lines = [
+            _(
+                "%(who)s confirmed receipt of %(quantity)s of %(form)s in %(area)s "
+                "(commitment #%(id)s)."
+            )
+            % {
+                "who": capfirst(_receiver_role(commitment, actor)),
+                "quantity": quantity_with_unit(delivery.quantity, form.unit),
+                "form": form.name,
+                "area": commitment.area.display_name,
+                "id": commitment.pk,
+            }
+        ]
+        if completed:
+            lines.append(_("Everything promised has arrived: the commitment is now completed."))
+        photos = DeliveryProof.objects.filter(
+            delivery=delivery, is_public=True, kind=DeliveryProof.Kind.PHOTO
+        ).values_list("pk", flat=True)
+        for pk in photos:
+            lines.append(settings.SITE_URL + reverse("proof-public-file", args=[pk]))
+        lines.append(
+            _("The public record of the delivery shows the photos the facilitator makes public.")
+        )
+        url = f"{commitment.area.get_absolute_url()}#delivery-{delivery.pk}"
+        return notifications_write(
+            members_of(commitment.collaborator_id),
+            subject=subject,
+            body="\n".join(lines),
+            url=url,
+            commitment=commitment,
+        )
+
+
+def _receiver_role(commitment: Commitment, actor) -> str:
+    """Who confirmed, as the public sees it: their facilitator title here, else their role."""
+    facilitation = (
+        Facilitator.objects.covering(commitment.area, commitment.site)
+        .filter(user=actor)
+        .order_by("-area__path")
+        .first()
+        if actor is not None
+        else None
+    )
+    if facilitation is not None:
+        return facilitation.title
+    if actor is not None and actor.is_superuser:
+        return str(_("an administrator"))
+    return str(_("the program lead"))

@@ -15,6 +15,8 @@ from django import template
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from collaborators.models import PersonalDataView
+from collaborators.privacy import personal_data_viewed
 from collaborators.roles import COLLABORATOR, facilitator_whatsapp_numbers, scopes_for
 from ksbb.whatsapp import share_url
 from programs.templatetags.ksbb_format import number
@@ -109,6 +111,12 @@ def whatsapp_receipt_request(context, commitment, roles) -> dict:
     )
     if not numbers:
         return {"links": [(share_url(text), _("Ask for receipt confirmation"))]}
+    personal_data_viewed(
+        viewer=user,
+        what=PersonalDataView.What.CONTACT,
+        subjects=[facilitator.user for facilitator, _phone in numbers],
+        path=context["request"].path,
+    )
     label = _("Ask %(title)s to confirm receipt")
     return {
         "links": [

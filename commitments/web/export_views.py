@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from collaborators.models import PersonalDataView
+from collaborators.privacy import personal_data_viewed
+
 from ..models import Export
 from ..reporting.exports import (
     CONTENT_TYPES,
@@ -123,6 +126,13 @@ def export_download(request, pk: int):
         stored = export.file.open("rb")
     except OSError as missing:
         raise Http404 from missing
+    # Its rows name individual collaborators (people), so the download is logged.
+    personal_data_viewed(
+        viewer=request.user,
+        what=PersonalDataView.What.EXPORT,
+        subject_ref=f"export:{export.pk}",
+        path=request.path,
+    )
     response = FileResponse(
         stored,
         as_attachment=True,

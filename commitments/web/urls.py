@@ -100,4 +100,7 @@ urlpatterns = [
     path("", include("commitments.web.asset_urls")),
     path("", include("commitments.web.adoption_urls")),
     path("", include("commitments.web.pooling_urls")),
+    path("", include("commitments.web.accountability_urls")),
+    path("", include("commitments.web.feedback_urls")),
+    path("", include("commitments.web.privacy_urls")),
 ]

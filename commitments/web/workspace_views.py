@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from collaborators.models import Collaborator, Membership
+from collaborators.privacy import contacts_viewed
 from collaborators.roles import scopes_for
 from locations.models import area_geometry_deferred
 from programs.models import Program
@@ -237,11 +238,18 @@ def verification_queue(request):
 
 
 def _queue_page(request, scopes, status: int = 200) -> HttpResponse:
+    queue = collaborators_awaiting_decision(scopes)
+    for group in queue:  # the page shows each group's first page, with contacts
+        contacts_viewed(
+            viewer=request.user,
+            collaborators=group.collaborators[:QUEUE_PAGE_SIZE],
+            path=request.path,
+        )
     return render(
         request,
         "commitments/verification_queue.html",
         {
-            "queue": collaborators_awaiting_decision(scopes),
+            "queue": queue,
             "is_admin": scopes.is_admin,
             # Each group shows a page's worth; the rest follow as these are decided.
             "queue_page_size": QUEUE_PAGE_SIZE,
