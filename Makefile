@@ -13,13 +13,25 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Database, real Jakarta data, programs and demo data (each step is safe to repeat).
+# Another city: `make run CITY=yogyakarta` loads locations/data/cities/yogyakarta (its
+# city.json) into its own SQLite file and runs the portal under that city's name.
+CITY ?=
+ifneq ($(CITY),)
+export CITY
+export SQLITE_PATH ?= db-$(CITY).sqlite3
+endif
+
+# Database, real Jakarta data (or CITY's), programs and demo data (each step is safe to repeat).
 setup: install
 	$(PY) manage.py compile_translations
 	$(PY) manage.py migrate --noinput
+ifeq ($(CITY),)
 	$(PY) manage.py load_programs
 	$(PY) manage.py load_jakarta
 	$(PY) manage.py seed_demo --if-empty
+else
+	$(PY) manage.py load_city $(CITY)
+endif
 
 run: setup
 	$(PY) manage.py runserver $(HOST)

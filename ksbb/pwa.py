@@ -185,8 +185,9 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "name": _("KSBB portal"),
         "short_name": "KSBB",
         "description": _(
-            "Where help is needed in Jakarta, how much, and what collaborators have already given."
-        ),
+            "Where help is needed in %(city)s, how much, and what collaborators have already given."
+        )
+        % {"city": settings.CITY_NAME},
         "lang": get_language() or settings.LANGUAGE_CODE,
         "dir": "ltr",
         "start_url": reverse("workspace"),

@@ -7,6 +7,7 @@ Redis. Every variable is listed in the README's configuration table.
 """
 
 import datetime
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "commitments.web.context_processors.notifications",
+                "locations.context_processors.city",
             ],
         },
     },
@@ -266,6 +268,23 @@ SUMMARY_MAX_AGE_SECONDS = int(os.environ.get("SUMMARY_MAX_AGE_SECONDS", "600"))
 # The reporting organisation in IATI-style exports: set the city's registered IATI
 # organisation identifier; the default only names the program.
 IATI_REPORTING_ORG_REF = os.environ.get("IATI_REPORTING_ORG_REF", "ID-JK-KSBB")
+# The city the portal runs for (locations/city.py): CITY names its folder under
+# locations/data/cities (empty: Jakarta, loaded by load_jakarta; `make run CITY=yogyakarta`),
+# CITY_NAME the name on the pages (default: the name in the city's city.json, or Jakarta).
+CITY = os.environ.get("CITY", "")
+
+
+def city_name_default(city: str) -> str:
+    if not city:
+        return "Jakarta"
+    config = BASE_DIR / "locations" / "data" / "cities" / city / "city.json"
+    try:
+        return str(json.loads(config.read_text(encoding="utf-8"))["name"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"CITY={city}: {config} names no city ({exc!r})") from None
+
+
+CITY_NAME = os.environ.get("CITY_NAME") or city_name_default(CITY)
 
 # Passwords
 # django-axes first: it refuses a locked-out sign-in before any password is checked.

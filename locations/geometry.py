@@ -29,6 +29,30 @@ class GeometryError(ValueError):
 class RepairedGeometry:
     geometry: Polygonal
     repair: str  # empty when the input was already valid
+    # Before a repair: the area as the invalid shape's rings give it (shell minus holes);
+    # equal to area_after when nothing was repaired.
+    area_before_km2: float = 0.0
+    area_after_km2: float = 0.0
+
+    @property
+    def area_change(self) -> float | None:
+        """The relative change of area by the repair (0.3 for +30%), None from nothing."""
+        if not self.area_before_km2:
+            return None if self.area_after_km2 else 0.0
+        return (self.area_after_km2 - self.area_before_km2) / self.area_before_km2
+
+    def area_change_text(self) -> str:
+        """'area 1.62 -> 2.10 km² (+30%)': what a repair did to the area."""
+        change = self.area_change
+        relative = "from nothing" if change is None else f"{change:+.1%}"
+        return (
+            f"area {_km2_text(self.area_before_km2)} -> {_km2_text(self.area_after_km2)} km² "
+            f"({relative})"
+        )
+
+
+def _km2_text(value: float) -> str:
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.4f}"
 
 
 def polygonal_from_geojson(data: Mapping) -> RepairedGeometry:
@@ -49,12 +73,18 @@ def polygonal_from_geojson(data: Mapping) -> RepairedGeometry:
     if min_lon < -180 or max_lon > 180 or min_lat < -90 or max_lat > 90:
         raise GeometryError("coordinates are outside lon/lat ranges (is the file in EPSG:4326?)")
     repair = ""
+    before = area_km2(geom)
     if not geom.is_valid:
         repair = explain_validity(geom)
         geom = _polygonal_part(shapely.make_valid(geom))
         if geom.is_empty:
             raise GeometryError(f"invalid ({repair}) and nothing remained after repair")
-    return RepairedGeometry(geometry=_as_polygonal(geom), repair=repair)
+    return RepairedGeometry(
+        geometry=_as_polygonal(geom),
+        repair=repair,
+        area_before_km2=before,
+        area_after_km2=area_km2(geom) if repair else before,
+    )
 
 
 def _polygonal_part(geom: BaseGeometry) -> BaseGeometry:

@@ -1,11 +1,14 @@
-"""Import administrative boundaries from GeoJSON into Area rows.
+"""Import administrative boundaries (GeoJSON-like features, see boundary_files) into Area rows.
 
 A file is checked whole before anything is written: malformed or truncated JSON, unknown
 property names and a wrong level are errors (`ImportFileError`, one line). Problems of a
-single feature (no code, a duplicate code, no geometry, a parent that is not loaded) skip
-that feature, and invalid polygons are repaired; each skip and repair is reported with its
-reason, never silently. Callers wrap `import_area_records` in a transaction so that a bad
-file writes nothing.
+single feature (no code, no geometry, coordinates out of lon/lat, a repair that changes
+its area by more than 1%, a parent that is not loaded) are listed in the report's
+`skipped`; with `strict=True` (import_areas without --skip-invalid) any of them refuses
+the whole file before anything is written. Features sharing a code are merged into one
+area (or refused). Each skip, merge and repair is reported with its reason, never
+silently. Callers wrap `import_area_records` in a transaction so that a bad file writes
+nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from pathlib import Path
 
 import shapely
 from django.db import transaction
-from shapely.strtree import STRtree
 
+from .area_parents import ParentLookup, format_code, place_by_overlap
 from .geometry import (
     DISPLAY_DECIMALS,
     GeometryError,
@@ -67,6 +70,10 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     repaired: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    # Children placed by overlap whose parent is not clear: (code, placement in words).
+    ambiguous: list[tuple[str, str]] = field(default_factory=list)
+    features: int = 0  # in the file
 
     def skip(self, ref: str, reason: str) -> None:
         self.skipped.append((ref, reason))
@@ -86,8 +93,20 @@ class ImportReport:
         ]
         lines += [f"  skipped {ref}: {reason}" for ref, reason in self.skipped]
         lines += [f"  repaired {ref}: {reason}" for ref, reason in self.repaired]
+        lines += [f"  {merge}" for merge in self.merged]
+        lines += [f"  parent unclear for {code}: {text}" for code, text in self.ambiguous]
         lines += [f"  note: {note}" for note in self.notes]
         return lines
+
+    def refusal(self) -> str:
+        """The one-line error of a file refused for its problem features."""
+        ref, reason = self.skipped[0]
+        count = len(self.skipped)
+        of = f" of {self.features}" if self.features else ""
+        return (
+            f"{self.source}: {count}{of} features have a problem, so nothing was imported; "
+            f"first: {ref}: {reason} (--skip-invalid imports the others and lists them)"
+        )
 
 
 def read_features(path: str | Path) -> list[dict]:
@@ -137,6 +156,12 @@ def require_properties(features: Sequence[Mapping], **options: str | None) -> No
             )
 
 
+# A repair that changes an area by more than this share is a problem, not a repair: a hole
+# lying outside its shell "repaired" into filled land, a bow tie of opposite lobes.
+REPAIR_LIMIT = 0.01
+DUPLICATES = ("merge", "refuse")
+
+
 def records_from_features(
     features: Sequence[Mapping],
     *,
@@ -145,7 +170,14 @@ def records_from_features(
     name_field: str,
     parent_field: str | None = None,
     bps_field: str | None = None,
+    code_format: tuple[int, ...] | None = None,
+    duplicates: str = "merge",
+    repair_limit: float | None = REPAIR_LIMIT,
 ) -> list[AreaRecord]:
+    """One record per code. A feature with a problem (no code or name, no usable geometry,
+    a code that does not fit `code_format`, a repair changing its area by more than
+    `repair_limit`) is listed in report.skipped; features sharing a code are merged into one
+    (Multi)Polygon, or all listed as problems with duplicates="refuse"."""
     require_properties(
         features,
         code_field=code_field,
@@ -153,8 +185,8 @@ def records_from_features(
         parent=parent_field,
         bps_code_field=bps_field,
     )
-    records: list[AreaRecord] = []
-    seen: set[str] = set()
+    report.features = len(features)
+    parts: dict[str, list[tuple[str, AreaRecord]]] = {}
     for index, feature in enumerate(features, start=1):
         properties = feature.get("properties") or {}
         code = str(properties.get(code_field) or "").strip()
@@ -162,43 +194,101 @@ def records_from_features(
         if not code:
             report.skip(ref, f"no value in '{code_field}'")
             continue
-        if code in seen:
-            report.skip(ref, "duplicate code; the first feature with it was kept")
-            continue
-        name = str(properties.get(name_field) or "").strip()
-        if not name:
-            report.skip(ref, f"no value in '{name_field}'")
-            continue
-        bps_code = str(properties.get(bps_field) or "") if bps_field else ""
-        problem = _value_problem(code, name, bps_code, feature)
-        if problem:
-            # A value the database would refuse or that would corrupt area paths: the file
-            # is wrong as a whole (a wrong field or a broken export), so nothing is written.
-            raise ImportFileError(f"{ref}: {problem}")
-        try:
-            repaired = polygonal_from_geojson(feature.get("geometry"))
-        except GeometryError as exc:
-            report.skip(ref, str(exc))
-            continue
-        if repaired.repair:
-            report.repair(ref, f"{repaired.repair}; made valid")
-        seen.add(code)
-        parent_code = str(properties.get(parent_field) or "").strip() if parent_field else None
-        records.append(
-            AreaRecord(
-                code=code,
-                name=name,
-                geometry=repaired.geometry,
-                parent_code=parent_code or None,
-                bps_code=bps_code,
-                properties=dict(properties),
-            )
+        if code_format:
+            formatted = format_code(code, code_format)
+            if formatted is None:
+                expected = ".".join(str(size) for size in code_format)
+                report.skip(ref, f"the code does not fit --code-format {expected}")
+                continue
+            code = formatted
+        record = _record_of_feature(
+            feature, ref, code, report, name_field, parent_field, bps_field, repair_limit
         )
+        if record is not None:
+            parts.setdefault(code, []).append((ref, record))
+    records = _one_record_per_code(parts, duplicates, report)
     if not records:
         raise ImportFileError(
             "no feature could be imported: "
             + "; ".join(f"{ref}: {reason}" for ref, reason in report.skipped[:3])
         )
+    return records
+
+
+def _record_of_feature(
+    feature: Mapping,
+    ref: str,
+    code: str,
+    report: ImportReport,
+    name_field: str,
+    parent_field: str | None,
+    bps_field: str | None,
+    repair_limit: float | None,
+) -> AreaRecord | None:
+    properties = feature.get("properties") or {}
+    name = str(properties.get(name_field) or "").strip()
+    if not name:
+        report.skip(ref, f"no value in '{name_field}'")
+        return None
+    bps_code = str(properties.get(bps_field) or "") if bps_field else ""
+    problem = _value_problem(code, name, bps_code, feature)
+    if problem:
+        # A value the database would refuse or that would corrupt area paths: the file
+        # is wrong as a whole (a wrong field or a broken export), so nothing is written.
+        raise ImportFileError(f"{ref}: {problem}")
+    if isinstance(feature.get("crs"), Mapping):
+        report.skip(ref, "the feature declares its own CRS; the file must be in one CRS")
+        return None
+    try:
+        repaired = polygonal_from_geojson(feature.get("geometry"))
+    except GeometryError as exc:
+        report.skip(ref, str(exc))
+        return None
+    if repaired.repair:
+        change = repaired.area_change
+        what = f"{repaired.repair}; made valid: {repaired.area_change_text()}"
+        if repair_limit is not None and (change is None or abs(change) > repair_limit):
+            report.skip(ref, f"{what}, more than {repair_limit:.0%}: check the shape")
+            return None
+        report.repair(ref, what)
+    parent_code = str(properties.get(parent_field) or "").strip() if parent_field else None
+    return AreaRecord(
+        code=code,
+        name=name,
+        geometry=repaired.geometry,
+        parent_code=parent_code or None,
+        bps_code=bps_code,
+        properties=dict(properties),
+    )
+
+
+def _one_record_per_code(
+    parts: dict[str, list[tuple[str, AreaRecord]]], duplicates: str, report: ImportReport
+) -> list[AreaRecord]:
+    """Merge (or refuse) the features sharing a code, saying what was done."""
+    records = []
+    for code, shares in parts.items():
+        first = shares[0][1]
+        if len(shares) == 1:
+            records.append(first)
+            continue
+        refs = ", ".join(ref.split(" (")[0] for ref, _ in shares)
+        if duplicates == "refuse":
+            for ref, _ in shares:
+                report.skip(ref, f"the code is shared by {refs} (--duplicates refuse)")
+            continue
+        pieces = [record.geometry for _, record in shares]
+        merged = shapely.union_all(pieces)
+        sizes = " + ".join(f"{area_km2(piece):.2f}" for piece in pieces)
+        report.merged.append(
+            f"merged {len(shares)} parts of {_printable(code)} ({refs}): "
+            f"{sizes} -> {area_km2(merged):.2f} km²"
+        )
+        names = sorted({record.name for _, record in shares} - {first.name})
+        if names:
+            report.notes.append(f"{code}: parts also named {', '.join(names)}; kept '{first.name}'")
+        first.geometry = merged
+        records.append(first)
     return records
 
 
@@ -263,12 +353,14 @@ def resolve_parents(
 ) -> tuple[list[AreaRecord], dict[str, Area]]:
     """Find each record's parent at the level above, by `parent`:
     'prefix' (the code minus its last '.' segment), 'field' (parent codes already read
-    from a property) or 'contains' (the area of the level above containing the record)."""
+    from a property) or 'contains' (the area of the level above overlapping most of the
+    record; unclear cases are listed in report.ambiguous). A parent code is matched on
+    any code the parent stores (Kemendagri, BPS, or Kemendagri without dots)."""
     parent_level = Area.level_above(level)
     if parent_level is None:
         return records, {}
-    candidates = {a.code: a for a in Area.objects.filter(level=parent_level)}
-    if not candidates:
+    lookup = ParentLookup(parent_level)
+    if not len(lookup):
         raise ImportFileError(
             f"no {parent_level} areas are loaded yet; import the {parent_level} level first"
         )
@@ -276,35 +368,44 @@ def resolve_parents(
         for record in records:
             record.parent_code = record.code.rsplit(".", 1)[0] if "." in record.code else None
     elif parent == "contains":
-        _assign_parents_by_location(records, parent_level)
+        _assign_parents_by_overlap(records, parent_level, report)
     placed, missing = [], []
     for record in records:
-        if record.parent_code in candidates:
-            placed.append(record)
+        code, why = lookup.find(record.parent_code) if record.parent_code else (None, "")
+        if code is None:
+            missing.append((record, why))
         else:
-            missing.append(record)
+            record.parent_code = code
+            placed.append(record)
     if not placed:
-        example = missing[0].parent_code or "none"
+        example = missing[0][0].parent_code or "none"
         raise ImportFileError(
-            f"wrong level or parent rule: no feature has a parent among the {len(candidates)} "
+            f"wrong level or parent rule: no feature has a parent among the {len(lookup)} "
             f"loaded {parent_level} areas (first parent looked for: {example})"
         )
-    for record in missing:
-        report.skip(
-            record.code,
-            f"parent {record.parent_code or '(none found)'} is not a loaded {parent_level}",
-        )
-    return placed, candidates
+    for record, why in missing:
+        report.skip(record.code, why or _no_parent(record, parent, parent_level))
+    parents = Area.objects.filter(code__in={r.parent_code for r in placed})
+    return placed, {area.code: area for area in parents}
 
 
-def _assign_parents_by_location(records: list[AreaRecord], parent_level: str) -> None:
-    parents = list(Area.objects.filter(level=parent_level).with_geometry())
-    shapes = [shapely.geometry.shape(p.geometry) for p in parents]
-    tree = STRtree(shapes)
+def _no_parent(record: AreaRecord, parent: str, parent_level: str) -> str:
+    if parent == "contains" and record.parent_code is None:
+        return f"no loaded {parent_level} overlaps it"
+    if parent == "prefix" and record.parent_code is None:
+        return "the code has no '.' to take its parent's code from (see --code-format)"
+    return f"parent {record.parent_code or '(none found)'} is not a loaded {parent_level}"
+
+
+def _assign_parents_by_overlap(
+    records: list[AreaRecord], parent_level: str, report: ImportReport
+) -> None:
+    placements = place_by_overlap({r.code: r.geometry for r in records}, parent_level)
     for record in records:
-        point = record.geometry.point_on_surface()
-        hits = [parents[i] for i in tree.query(point, predicate="intersects")]
-        record.parent_code = hits[0].code if hits else None
+        placement = placements[record.code]
+        record.parent_code = placement.parent_code
+        if placement.ambiguous:
+            report.ambiguous.append((record.code, placement.describe()))
 
 
 # The Area columns an import writes (all but the code).
@@ -337,11 +438,15 @@ def import_area_records(
     report: ImportReport,
     parent: str = "prefix",
     tolerance: float | None = None,
+    strict: bool = False,
 ) -> ImportReport:
-    """Create or update the areas of one level. Run inside transaction.atomic()."""
+    """Create or update the areas of one level. Run inside transaction.atomic(). With
+    `strict`, a feature with a problem (report.skipped) refuses the file before any write."""
     _check_source_label(source)
     check_level(records, level)
     records, parents = resolve_parents(records, level, parent, report)
+    if strict and report.skipped:
+        raise ImportFileError(report.refusal())
     tolerance = TOLERANCE_BY_LEVEL[level] if tolerance is None else tolerance
     display = simplify_layer({r.code: r.geometry for r in records}, tolerance=tolerance)
 

@@ -69,6 +69,10 @@ def _notes(entry: dict) -> str:
     return "\n".join(parts)
 
 
+def _reports(entry: dict) -> bool:
+    return any(key.endswith("_reported") for key in entry)
+
+
 def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -99,7 +103,8 @@ def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
                         "reported_collaborators": entry.get("collaborators_reported"),
                         "reported_commitments": entry.get("commitments_reported"),
                         "reported_value_idr": entry.get("commitment_value_idr_reported"),
-                        "reported_as_of": REPORTED_AS_OF,
+                        # Only a file with reported figures has a date they are as of.
+                        "reported_as_of": REPORTED_AS_OF if _reports(entry) else None,
                         "reported_source": source,
                         "reported_notes": _notes(entry),
                         "sort_order": order,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
@@ -124,7 +125,7 @@ class DashboardFilterForm(forms.Form):
             "path"
         )
         self.fields["area"].choices = [
-            ("", _("all of Jakarta")),
+            ("", _("all of %(city)s") % {"city": settings.CITY_NAME}),
             *[(a.code, a.name if a.level == Area.Level.KOTA else f"\u2003{a.name}") for a in areas],
         ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -140,7 +141,9 @@ class AssistantRequestForm(forms.Form):
             .order_by("name", "code")
         )
         self.kelurahan = {area.code: area for area in kelurahan}
-        self.fields["start"].choices = [("", _("Anywhere in Jakarta"))] + [
+        self.fields["start"].choices = [
+            ("", _("Anywhere in %(city)s") % {"city": settings.CITY_NAME})
+        ] + [
             (code, f"{area.name} ({area.parent.name})" if area.parent else area.name)
             for code, area in self.kelurahan.items()
         ]
