@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,7 +100,9 @@ def test_the_page_shows_them_beside_the_2021_baseline(client, figures):
     assert cells == ["2", "3", "671,917"]
     assert "IDR 700,000" in page and "IDR 1,700,000" in page
     assert f"IDR {program.reported_value_idr:,.0f}" in page  # the 2021 value baseline
-    assert "css/accountability.css" in page  # its print stylesheet
+    assert 'class="report-actions' in page  # the print button, hidden when printed
+    stylesheet = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
+    assert "@media print" in stylesheet and ".report-actions" in stylesheet
     assert "style=" not in page
 
 
