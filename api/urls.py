@@ -7,14 +7,11 @@ module's `register(router)` adds its viewsets and `extra_urls` holds its plain p
 
 from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from . import adoption_views, views, write_views
+from .docs import RedocView, SwaggerView
 from .need_state import NeedStateView
 
 # No ".json" suffix routes: ?format= and the Accept header choose the format.
@@ -46,14 +43,12 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
-        docs_csp(
-            SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
-        ),
+        docs_csp(RedocView.as_view(url_name="api-schema", template_name="api/redoc.html")),
         name="api-docs",
     ),
     path(
         "api/docs/swagger/",
-        docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        docs_csp(SwaggerView.as_view(url_name="api-schema")),
         name="api-docs-swagger",
     ),
     path("api/problems/", views.problem_types, name="api-problems"),

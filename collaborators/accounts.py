@@ -86,7 +86,9 @@ class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label=gettext_lazy("Email"),
         max_length=EMAIL_MAX_LENGTH,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+        # No autofocus (issue 25): the skip link stays first in tab order, and a phone does
+        # not open its keyboard over the page before the person has read it.
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
 

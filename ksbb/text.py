@@ -1,6 +1,6 @@
 """Small helpers for bilingual (Indonesian / English) content stored in the database."""
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, override
 
 
 def in_language(indonesian: str, english: str) -> str:
@@ -9,3 +9,19 @@ def in_language(indonesian: str, english: str) -> str:
     if language == "en" and english:
         return english
     return indonesian or english
+
+
+def data_text_language(text: str) -> str:
+    """The language of a text stored as data whose language is not recorded (indicator
+    labels: "Population" from the loader, "Masih bersekolah" from a BPS table): English when
+    the Indonesian catalog translates it (an English msgid), else Indonesian."""
+    with override("id"):
+        return "en" if gettext(text) != text else "id"
+
+
+def other_language(text: str) -> str:
+    """The lang attribute a data text needs on the current page: its language when that is
+    not the page's, else ""."""
+    page = (get_language() or "id").split("-")[0]
+    language = data_text_language(text) if text else page
+    return "" if language == page else language

@@ -14,8 +14,10 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from ksbb.bounds import BIGINT_MAX
+from ksbb.text import other_language
 from programs.models import Program
 
+from . import map_palette
 from .mapdata import (
     MAP_LEVELS,
     NeedFilter,
@@ -232,6 +234,8 @@ def _map_indicators(layers: list[dict]) -> list[dict]:
                 "level": level_labels[entry["level"]],
                 "period": entry["period"],
             },
+            # lang="id" on the title of Indonesian data on an English page (and back).
+            "title_lang": other_language(entry["title"]),
             "url": reverse(
                 "map-indicator-state",
                 kwargs={"level": entry["level"], "indicator": entry["indicator"]},
@@ -262,6 +266,8 @@ def _map_config(request: HttpRequest, layers: list[dict], indicators: list[dict]
         # a code that names no area is ignored.
         "focus": area_by_code(request.GET.get("wilayah", "")),
         "strings": _map_strings(),
+        # Colours and fill opacity of the needs (locations.map_palette: 3:1 as drawn).
+        "palette": map_palette.palette(),
     }
 
 

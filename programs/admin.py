@@ -43,7 +43,7 @@ class ProgramAdmin(admin.ModelAdmin):
         "live_value_idr",
     ]
     list_filter = ["status"]
-    search_fields = ["slug", "name_id", "name_en", "lead_agency"]
+    search_fields = ["slug", "name_id", "name_en", "lead_agency", "lead_agency_id"]
     prepopulated_fields = {"slug": ["name_en"]}
     inlines = [DonationFormInline, ProgramPauseInline, ProgramLeadInline]
     readonly_fields = [
@@ -64,6 +64,7 @@ class ProgramAdmin(admin.ModelAdmin):
                     "name_id",
                     "name_en",
                     "lead_agency",
+                    "lead_agency_id",
                     "launched_on",
                     "launch_is_target",
                     "status",

@@ -91,6 +91,7 @@ def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
                         "name_id": entry["name_id"],
                         "name_en": entry["name_en"],
                         "lead_agency": entry["lead"],
+                        "lead_agency_id": entry.get("lead_id", ""),
                         "launched_on": _month(entry.get("launched")),
                         "launch_is_target": "target" in entry.get("launch_note", ""),
                         "facilitator": entry.get("facilitator", ""),

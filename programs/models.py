@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ksbb.text import in_language
@@ -79,6 +80,8 @@ class Program(models.Model):
     name_id = models.CharField(_("name (Indonesian)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
     lead_agency = models.CharField(_("lead agency"), max_length=200)
+    # The lead's name in Indonesian (lead_agency is the English one, as the deck gives it).
+    lead_agency_id = models.CharField(_("lead agency (Indonesian)"), max_length=200, blank=True)
     launched_on = models.DateField(_("launched"), null=True, blank=True)
     launch_is_target = models.BooleanField(
         _("launch date is a target"),
@@ -261,6 +264,18 @@ class Program(models.Model):
     @property
     def name(self) -> str:
         return in_language(self.name_id, self.name_en)
+
+    @property
+    def lead_name(self) -> str:
+        """The lead agency in the page's language (English where no Indonesian is given)."""
+        return in_language(self.lead_agency_id or self.lead_agency, self.lead_agency)
+
+    @property
+    def lead_name_lang(self) -> str:
+        """The code "en" when the lead's name is printed in English on a page in another language
+        (no Indonesian name given): for its lang attribute; else ""."""
+        english_page = (get_language() or "id").split("-")[0] == "en"
+        return "" if english_page or self.lead_agency_id else "en"
 
     @property
     def planning_list(self) -> list[str]:

@@ -107,6 +107,9 @@ def sign_out(page, live_portal) -> None:
     """Through the header's sign-out button, as a person handing on a shared phone does."""
     if not page.url.startswith(live_portal):
         page.goto(f"{live_portal}/")
+    menu = page.locator(".site-header .menu-toggle")  # on a phone the navigation is folded
+    if menu.is_visible() and menu.get_attribute("aria-expanded") == "false":
+        menu.click()
     with page.expect_navigation():
         page.locator("form[action='/akun/keluar/'] button").click()
 

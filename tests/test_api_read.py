@@ -546,6 +546,9 @@ def test_schema_and_docs_render_under_the_csp(api):
     assert swagger.status_code == 200
     script = api.get("/api/docs/swagger/?script")
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
+    for url in ("/api/docs/", "/api/docs/swagger/"):  # OPTIONS: the methods, not a page
+        options = api.options(url)
+        assert (options.status_code, options["Allow"]) == (200, "GET, HEAD, OPTIONS")
 
 
 def test_api_url_names_leave_the_portals_own_alone():

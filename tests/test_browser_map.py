@@ -6,6 +6,7 @@ from locations.models import Area
 
 from .a11y import accessibility_problems
 from .browser import phone_context, screenshot, wait_for_map
+from .colour import composite, contrast
 
 pytestmark = pytest.mark.browser
 
@@ -185,3 +186,100 @@ def test_institutions_cluster_when_dense(page, live_portal):
     page.wait_for_function(f"() => ksbbMap.map.getZoom() > {zoom}")
     page.uncheck("#show-sites")
     assert page.locator(".site-cluster").count() == 0
+
+
+# --- Issue 25: a legend everyone can read, controls in the page's language, a first view
+# that fills the phone.
+
+# The fills the needs map has drawn (distinct colours), their opacity and the map box's
+# background: what lies under the fills where no tile has loaded (never, in tests).
+DRAWN_FILLS = """() => {
+  const fills = new Set(), opacities = new Set();
+  ksbbMap.state.layer.eachLayer((l) => {
+    fills.add(l.options.fillColor);
+    opacities.add(l.options.fillOpacity);
+  });
+  return { fills: [...fills], opacities: [...opacities],
+    under: getComputedStyle(document.getElementById("needs-map")).backgroundColor,
+    palette: JSON.parse(document.getElementById("map-config").textContent).palette };
+}"""
+
+# The drawn RW layer's bounds in the map box's pixels, and the box's size.
+LAYER_IN_BOX = """() => {
+  const b = ksbbMap.state.layer.getBounds(), m = ksbbMap.map;
+  const nw = m.latLngToContainerPoint(b.getNorthWest());
+  const se = m.latLngToContainerPoint(b.getSouthEast());
+  const size = m.getSize();
+  return { width: se.x - nw.x, height: se.y - nw.y, boxWidth: size.x, boxHeight: size.y,
+    left: nw.x, top: nw.y, right: se.x, bottom: se.y };
+}"""
+
+
+def test_the_drawn_classes_are_3_to_1_apart(page, live_portal):
+    open_map(page, live_portal)
+    drawn = page.evaluate(DRAWN_FILLS)
+    palette = drawn["palette"]
+    assert drawn["opacities"] == [palette["fillOpacity"]]
+    shown = [c for c in palette["needClasses"] if c in drawn["fills"]]
+    assert len(shown) >= 2, drawn  # the map shows more than one class today
+    assert set(drawn["fills"]) <= {
+        *palette["needClasses"],
+        palette["noNeed"],
+        palette["noResidents"],
+    }
+    opacity, under = palette["fillOpacity"], drawn["under"]
+    no_need = composite(palette["noNeed"], under, opacity)
+    classes = [composite(c, under, opacity) for c in palette["needClasses"]]
+    for k, colour in enumerate(classes):
+        assert contrast(colour, no_need) >= 3
+        if k:
+            assert contrast(colour, classes[k - 1]) >= 3
+    # The legend shows the same colours, one row per class.
+    swatches = page.locator("#map-legend .swatch").evaluate_all(
+        "(els) => els.map((el) => el.dataset.color)"
+    )
+    assert swatches[: len(palette["needClasses"])] == palette["needClasses"]
+
+
+def test_zoom_buttons_speak_the_pages_language(chromium, live_portal):
+    context = phone_context(chromium)
+    page = context.new_page()
+    open_map(page, live_portal)
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Perbesar"
+    assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Perkecil"
+    prefix = page.locator(".leaflet-control-attribution a[href='https://leafletjs.com']")
+    assert prefix.get_attribute("title") == "Pustaka JavaScript untuk peta interaktif"
+    context.close()
+
+
+def test_first_view_fills_the_phones_map_box(chromium, live_portal):
+    context = phone_context(chromium)
+    page = context.new_page()
+    open_map(page, live_portal)
+    fit = page.evaluate(LAYER_IN_BOX)
+    assert fit["width"] >= 0.8 * fit["boxWidth"] or fit["height"] >= 0.8 * fit["boxHeight"], fit
+    # and the whole city is in view
+    assert fit["left"] >= -1 and fit["top"] >= -1, fit
+    assert fit["right"] <= fit["boxWidth"] + 1 and fit["bottom"] <= fit["boxHeight"] + 1, fit
+    screenshot(page, "needs-map-first-view-phone")
+    context.close()
+
+
+def test_indonesian_names_are_marked_on_english_pages(chromium, live_portal):
+    context = phone_context(chromium)
+    context.add_cookies([{"name": "django_language", "value": "en", "url": live_portal}])
+    page = context.new_page()
+    page.goto(f"{live_portal}/wilayah/31.73/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    cells = page.locator("td", has_text="Masih bersekolah")
+    assert cells.count() > 0
+    assert set(cells.evaluate_all("(els) => els.map((el) => el.lang)")) == {"id"}
+    context.close()
+    # A program lead on an Indonesian page: in Indonesian.
+    context = phone_context(chromium)
+    page = context.new_page()
+    page.goto(f"{live_portal}/program/pendidikan/")
+    assert page.get_by_text("Dinas Pendidikan", exact=True).is_visible()
+    assert page.get_by_text("Department for Education").count() == 0
+    context.close()

@@ -21,6 +21,7 @@ from .browser import (
     phone_context,
     screenshot,
     sign_in,
+    sign_out,
     wait_for_map,
     wait_offline_ready,
     watch_errors,
@@ -119,8 +120,7 @@ def test_a_facilitator_reads_the_field_pages_offline_and_signing_out_forgets_the
     page.goto(f"{live_portal}/ruang-kerja/")
     assert page.locator("#freshness-bar").is_hidden()
     _map_data_from_the_cache(page, context, live_portal, django_db_blocker)
-    with page.expect_navigation():
-        page.locator(".site-header form[action='/akun/keluar/'] button").click()
+    sign_out(page, live_portal)  # through the header's menu on a phone
     page.wait_for_function(NO_PERSONAL_CACHE)
 
     # The next person on the same phone sees none of it, even offline.

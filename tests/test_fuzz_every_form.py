@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from axes.models import AccessFailureLog
 from django.apps import apps
+from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
@@ -94,6 +95,8 @@ JUNK_QUERY = {
     "_changelist_filters": "a=b&c",
     "date__gte": "0000-00-00",
 }
+# Sent to every URL besides GET: HEAD, OPTIONS, a bare POST, and these with a JSON body.
+BODY_METHODS = ("put", "patch", "delete")
 JUNK_POST = {
     "decision": "perhaps",
     "action": "teleport",
@@ -393,14 +396,15 @@ class Walk:
         self.client.logout()
         if user is not None:
             self.client.force_login(user)
+        self.signed_in_as = self.session_cookie()
 
-    def request(self, role: str, method: str, url: str, data: dict, *, keep: bool = True):
+    def request(self, role: str, method: str, url: str, data: dict, *, keep: bool = True, **extra):
         """One request in a savepoint, so that a database error in one view leaves the
         test's transaction usable; `keep=False` rolls back what the request wrote."""
         self.requests += 1
         try:
             with transaction.atomic():
-                response = getattr(self.client, method)(url, data)
+                response = getattr(self.client, method)(url, data, **extra)
                 if not keep:
                     transaction.set_rollback(True)
         except Exception as exc:  # a server error: the test client re-raises the view's
@@ -412,8 +416,21 @@ class Walk:
             )
         return response
 
+    def other_methods(self, role: str, user, url: str) -> None:
+        """Every other HTTP method to the URL itself, without a body (PUT, PATCH and DELETE
+        with an empty JSON object); what they write is rolled back."""
+        for method in ("head", "options", "post", "put", "patch", "delete"):
+            body = {"content_type": "application/json"} if method in BODY_METHODS else {}
+            self.request(role, method, url, {}, keep=False, **body)
+            if self.session_cookie() != self.signed_in_as:  # signed out, or a new session
+                self.sign_in(user)
+
+    def session_cookie(self) -> str | None:
+        return getattr(self.client.cookies.get(django_settings.SESSION_COOKIE_NAME), "value", None)
+
     def visit(self, role: str, user, url: str, *, is_admin: bool) -> None:
         self.sign_in(user)
+        self.other_methods(role, user, url)
         page = self.request(role, "get", url, {})
         self.request(role, "get", url, JUNK_QUERY)
         forms = []

@@ -56,12 +56,22 @@ def forms_chart(data: DashboardData) -> SafeString:
             (_("Confirmed commitments"), [r.confirmed.count for r in rows]),
             (_("Reported 2021: commitments"), [r.reported_commitments for r in rows]),
         ]
-    return horizontal_bars_svg(
-        [str(r.donation_form.name) for r in rows],
-        series,
-        height=120 + ROW_HEIGHT * 2 * max(len(rows), 1),
-        formatter=compact_idr if by_value else formatting.number,
-        legend=True,
+    # One panel per series, each on its own scale (issue 25): 34 live commitments and
+    # 460,000 reported ones on one axis left the live bars invisible. The table beside the
+    # chart has both figures side by side.
+    labels = [str(r.donation_form.name) for r in rows]
+    return mark_safe(  # noqa: S308 - each panel escapes its texts
+        "".join(
+            horizontal_bars_svg(
+                labels,
+                [one_series],
+                height=68 + ROW_HEIGHT * max(len(rows), 1),
+                formatter=compact_idr if by_value else formatting.number,
+                legend=True,
+                first_color=n,
+            )
+            for n, one_series in enumerate(series)
+        )
     )
 
 
@@ -187,7 +197,13 @@ def _open_svg(kind: str, height: int, left: int, top: int) -> str:
 
 
 def horizontal_bars_svg(
-    labels: list[str], series: list[tuple[str, list]], *, height: int, formatter, legend: bool
+    labels: list[str],
+    series: list[tuple[str, list]],
+    *,
+    height: int,
+    formatter,
+    legend: bool,
+    first_color: int = 0,
 ) -> SafeString:
     """One band per label, top to bottom, with a bar per series in it and its value
     printed on it (pygal's HorizontalBar markup and classes; no value scale). A zero or
@@ -211,7 +227,7 @@ def horizontal_bars_svg(
     bar_h = band * 0.8 / len(series)
     values_out = []
     for n, (_name, values) in enumerate(series):
-        out.append(f'<g class="series serie-{n} color-{n}">')
+        out.append(f'<g class="series serie-{n} color-{n + first_color}">')
         for i, value in enumerate(values):
             if not value:
                 continue
@@ -231,7 +247,7 @@ def horizontal_bars_svg(
         for n, (name, _values) in enumerate(series):
             out.append(
                 f'<g class="legend"><rect x="0" y="{n * 20 + 0.5}" width="12" height="12"'
-                f' class="color-{n}"/><text x="17" y="{n * 20 + 10.4:.1f}">'
+                f' class="color-{n + first_color}"/><text x="17" y="{n * 20 + 10.4:.1f}">'
                 f"{escape(_truncate(str(name), 24))}</text></g>"
             )
         out.append("</g>")

@@ -12,7 +12,13 @@
   var COLORS = { open: "#e34a33", served: "#2a9d8f", both: "#6a51a3" };
 
   element.dataset.loading = "geometry";
-  var map = L.map(element, { preferCanvas: true, minZoom: 9, maxZoom: 16, attributionControl: false });
+  // A picture beside its table (aria-hidden): nothing in it takes keyboard focus (issue 25,
+  // axe aria-hidden-focus), so no keyboard handler and no zoom buttons; a pointer can still
+  // drag and zoom it.
+  var map = L.map(element, {
+    preferCanvas: true, minZoom: 9, maxZoom: 16, attributionControl: false,
+    keyboard: false, zoomControl: false,
+  });
   map.setView([-6.2, 106.83], 10);
 
   fetch(config.geometryUrl)

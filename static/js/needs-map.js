@@ -10,13 +10,21 @@
   var lang = config.lang === "en" ? "en" : "id";
   var numberFormat = new Intl.NumberFormat(lang === "en" ? "en" : "id-ID");
   var compactFormat = new Intl.NumberFormat(lang === "en" ? "en" : "id-ID", { notation: "compact", maximumFractionDigits: 1 });
-  var COLORS = ["#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"];
-  var NO_NEED = "#dfe3e8";
-  var NO_RESIDENTS = "#a7b0ba";
+  // The needs' colours and fill opacity come from the page (locations.map_palette), where a
+  // test checks that each class is 3:1 from its neighbour and from "no open need" as drawn.
+  var palette = config.palette;
+  var COLORS = palette.needClasses;
+  var NO_NEED = palette.noNeed;
+  var NO_RESIDENTS = palette.noResidents;
   // Indicator layers get their own (blue) scale, so they are not read as needs.
   var INDICATOR_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c", "#08306b"];
 
-  var map = L.map(element, { preferCanvas: true, zoomControl: true, minZoom: 9, maxZoom: 18 });
+  // zoomSnap 0.25: the first view fits the city to the map box (an integer zoom would leave
+  // it as small as half the box on a phone); the buttons still zoom by whole steps.
+  var map = L.map(element, { preferCanvas: true, zoomControl: false, zoomSnap: 0.25, minZoom: 9, maxZoom: 18 });
+  // Leaflet's control texts in the page's language (data attributes the template translates).
+  L.control.zoom({ zoomInTitle: element.dataset.zoomInTitle, zoomOutTitle: element.dataset.zoomOutTitle }).addTo(map);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="' + escapeHtml(element.dataset.leafletTitle) + '">Leaflet</a>');
   var renderer = L.canvas({ padding: 0.2, tolerance: 3 });
   map.setView([-6.2, 106.83], 11);
 
@@ -149,7 +157,8 @@
       }
     }
     rows.push('<li><span class="swatch" data-color="' + NO_NEED + '"></span>' + t.noData + "</li>");
-    legend.innerHTML = "<h2>" + escapeHtml(data.title) + '</h2><p class="small" data-role="unit">' +
+    var titleLang = state.indicator.title_lang ? ' lang="' + escapeHtml(state.indicator.title_lang) + '"' : "";
+    legend.innerHTML = "<h2" + titleLang + ">" + escapeHtml(data.title) + '</h2><p class="small" data-role="unit">' +
       escapeHtml(data.unit) + " · " + escapeHtml(state.indicator.period) + "</p><ul>" + rows.join("") + "</ul><p>" +
       plural(t.areasWithData, shaded) +
       '</p><p class="small" data-role="source">' + t.source + ": " + escapeHtml(data.source) + "</p>";
@@ -210,7 +219,7 @@
     return {
       renderer: renderer,
       fillColor: colorFor(code, feature.properties),
-      fillOpacity: 0.78,
+      fillOpacity: palette.fillOpacity,
       color: selected ? "#0b2a3f" : "#ffffff",
       weight: selected ? 3 : state.level === "rw" ? 0.5 : 1,
       opacity: 1,
@@ -323,7 +332,8 @@
     if (feature.properties.z) return html + "<br>" + t.noResidents;
     if (indicatorOn()) {
       var v = indicatorValue(feature.id);
-      return html + "<br>" + escapeHtml(state.indicatorData.title) + ": " + (v === null ? t.noData : escapeHtml(indicatorLabel(v)));
+      var titleLang = state.indicator.title_lang;
+      return html + "<br>" + (titleLang ? '<span lang="' + escapeHtml(titleLang) + '">' : "<span>") + escapeHtml(state.indicatorData.title) + "</span>: " + (v === null ? t.noData : escapeHtml(indicatorLabel(v)));
     }
     if (!entry) return html + "<br>" + t.noNeed;
     html += "<br>" + escapeHtml(formName(entry[4])) + ": " + numberFormat.format(entry[5]) + " " + t.remaining;
@@ -427,6 +437,9 @@
 
   function onArea(event) { openPanel(event.layer.feature.id); }
 
+  // The first view: the whole city filling the map box, a few pixels from its edges.
+  var FIRST_FIT = { animate: false, padding: [6, 6] };
+
   function setLevel(level) {
     if (!layerConfig(level)) return Promise.resolve();
     if (state.indicator && state.indicator.level !== level && layerSelect) {
@@ -445,7 +458,7 @@
       // The view first, so that the areas are projected and drawn once, at its zoom. The
       // first fit is not animated: nothing on screen to keep continuity with, and a zoom
       // animation still running would undo a view set (by a person or a link) meanwhile.
-      if (!state.fitted && geometry.bounds) { map.fitBounds(geometry.bounds, { animate: false }); state.fitted = true; }
+      if (!state.fitted && geometry.bounds) { map.fitBounds(geometry.bounds, FIRST_FIT); state.fitted = true; }
       showTiles();
       if (state.layer) map.removeLayer(state.layer);
       state.byCode = {};
@@ -466,7 +479,7 @@
       state.layer = L.featureGroup(areas);
       // One tooltip and one tap handler for all the areas, not one per area.
       state.layer.bindTooltip(tooltip, { sticky: true, direction: "top" }).on("click", onArea).addTo(map);
-      if (!state.fitted) { map.fitBounds(state.layer.getBounds(), { animate: false }); state.fitted = true; }
+      if (!state.fitted) { map.fitBounds(state.layer.getBounds(), FIRST_FIT); state.fitted = true; }
       element.dataset.drawn = String(areas.length);
       if (!ready) return loadState(pendingState);
       shadingDone();
