@@ -1,43 +1,19 @@
 """import_areas on bad files: one-line errors and an unchanged database; repairs reported."""
 
-import io
 import json
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from locations.jakarta import BOUNDARIES
 from locations.models import Area
+
+from .area_files import assert_one_line_error, run_import
 
 pytestmark = pytest.mark.django_db
 
 KELURAHAN_FILE = BOUNDARIES / "jakarta_kelurahan.geojson"
 KECAMATAN_FILE = BOUNDARIES / "jakarta_kecamatan.geojson"
-
-
-def database_state():
-    return (
-        Area.objects.count(),
-        list(Area.objects.with_geometry().order_by("code").values_list("code", "name", "geometry")),
-    )
-
-
-def run_import(path, *args) -> str:
-    out = io.StringIO()
-    call_command("import_areas", str(path), *args, stdout=out)
-    return out.getvalue()
-
-
-def assert_one_line_error(path, *args, match: str) -> str:
-    before = database_state()
-    with pytest.raises(CommandError) as error:
-        run_import(path, *args)
-    message = str(error.value)
-    assert "\n" not in message
-    assert match in message
-    assert database_state() == before
-    return message
 
 
 KELURAHAN_ARGS = ("--level", "kelurahan", "--code-field", "kode", "--name-field", "nama")
