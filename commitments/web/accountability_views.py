@@ -35,18 +35,12 @@ from ..reporting.public_record import (
     receipt_state,
     record_rows,
 )
+from .public_pages import area_or_404
 
 # Entries in a feed (newest first).
 FEED_ENTRIES = 50
 # Shared caches may keep the public figures file this long before asking again (ETag).
 FIGURES_CACHE_CONTROL = "public, max-age=300"
-
-
-def _area_or_404(code: str) -> Area:
-    area = Area.objects.select_related("parent").filter(code=code).first()
-    if area is None:
-        raise Http404("No area with this code")
-    return area
 
 
 def _deliveries_page(request, *, subject, title: str, deliveries, back: str, feed=None):
@@ -74,7 +68,7 @@ def _deliveries_page(request, *, subject, title: str, deliveries, back: str, fee
 
 @require_safe
 def area_deliveries(request: HttpRequest, code: str) -> HttpResponse:
-    area = _area_or_404(code)
+    area = area_or_404(code)
     return _deliveries_page(
         request,
         subject=area,
@@ -168,7 +162,7 @@ class _DeliveriesFeed(Feed):
 
 class AreaDeliveriesFeed(_DeliveriesFeed):
     def subject(self, *, code: str) -> Area:
-        return _area_or_404(code)
+        return area_or_404(code)
 
     def deliveries(self, area: Area):
         return deliveries_in_area(area)

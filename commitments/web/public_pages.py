@@ -18,7 +18,7 @@ from ..figures.totals import area_figures
 from ..models import Commitment
 
 
-def _area_or_404(code: str) -> Area:
+def area_or_404(code: str) -> Area:
     area = Area.objects.select_related("parent").filter(code=code).first()
     if area is None:
         raise Http404("No area with this code")
@@ -92,7 +92,7 @@ def _last_assessment(area: Area):
 
 
 def area_panel(request: HttpRequest, code: str) -> HttpResponse:
-    area = _area_or_404(code)
+    area = area_or_404(code)
     needs = list(_open_needs(area, limit=6))
     return render(
         request,
@@ -111,7 +111,7 @@ def area_panel(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def area_detail(request: HttpRequest, code: str) -> HttpResponse:
-    area = _area_or_404(code)
+    area = area_or_404(code)
     ancestors = area.ancestors()
     needs = list(_open_needs(area, limit=51))
     children = list(Area.objects.filter(parent=area).order_by("code"))
