@@ -266,7 +266,8 @@ def _map_config(request: HttpRequest, layers: list[dict], indicators: list[dict]
         # a code that names no area is ignored.
         "focus": area_by_code(request.GET.get("wilayah", "")),
         "strings": _map_strings(),
-        # Colours and fill opacity of the needs (locations.map_palette: 3:1 as drawn).
+        # Colours and fill opacity of the needs and indicator layers (locations.map_palette:
+        # 3:1 as drawn).
         "palette": map_palette.palette(),
     }
 

@@ -26,3 +26,19 @@ def luminance(colour: tuple[float, ...]) -> float:
 def contrast(a, b) -> float:
     light, dark = sorted((luminance(a), luminance(b)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+def too_close(classes: list[str], empty: str, opacity: float, unders: list[str]) -> list[tuple]:
+    """What a legend asks a person to tell apart but is under 3:1 as drawn (WCAG 1.4.11):
+    each class against the next and against `empty` ("no open need", "no data"), every fill
+    at `opacity` over each of `unders`. Empty when every pair is told apart."""
+    found = []
+    for under in unders:
+        drawn = [composite(colour, under, opacity) for colour in classes]
+        blank = composite(empty, under, opacity)
+        for k, colour in enumerate(drawn):
+            if contrast(colour, blank) < 3:
+                found.append((classes[k], empty, under))
+            if k and contrast(colour, drawn[k - 1]) < 3:
+                found.append((classes[k - 1], classes[k], under))
+    return found

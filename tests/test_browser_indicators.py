@@ -8,6 +8,7 @@ import pytest
 import tablib
 
 from commitments.housekeeping.demo import DEMO_PASSWORD
+from locations.map_palette import INDICATOR_CLASSES
 from locations.models import AreaIndicator
 
 from .a11y import accessibility_problems
@@ -54,8 +55,8 @@ def test_the_density_layer_on_a_phone_shows_its_legend_unit_and_source(phone, li
     assert "jiwa/km²" in text and "2024" in text
     assert "Sumber: Satu Data Jakarta" in text
     assert "267 wilayah dengan data" in text
-    assert legend.locator("li").count() == 6  # five classes and "no data"
-    assert phone.evaluate(f"() => ksbbMap.fillOf('{TANAH_TINGGI}')") == "#08306b"
+    assert legend.locator("li").count() == 3  # two classes (3:1 apart as drawn) and "no data"
+    assert phone.evaluate(f"() => ksbbMap.fillOf('{TANAH_TINGGI}')") == INDICATOR_CLASSES[-1]
     assert no_horizontal_scroll(phone)
     screenshot(phone, "indicator-density-phone")
     legend.scroll_into_view_if_needed()
@@ -70,7 +71,7 @@ def test_the_density_layer_on_a_phone_shows_its_legend_unit_and_source(phone, li
     # Flood states per RW: drawn by class, with their labels.
     switch_layer(phone, "flood-state")
     assert needs_map.get_attribute("data-level") == "rw"
-    assert "banjir 71-150 cm" in legend.inner_text()
+    assert "banjir 10-70 cm – banjir lebih dari 150 cm" in legend.inner_text()
 
 
 def test_a_lead_uploads_an_indicator_file_on_a_phone(phone, live_portal, django_db_blocker):

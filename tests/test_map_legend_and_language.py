@@ -11,7 +11,7 @@ import pytest
 
 from locations import map_palette
 
-from .colour import composite, contrast
+from .colour import composite, contrast, rgb, too_close
 
 pytestmark = pytest.mark.django_db
 
@@ -36,20 +36,30 @@ def test_every_class_is_3_to_1_from_its_neighbours_and_no_need_as_drawn(client):
     palette = map_config(client)["palette"]  # what the page gives the map's script
     classes, opacity = palette["needClasses"], palette["fillOpacity"]
     assert len(classes) >= 2
-    for under in [map_box_background(), *map_palette.TILE_BACKGROUNDS]:
-        drawn = [composite(c, under, opacity) for c in classes]
+    unders = [map_box_background(), *map_palette.TILE_BACKGROUNDS]
+    assert too_close(classes, palette["noNeed"], opacity, unders) == []
+    for under in unders:
         no_need = composite(palette["noNeed"], under, opacity)
         no_residents = composite(palette["noResidents"], under, opacity)
-        for k, colour in enumerate(drawn):
-            assert contrast(colour, no_need) >= 3, (classes[k], under)
-            if k:
-                assert contrast(colour, drawn[k - 1]) >= 3, (classes[k - 1], classes[k], under)
         assert contrast(no_residents, no_need) >= 3, under
+
+
+def test_every_indicator_class_is_3_to_1_from_its_neighbours_and_no_data_as_drawn(client):
+    palette = map_config(client)["palette"]
+    classes, opacity = palette["indicatorClasses"], palette["fillOpacity"]
+    assert len(classes) >= 2
+    unders = [map_box_background(), *map_palette.TILE_BACKGROUNDS]
+    assert too_close(classes, palette["noData"], opacity, unders) == []
+    # Blue, not the needs' orange and brown: a statistic is not read as need.
+    assert not set(classes) & set(palette["needClasses"])
+    assert all(rgb(colour)[2] > rgb(colour)[0] for colour in classes)
 
 
 def test_the_map_script_draws_with_the_pages_palette():
     script = (ROOT / "static" / "js" / "needs-map.js").read_text()
     assert "palette.needClasses" in script
+    assert "palette.indicatorClasses" in script
+    assert not re.search(r"\[\s*\"#[0-9a-fA-F]{6}\",", script)  # no other colour scale
     assert "fillOpacity: palette.fillOpacity" in script
     assert not re.search(r"fillOpacity: 0\.", script)  # no other translucent fill
 

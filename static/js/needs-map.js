@@ -16,8 +16,10 @@
   var COLORS = palette.needClasses;
   var NO_NEED = palette.noNeed;
   var NO_RESIDENTS = palette.noResidents;
-  // Indicator layers get their own (blue) scale, so they are not read as needs.
-  var INDICATOR_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c", "#08306b"];
+  // Indicator layers get their own (blue) classes from the same palette, so they are not read
+  // as needs; as many classes as can be told apart at 3:1 (two), so none is colour-cycled.
+  var INDICATOR_COLORS = palette.indicatorClasses;
+  var NO_DATA = palette.noData;
 
   // zoomSnap 0.25: the first view fits the city to the map box (an integer zoom would leave
   // it as small as half the box on a phone); the buttons still zoom by whole steps.
@@ -103,15 +105,26 @@
     return v === null || v === undefined ? null : v;
   }
 
+  // Categories (flood states 0-4) in ordered runs, one colour per run, when there are more
+  // categories than colours: runs as equal as can be, the higher runs taking any extra
+  // category (five flood states: 0-1, 2-4). state.categoryRuns[c]: the run of category c.
+  function categoryRuns(count) {
+    var runs = Math.min(count, INDICATOR_COLORS.length), run = [];
+    for (var c = 0; c < count; c++) run.push(runs - 1 - Math.floor(((count - 1 - c) * runs) / count));
+    return run;
+  }
+
   function computeIndicatorBreaks() {
     var data = state.indicatorData, values = [];
+    state.categoryRuns = categoryRuns(data.classes.length);
     if (data.classes.length) { state.breaks = []; return; }
     Object.keys(data.areas).forEach(function (code) {
       var v = indicatorValue(code);
       if (v !== null) values.push(v);
     });
     values.sort(function (a, b) { return a - b; });
-    var n = INDICATOR_COLORS.length - 1, breaks = [];
+    // Breaks at quantiles of the areas with data, one class per colour.
+    var n = INDICATOR_COLORS.length, breaks = [];
     for (var k = 1; k < n; k++) {
       var q = values[Math.floor((values.length * k) / n)];
       if (q !== undefined && (breaks.length === 0 || q > breaks[breaks.length - 1])) breaks.push(q);
@@ -121,15 +134,15 @@
 
   function indicatorColor(code) {
     var v = indicatorValue(code);
-    if (v === null) return NO_NEED;
+    if (v === null) return NO_DATA;
     var classes = state.indicatorData.classes;
     if (classes.length) {
-      for (var c = 0; c < classes.length; c++) if (classes[c][0] === v) return INDICATOR_COLORS[Math.min(c, INDICATOR_COLORS.length - 1)];
-      return NO_NEED;
+      for (var c = 0; c < classes.length; c++) if (classes[c][0] === v) return INDICATOR_COLORS[state.categoryRuns[c]];
+      return NO_DATA;
     }
-    var cls = 1;
-    while (cls - 1 < state.breaks.length && v >= state.breaks[cls - 1]) cls++;
-    return INDICATOR_COLORS[Math.min(cls, INDICATOR_COLORS.length - 1)];
+    var cls = 0;
+    while (cls < state.breaks.length && v >= state.breaks[cls]) cls++;
+    return INDICATOR_COLORS[cls];
   }
 
   // Legend and tooltip figures: whole numbers from 100 up (71.994 jiwa/km², not 71.993,81).
@@ -146,26 +159,37 @@
   function drawIndicatorLegend(shaded) {
     var data = state.indicatorData, rows = [];
     if (data.classes.length) {
-      data.classes.forEach(function (entry, c) {
-        rows.push('<li><span class="swatch" data-color="' + INDICATOR_COLORS[Math.min(c, INDICATOR_COLORS.length - 1)] + '"></span>' + escapeHtml(entry[1]) + "</li>");
+      // One row per run of categories: "label A – label B", or the label of a run of one.
+      state.categoryRuns.forEach(function (run, c) {
+        if (state.categoryRuns[c + 1] === run) return;  // not the run's last category
+        var first = state.categoryRuns.indexOf(run);
+        var label = escapeHtml(data.classes[first][1]) + (first === c ? "" : " – " + escapeHtml(data.classes[c][1]));
+        rows.push('<li><span class="swatch" data-color="' + INDICATOR_COLORS[run] + '"></span>' + label + "</li>");
       });
     } else {
       for (var k = 0; k <= state.breaks.length; k++) {
         var lower = k === 0 ? null : state.breaks[k - 1], upper = state.breaks[k];
         var label = lower === null ? "< " + indicatorNumber(upper) : upper === undefined ? "≥ " + indicatorNumber(lower) : indicatorNumber(lower) + " – " + indicatorNumber(upper);
-        rows.push('<li><span class="swatch" data-color="' + INDICATOR_COLORS[k + 1] + '"></span>' + label + "</li>");
+        rows.push('<li><span class="swatch" data-color="' + INDICATOR_COLORS[k] + '"></span>' + label + "</li>");
       }
     }
-    rows.push('<li><span class="swatch" data-color="' + NO_NEED + '"></span>' + t.noData + "</li>");
+    rows.push('<li><span class="swatch" data-color="' + NO_DATA + '"></span>' + t.noData + "</li>");
     var titleLang = state.indicator.title_lang ? ' lang="' + escapeHtml(state.indicator.title_lang) + '"' : "";
     legend.innerHTML = "<h2" + titleLang + ">" + escapeHtml(data.title) + '</h2><p class="small" data-role="unit">' +
       escapeHtml(data.unit) + " · " + escapeHtml(state.indicator.period) + "</p><ul>" + rows.join("") + "</ul><p>" +
       plural(t.areasWithData, shaded) +
       '</p><p class="small" data-role="source">' + t.source + ": " + escapeHtml(data.source) + "</p>";
     legend.dataset.layer = state.indicator.indicator;
+    // As the map draws them: the fill colour at the fill opacity.
     legend.querySelectorAll(".swatch").forEach(function (swatch) {
-      swatch.style.background = swatch.dataset.color;
+      swatch.style.background = asDrawn(swatch.dataset.color);
     });
+  }
+
+  // "#rrggbb" at the palette's fill opacity, as a CSS colour.
+  function asDrawn(hex) {
+    var rgb = [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); });
+    return "rgba(" + rgb.join(", ") + ", " + palette.fillOpacity + ")";
   }
 
   function indicatorOn() { return state.indicator && state.indicatorData && state.indicatorData.level === state.level; }
@@ -245,7 +269,7 @@
     var shaded = 0;
     state.layer.eachLayer(function (layer) {
       var c = layer.options.fillColor;
-      if (c !== NO_NEED && c !== NO_RESIDENTS) shaded++;
+      if (c !== NO_NEED && c !== NO_DATA && c !== NO_RESIDENTS) shaded++;
     });
     element.dataset.shaded = String(shaded);
     drawAdopted();
