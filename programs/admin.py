@@ -76,10 +76,10 @@ class ProgramAdmin(admin.ModelAdmin):
             "Description",
             {
                 "fields": [
-                    "facilitator",
-                    "beneficiaries",
-                    "asset_recording",
-                    "planning_notes",
+                    ("facilitator", "facilitator_id"),
+                    ("beneficiaries", "beneficiaries_id"),
+                    ("asset_recording", "asset_recording_id"),
+                    ("planning_notes", "planning_notes_id"),
                 ]
             },
         ),
@@ -108,7 +108,7 @@ class ProgramAdmin(admin.ModelAdmin):
                     "reported_value_idr",
                     "reported_as_of",
                     "reported_source",
-                    "reported_notes",
+                    ("reported_notes", "reported_notes_id"),
                 ]
             },
         ),

@@ -15,6 +15,8 @@ from .models import DonationForm, Program, ProgramPause
 
 PROGRAMS_FILE = Path(__file__).resolve().parent / "data" / "ksbb_programs_2021.json"
 REPORTED_AS_OF = datetime.date(2021, 10, 27)  # the date of the deck the figures come from
+# Free-text notes of a program entry, each with an optional Indonesian "<key>_id" beside it.
+NOTE_KEYS = ("note", "launch_note", "example")
 
 
 class ProgramFileError(Exception):
@@ -59,7 +61,7 @@ def _upsert(model, lookup: dict, values: dict):
 
 def _notes(entry: dict) -> str:
     parts = []
-    for key in ("note", "launch_note", "example"):
+    for key in NOTE_KEYS:
         if entry.get(key):
             parts.append(str(entry[key]))
     if entry.get("collaborator_examples"):
@@ -69,8 +71,62 @@ def _notes(entry: dict) -> str:
     return "\n".join(parts)
 
 
+def _notes_id(entry: dict) -> str:
+    """The reported notes in Indonesian, or "" unless every English part has its Indonesian
+    one: a page then shows the English notes whole (marked lang="en") rather than a mix."""
+    parts = []
+    for key in NOTE_KEYS:
+        if entry.get(key):
+            if not entry.get(f"{key}_id"):
+                return ""
+            parts.append(str(entry[f"{key}_id"]))
+    if entry.get("collaborator_examples"):
+        if not entry.get("collaborator_examples_id"):
+            return ""
+        parts.append("Kolaborator antara lain: " + ", ".join(entry["collaborator_examples_id"]))
+    labels = entry.get("totals_labels_id") or {}
+    for key, value in (entry.get("totals_reported") or {}).items():
+        if not labels.get(key):
+            return ""
+        parts.append(f"{labels[key]}: {value:,}".replace(",", "."))
+    return "\n".join(parts)
+
+
 def _reports(entry: dict) -> bool:
     return any(key.endswith("_reported") for key in entry)
+
+
+def _program_values(entry: dict, order: int, source: str) -> dict:
+    """A Program's loaded fields from one entry of the file. Each text has its English key
+    (as the deck gives it) and an optional Indonesian one, "<key>_id"."""
+    return {
+        "name_id": entry["name_id"],
+        "name_en": entry["name_en"],
+        "lead_agency": entry["lead"],
+        "lead_agency_id": entry.get("lead_id", ""),
+        "launched_on": _month(entry.get("launched")),
+        "launch_is_target": "target" in entry.get("launch_note", ""),
+        "facilitator": entry.get("facilitator", ""),
+        "facilitator_id": entry.get("facilitator_id", ""),
+        "beneficiaries": entry.get("beneficiaries", ""),
+        "beneficiaries_id": entry.get("beneficiaries_id", ""),
+        "asset_recording": entry.get("asset_recording", ""),
+        "asset_recording_id": entry.get("asset_recording_id", ""),
+        # Whose assets donated goods become (commitments.assets), from the deck's wording in
+        # asset_recording.
+        "asset_owners": entry.get("asset_owners", []),
+        "planning_notes": "\n".join(entry.get("planning", [])),
+        "planning_notes_id": "\n".join(entry.get("planning_id", [])),
+        "reported_collaborators": entry.get("collaborators_reported"),
+        "reported_commitments": entry.get("commitments_reported"),
+        "reported_value_idr": entry.get("commitment_value_idr_reported"),
+        # Only a file with reported figures has a date they are as of.
+        "reported_as_of": REPORTED_AS_OF if _reports(entry) else None,
+        "reported_source": source,
+        "reported_notes": _notes(entry),
+        "reported_notes_id": _notes_id(entry),
+        "sort_order": order,
+    }
 
 
 def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
@@ -85,31 +141,7 @@ def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
         for order, entry in enumerate(entries):
             try:
                 program, created, changed = _upsert(
-                    Program,
-                    {"slug": entry["slug"]},
-                    {
-                        "name_id": entry["name_id"],
-                        "name_en": entry["name_en"],
-                        "lead_agency": entry["lead"],
-                        "lead_agency_id": entry.get("lead_id", ""),
-                        "launched_on": _month(entry.get("launched")),
-                        "launch_is_target": "target" in entry.get("launch_note", ""),
-                        "facilitator": entry.get("facilitator", ""),
-                        "beneficiaries": entry.get("beneficiaries", ""),
-                        "asset_recording": entry.get("asset_recording", ""),
-                        # Whose assets donated goods become (commitments.assets), from the
-                        # deck's wording in asset_recording.
-                        "asset_owners": entry.get("asset_owners", []),
-                        "planning_notes": "\n".join(entry.get("planning", [])),
-                        "reported_collaborators": entry.get("collaborators_reported"),
-                        "reported_commitments": entry.get("commitments_reported"),
-                        "reported_value_idr": entry.get("commitment_value_idr_reported"),
-                        # Only a file with reported figures has a date they are as of.
-                        "reported_as_of": REPORTED_AS_OF if _reports(entry) else None,
-                        "reported_source": source,
-                        "reported_notes": _notes(entry),
-                        "sort_order": order,
-                    },
+                    Program, {"slug": entry["slug"]}, _program_values(entry, order, source)
                 )
                 results["programs"].count(created, changed)
                 for form_order, form in enumerate(entry.get("donation_forms", [])):
@@ -136,6 +168,7 @@ def load_programs(path: Path = PROGRAMS_FILE) -> dict[str, LoadResult]:
                         {
                             "ends_on": _month(pause.get("to"), end=True),
                             "note": pause.get("note", ""),
+                            "note_id": pause.get("note_id", ""),
                         },
                     )
                     results["pauses"].count(created, changed)

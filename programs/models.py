@@ -1,4 +1,5 @@
 import math
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,6 +49,24 @@ def validate_assistant_weights(value) -> None:
         raise ValidationError(errors)
 
 
+class ShownText(NamedTuple):
+    """A data text kept in both languages, as a page prints it: in the page's language where
+    that one is given, else in the other, with the lang attribute it then needs."""
+
+    text: str
+    lang: str  # "id" or "en" when the text is not in the page's language, else ""
+
+
+def shown_text(indonesian: str, english: str) -> ShownText:
+    """The text for the current page's language (English pages: the English one; any other:
+    the Indonesian one), falling back to the other language with its code as `lang`."""
+    english_page = (get_language() or "id").split("-")[0] == "en"
+    wanted, fallback = (english, indonesian) if english_page else (indonesian, english)
+    if wanted or not fallback:
+        return ShownText(wanted, "")
+    return ShownText(fallback, "id" if english_page else "en")
+
+
 class AssetOwner(models.TextChoices):
     """Whose property a donated asset becomes (the deck: school or private for gadgets; the
     RW's or the city government's for settlement works and waste facilities)."""
@@ -89,13 +108,18 @@ class Program(models.Model):
         help_text=_("The program had not launched yet when the date was reported."),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # The descriptive texts in English (as the deck gives them) and in Indonesian (the
+    # project's translation); pages print them through the *_shown properties.
     facilitator = models.TextField(_("facilitators"), blank=True)
+    facilitator_id = models.TextField(_("facilitators (Indonesian)"), blank=True)
     beneficiaries = models.TextField(_("beneficiaries"), blank=True)
+    beneficiaries_id = models.TextField(_("beneficiaries (Indonesian)"), blank=True)
     asset_recording = models.TextField(
         _("asset-recording rule"),
         blank=True,
         help_text=_("Whose assets donated goods become (school, RW, city...)."),
     )
+    asset_recording_id = models.TextField(_("asset-recording rule (Indonesian)"), blank=True)
     # Who may own what an asset-creating donation form leaves behind (commitments.assets).
     asset_owners = models.JSONField(
         _("allowed asset owners"),
@@ -111,6 +135,9 @@ class Program(models.Model):
         validators=[MaxValueValidator(365)],
     )
     planning_notes = models.TextField(_("planning notes"), blank=True, help_text=_("One per line."))
+    planning_notes_id = models.TextField(
+        _("planning notes (Indonesian)"), blank=True, help_text=_("One per line.")
+    )
     # Recipients' reports about this program get an answer within this many days, or escalate
     # to the administrators (commitments.feedback).
     report_answer_days = models.PositiveSmallIntegerField(
@@ -178,6 +205,7 @@ class Program(models.Model):
     reported_as_of = models.DateField(null=True, blank=True)
     reported_source = models.TextField(blank=True)
     reported_notes = models.TextField(blank=True)
+    reported_notes_id = models.TextField(_("reported notes (Indonesian)"), blank=True)
 
     # Live figures: written by the commitments app (commitments.lifecycle), never by hand.
     live_collaborators = models.PositiveIntegerField(default=0, editable=False)
@@ -268,18 +296,39 @@ class Program(models.Model):
     @property
     def lead_name(self) -> str:
         """The lead agency in the page's language (English where no Indonesian is given)."""
-        return in_language(self.lead_agency_id or self.lead_agency, self.lead_agency)
+        return shown_text(self.lead_agency_id, self.lead_agency).text
 
     @property
     def lead_name_lang(self) -> str:
-        """The code "en" when the lead's name is printed in English on a page in another language
-        (no Indonesian name given): for its lang attribute; else ""."""
-        english_page = (get_language() or "id").split("-")[0] == "en"
-        return "" if english_page or self.lead_agency_id else "en"
+        """The lang attribute the lead's name needs on this page ("" in the page's language)."""
+        return shown_text(self.lead_agency_id, self.lead_agency).lang
+
+    @property
+    def facilitator_shown(self) -> ShownText:
+        return shown_text(self.facilitator_id, self.facilitator)
+
+    @property
+    def beneficiaries_shown(self) -> ShownText:
+        return shown_text(self.beneficiaries_id, self.beneficiaries)
+
+    @property
+    def asset_recording_shown(self) -> ShownText:
+        return shown_text(self.asset_recording_id, self.asset_recording)
+
+    @property
+    def reported_notes_shown(self) -> ShownText:
+        return shown_text(self.reported_notes_id, self.reported_notes)
+
+    @property
+    def planning_shown(self) -> ShownText:
+        return shown_text(self.planning_notes_id, self.planning_notes)
 
     @property
     def planning_list(self) -> list[str]:
-        return [line.strip() for line in self.planning_notes.splitlines() if line.strip()]
+        """The planning notes in the page's language, one item a line (their language:
+        planning_shown.lang)."""
+        lines = self.planning_shown.text.splitlines()
+        return [line.strip() for line in lines if line.strip()]
 
     def is_accepting_pledges(self) -> bool:
         return self.status == self.Status.ACTIVE
@@ -292,6 +341,7 @@ class ProgramPause(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True, help_text=_("Empty while still paused."))
     note = models.CharField(max_length=200, blank=True)
+    note_id = models.CharField(_("note (Indonesian)"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["program", "starts_on"]
@@ -306,6 +356,10 @@ class ProgramPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program.slug}: {self.starts_on} - {self.ends_on or '...'}"
+
+    @property
+    def note_shown(self) -> ShownText:
+        return shown_text(self.note_id, self.note)
 
 
 class DonationUnit(models.TextChoices):
