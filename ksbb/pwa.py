@@ -36,6 +36,8 @@ SHELL_FILES = [
     "css/site.css",
     "favicon.svg",
     "js/pwa.js",
+    "js/menu.js",
+    "js/form-errors.js",
     "js/needs-map.js",
     "js/area-inset.js",
     "js/need-form.js",

@@ -110,6 +110,16 @@ def test_every_file_of_the_shell_answers(client):
 
 
 @pytest.mark.django_db
+def test_every_file_a_page_loads_from_the_base_template_is_in_the_shell(client):
+    """Else a phone offline before its first visit to a page lacks the menu, say."""
+    config = worker_config(client)
+    page = client.get("/")
+    loaded = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"', page.content.decode())
+    assert "/static/js/menu.js" in loaded
+    assert [url for url in loaded if url not in config["shell"]] == []
+
+
+@pytest.mark.django_db
 def test_the_offline_page_names_no_one_and_speaks_both_languages(client):
     user = UserFactory(email="rahasia@example.org")
     client.force_login(user)
