@@ -1,12 +1,12 @@
-"""The API's documentation pages (Redoc, Swagger UI) from drf-spectacular.
+"""The API's documentation page (Redoc) from drf-spectacular.
 
-Their views render an HTML template for every answer, so DRF's metadata answer to OPTIONS
+Its view renders an HTML template for every answer, so DRF's metadata answer to OPTIONS
 (a dict, with no template to show it in) was a server error; here OPTIONS answers what a
 page does: 200 with the methods it allows and no body.
 """
 
 from django.http import HttpResponse
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView
 
 
 class DocsOptions:
@@ -15,8 +15,4 @@ class DocsOptions:
 
 
 class RedocView(DocsOptions, SpectacularRedocView):
-    pass
-
-
-class SwaggerView(DocsOptions, SpectacularSwaggerSplitView):
     pass

@@ -1,5 +1,6 @@
 """The Django admin as the portal runs it: the stock admin with two guards against input
-that would otherwise be a server error rather than a message."""
+that would otherwise be a server error rather than a message, and a name for each half of
+its date-and-time fields."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from functools import update_wrapper
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.options import FORMFIELD_FOR_DBFIELD_DEFAULTS
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class ReadOnly:
@@ -71,10 +75,22 @@ def _keys_only(optgroups):
     return update_wrapper(wrapper, optgroups)
 
 
+class LabelledSplitDateTime(widgets.AdminSplitDateTime):
+    """The admin's date and time inputs: its field label names only the first, so a screen
+    reader met an unnamed time input (axe: "label", critical). Each half gets its name."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.widgets[0].attrs["aria-label"] = gettext_lazy("Date")
+        self.widgets[1].attrs["aria-label"] = gettext_lazy("Time")
+
+
 class PortalAdminConfig(AdminConfig):
     default_site = "ksbb.admin_site.PortalAdminSite"
 
     def ready(self):
+        # Before the models are registered: each ModelAdmin copies these defaults when made.
+        FORMFIELD_FOR_DBFIELD_DEFAULTS[models.DateTimeField]["widget"] = LabelledSplitDateTime
         super().ready()
         if not hasattr(widgets.AutocompleteMixin.optgroups, "__wrapped__"):
             widgets.AutocompleteMixin.optgroups = _keys_only(widgets.AutocompleteMixin.optgroups)

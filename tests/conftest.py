@@ -117,7 +117,13 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    """Browser tests last, and last of all those that leave a world committed behind."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            item.get_closest_marker("commits_world") is not None,
+        )
+    )
 
 
 @pytest.fixture(scope="session")

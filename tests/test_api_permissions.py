@@ -329,7 +329,6 @@ EXPECTATIONS: dict[str, Expect] = {
     "api-root GET": public_read(),
     "api-schema GET": public_read(),
     "api-docs GET": public_read(),
-    "api-docs-swagger GET": public_read(),
     "api-problems GET": public_read(),
     "api-need-state GET": public_read(level),
     "api-program-list GET": public_read(),

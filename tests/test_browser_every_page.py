@@ -1,0 +1,178 @@
+"""Issue 25: every page type, as every role, scanned with axe-core (WCAG 2.1 A and AA, through
+axe-playwright-python, which ships axe-core's script in its wheel) at a phone's size (390x844)
+and a desktop's (1280x900), in Indonesian and in English. A serious or critical violation
+fails the test, as does a page wider than the phone.
+
+The pages come from Django's resolver, filled from the test world of tests/url_world.py (the
+one the every-URL fuzz walk uses), so a page is scanned the day it is added. A role scans each
+URL that answers it with an HTML page (200); what it is refused or redirected from is not its
+page. The admin is scanned by page kind (index, an app's list, a model's list, add, change,
+history and delete pages, the password and sign-in forms), on one model: its pages differ by
+model only in their fields.
+
+A screenshot of each page type at 390x844 in each language, by the first role that sees it,
+is saved in artifacts/pages/.
+
+The world is committed (the live server is another connection) and stays: this module runs
+after the other browser tests (tests/conftest.py orders it last).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client, override_settings
+
+from .browser import ARTIFACTS, HEIGHT, WIDTH, watch_errors
+from .url_world import World, build_world, every_pattern, fill, route_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.commits_world]
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": WIDTH, "height": HEIGHT}
+LANGUAGES = ("id", "en")
+ROLES = ("anonymous", "member", "owner", "facilitator", "lead", "admin")
+# axe-core's WCAG 2.0 and 2.1 rules, levels A and AA; only violations are computed. No CSSOM
+# preload: only an experimental rule reads it, and axe would copy each @import-ed stylesheet
+# into a <style> element (which the CSP refuses, and whose relative URLs then miss).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+    "preload": False,
+}
+AXE_SCRIPT = Axe().axe_script
+# The admin's page kinds, from its URL names, and the model its model pages are scanned on.
+ADMIN_KINDS = re.compile(r"_(changelist|add|change|history|delete)$")
+ADMIN_MODEL = "locations_need"
+ADMIN_PAGES = {"index", "app_list", "password_change", "password_change_done", "login"}
+
+
+@dataclass(frozen=True)
+class PageType:
+    route: str
+    url: str
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.route.lower()).strip("-") or "home"
+
+
+def page_types(world: World) -> list[PageType]:
+    """One URL per page type: each pattern outside the admin, and the admin's kinds."""
+    found = []
+    for chain in every_pattern():
+        route, name = route_of(chain), chain[-1].name or ""
+        if route.startswith("admin/"):
+            kind = ADMIN_KINDS.search(name)
+            if not (name in ADMIN_PAGES or (kind and name == ADMIN_MODEL + kind[0])):
+                continue
+        url = fill(chain, world)
+        if url is not None:
+            found.append(PageType(route, url))
+    return found
+
+
+def pages_of(user, candidates: list[PageType]) -> list[PageType]:
+    """The page types that answer `user` with an HTML page (a whole document: the fragments
+    the needs map loads into its panel are scanned inside it)."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    pages = []
+    for page_type in candidates:
+        response = client.get(page_type.url)
+        if (
+            response.status_code == 200
+            and "text/html" in response.get("Content-Type", "")
+            and b"<html" in response.content[:500]
+        ):
+            pages.append(page_type)
+    return pages
+
+
+@pytest.fixture(scope="module")
+def world(live_portal, django_db_blocker, tmp_path_factory):
+    """The test world, committed, with each role's pages."""
+    with django_db_blocker.unblock(), override_settings():
+        built = build_world(tmp_path_factory.mktemp("private-media"), settings)
+        candidates = page_types(built)
+        pages = {role: pages_of(built.users[role], candidates) for role in ROLES}
+        yield built, candidates, pages
+
+
+def serious(response: dict) -> list[str]:
+    return [
+        f"{v['id']} ({v['impact']}): "
+        + "; ".join(str(node["target"][0]) for node in v["nodes"][:4] if node["target"])
+        for v in response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def axe(page) -> list[str]:
+    """Serious and critical violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    return serious(page.evaluate("options => axe.run(document, options)", AXE_OPTIONS))
+
+
+def session_cookie(user, live_portal) -> list[dict]:
+    if user is None:
+        return []
+    client = Client()
+    client.force_login(user)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return [{"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_portal}]
+
+
+SHOT: set[tuple[str, str]] = set()  # (route, language) already photographed
+
+
+def scan_role(chromium, live_portal, user, pages, language) -> list[str]:
+    """Each of `pages` at both sizes in `language`: what is wrong with it."""
+    context = chromium.new_context(viewport=PHONE, locale=f"{language}-ID", service_workers="block")
+    context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_portal}]
+        + session_cookie(user, live_portal)
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors = watch_errors(page)
+    problems: list[str] = []
+    try:
+        for page_type in pages:
+            where = f"{language} {page_type.url}"
+            page.set_viewport_size(PHONE)
+            page.goto(f"{live_portal}{page_type.url}", wait_until="load")
+            problems += [f"{where} phone: {v}" for v in axe(page)]
+            width = page.evaluate("() => document.scrollingElement.scrollWidth")
+            if width > WIDTH:
+                problems.append(f"{where} phone: scrolls sideways ({width} px wide)")
+            if (page_type.route, language) not in SHOT:
+                SHOT.add((page_type.route, language))
+                (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=ARTIFACTS / "pages" / f"{page_type.slug}-{language}.png")
+            page.set_viewport_size(DESKTOP)
+            problems += [f"{where} desktop: {v}" for v in axe(page)]
+            problems += [f"{where}: {error}" for error in errors]
+            errors.clear()
+    finally:
+        context.close()
+    return problems
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_passes_axe_at_both_sizes_in_both_languages(
+    chromium, live_portal, world, django_db_blocker, role
+):
+    built, candidates, pages = world
+    assert len(pages[role]) >= 10, pages[role]  # the world gives every role pages to read
+    problems = []
+    with django_db_blocker.unblock():
+        for language in LANGUAGES:
+            problems += scan_role(chromium, live_portal, built.users[role], pages[role], language)
+    assert problems == [], f"{len(problems)} problems as {role}:\n" + "\n".join(problems)
