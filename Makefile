@@ -43,9 +43,11 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk; \
 	  else echo "Browser tests and the API bench smoke run are skipped without them: sudo apt-get install chromium wrk"; fi; }
 
+# On both cores (pytest-xdist; the bench smoke runs share one worker: --dist loadgroup).
+TEST_WORKERS ?= 2
 test: install browser
 	$(PY) manage.py compile_translations
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

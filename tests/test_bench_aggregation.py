@@ -23,6 +23,7 @@ LINE = re.compile(
 )
 
 
+@pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
 @pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite leg (it makes its own)"
 )

@@ -25,6 +25,7 @@ LINE = re.compile(
 )
 
 
+@pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
 def test_the_allocation_benchmark_prints_its_line_for_two_seeds():
     match, stderr = bench_line(
         "allocation.py",

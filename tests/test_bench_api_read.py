@@ -38,6 +38,7 @@ NEED_STATE = "/api/v1/need-state/rw/"
 KALI_ANYAR = "31.73.04.1002"
 
 
+@pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
 def test_the_api_read_benchmark_prints_its_line():
     # The bench builds its own throw-away database (SQLite, or PostgreSQL with DATABASE_URL)
     # and serves it the same way on both: it runs once, in CI's SQLite leg.

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 LINE = re.compile(r"^phone_map_interactive_s=(\d+\.\d\d) tap_to_panel_s=(\d+\.\d\d) bytes=(\d+)$")
 
 
+@pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
 def test_the_phone_map_benchmark_prints_its_line():
     match, _stderr = browser_bench_line("map_phone.py", "--runs", "1", line=LINE, timeout=300)
     interactive, tap, size = float(match[1]), float(match[2]), int(match[3])

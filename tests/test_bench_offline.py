@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 LINE = re.compile(r"^offline_shell_bytes=(\d+) sync_50_actions_s=(\d+\.\d\d)$")
 
 
+@pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
 def test_the_offline_benchmark_prints_its_line():
     match, _stderr = browser_bench_line("offline.py", line=LINE, timeout=600)
     stored, seconds = int(match[1]), float(match[2])

@@ -17,6 +17,7 @@ LINE = re.compile(r"^pages=(\d+) pages_grown=(\d+) export_1m_s=(\d+(?:\.\d+)?)$"
 ROW = re.compile(r"^(.+?)\s+(\d+\.\d)\s+(\d+\.\d)\s+(\d+\.\d\d) (pass|MISS)$", re.MULTILINE)
 
 
+@pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
 @pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite leg (it makes its own)"
 )
