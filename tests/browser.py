@@ -133,6 +133,41 @@ def wait_for_map(page) -> None:
     page.wait_for_function(MAP_READY)
 
 
+# Zoom to a point. The view has settled once Leaflet fires moveend (after the zoom
+# animation, with the areas projected and drawn at the new view) and the browser has
+# painted it: then window.viewSettled is true.
+SET_VIEW = """([lat, lon, zoom]) => {
+  window.viewSettled = false;
+  ksbbMap.map.once("moveend", () => requestAnimationFrame(() => { window.viewSettled = true; }));
+  ksbbMap.map.setView([lat, lon], zoom);
+}"""
+
+
+def point_on_map(page, code: str) -> tuple[float, float]:
+    """Zoom to an area and return its label point in page pixels, for a real mouse."""
+    from locations.models import Area
+
+    area = Area.objects.get(code=code)
+    page.evaluate(SET_VIEW, [area.centroid_lat, area.centroid_lon, 17])
+    page.wait_for_function("() => window.viewSettled")
+    point = page.evaluate(
+        f"() => ksbbMap.map.latLngToContainerPoint([{area.centroid_lat}, {area.centroid_lon}])"
+    )
+    box = page.locator("#needs-map").bounding_box()
+    return box["x"] + point["x"], box["y"] + point["y"]
+
+
+def switch_layer(page, indicator: str) -> None:
+    """Shade the needs map by an indicator, through its layer select; returns once drawn."""
+    value = page.locator(f'#f-layer option[data-indicator="{indicator}"]').first
+    page.select_option("#f-layer", value=value.get_attribute("value"))
+    page.wait_for_function(
+        "(slug) => document.getElementById('map-legend').dataset.layer === slug"
+        " && !document.getElementById('needs-map').dataset.loading",
+        arg=indicator,
+    )
+
+
 def remaining_on_map(page, code: str) -> int:
     """What remains of the needs of an area, as the needs map shows it."""
     wait_for_map(page)

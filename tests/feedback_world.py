@@ -83,7 +83,8 @@ def feedback_world(*, reports: bool = True) -> FeedbackWorld:
     return world
 
 
-def submit(delivery: Delivery, **fields) -> Report:
+def submit(delivery: Delivery, *, photo=None, **fields) -> Report:
+    """A report about `delivery` (with `photo`, a checked upload, if given)."""
     commitment = delivery.commitment
     values = {
         "category": Report.Category.NOT_RECEIVED,
@@ -97,7 +98,7 @@ def submit(delivery: Delivery, **fields) -> Report:
         "contact_email": "warga@example.org",
         **fields,
     }
-    return report_submit(fields=values)
+    return report_submit(fields=values, photo=photo)
 
 
 def make_overdue(report: Report) -> None:

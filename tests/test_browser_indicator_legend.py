@@ -6,9 +6,8 @@ runs, never a cycled colour, and each area's own state stays in its tooltip."""
 import pytest
 
 from locations import map_palette
-from locations.models import Area
 
-from .browser import screenshot, wait_for_map
+from .browser import point_on_map, screenshot, switch_layer, wait_for_map
 from .colour import rgb, too_close
 
 pytestmark = pytest.mark.browser
@@ -21,23 +20,6 @@ DRAWN = """() => Object.entries(ksbbMap.state.byCode)
     const value = row ? row[ksbbMap.state.indicatorColumn] : null;
     return [code, layer.options.fillColor, layer.options.fillOpacity, value];
   })"""
-
-# The view has settled once Leaflet fires moveend and the browser has painted it.
-SET_VIEW = """([lat, lon, zoom]) => {
-  window.viewSettled = false;
-  ksbbMap.map.once("moveend", () => requestAnimationFrame(() => { window.viewSettled = true; }));
-  ksbbMap.map.setView([lat, lon], zoom);
-}"""
-
-
-def switch_layer(page, indicator: str) -> None:
-    value = page.locator(f'#f-layer option[data-indicator="{indicator}"]').first
-    page.select_option("#f-layer", value=value.get_attribute("value"))
-    page.wait_for_function(
-        "(slug) => document.getElementById('map-legend').dataset.layer === slug"
-        " && !document.getElementById('needs-map').dataset.loading",
-        arg=indicator,
-    )
 
 
 def swatches(page) -> list[tuple[tuple[int, ...], float]]:
@@ -55,18 +37,6 @@ def alpha(style: str) -> float:
 
 def hex_of(colour: tuple[int, ...]) -> str:
     return "#" + "".join(f"{c:02x}" for c in colour)
-
-
-def point_on_map(page, code: str) -> tuple[float, float]:
-    """Zoom to an area and return its label point in page pixels, for a real mouse."""
-    area = Area.objects.get(code=code)
-    page.evaluate(SET_VIEW, [area.centroid_lat, area.centroid_lon, 17])
-    page.wait_for_function("() => window.viewSettled")
-    point = page.evaluate(
-        f"() => ksbbMap.map.latLngToContainerPoint([{area.centroid_lat}, {area.centroid_lon}])"
-    )
-    box = page.locator("#needs-map").bounding_box()
-    return box["x"] + point["x"], box["y"] + point["y"]
 
 
 def test_flood_state_classes_are_3_to_1_apart_as_drawn(page, live_portal):

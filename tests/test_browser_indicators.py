@@ -12,7 +12,7 @@ from locations.map_palette import INDICATOR_CLASSES
 from locations.models import AreaIndicator
 
 from .a11y import accessibility_problems
-from .browser import WIDTH, demo_user, screenshot, sign_in
+from .browser import WIDTH, demo_user, screenshot, sign_in, switch_layer
 
 pytestmark = pytest.mark.browser
 LEAD = "dinsos.demo@example.org"
@@ -21,16 +21,6 @@ TANAH_TINGGI = "31.71.08.1004"  # the densest kelurahan of Jakarta in 2024 (71,9
 
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
-
-
-def switch_layer(page, indicator: str) -> None:
-    value = page.locator(f'#f-layer option[data-indicator="{indicator}"]').first
-    page.select_option("#f-layer", value=value.get_attribute("value"))
-    page.wait_for_function(
-        "(slug) => document.getElementById('map-legend').dataset.layer === slug"
-        " && !document.getElementById('needs-map').dataset.loading",
-        arg=indicator,
-    )
 
 
 def test_the_density_layer_on_a_phone_shows_its_legend_unit_and_source(phone, live_portal):

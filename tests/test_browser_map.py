@@ -5,20 +5,11 @@ import pytest
 from locations.models import Area
 
 from .a11y import accessibility_problems
-from .browser import phone_context, screenshot, wait_for_map
+from .browser import phone_context, point_on_map, screenshot, wait_for_map
 from .colour import composite, contrast
 
 pytestmark = pytest.mark.browser
 
-
-# Zoom to a point. The view has settled once Leaflet fires moveend (after the zoom
-# animation, with the areas projected and drawn at the new view) and the browser has
-# painted it: then window.viewSettled is true.
-SET_VIEW = """([lat, lon, zoom]) => {
-  window.viewSettled = false;
-  ksbbMap.map.once("moveend", () => requestAnimationFrame(() => { window.viewSettled = true; }));
-  ksbbMap.map.setView([lat, lon], zoom);
-}"""
 
 # The map's next flight (flyTo, flyToBounds) ends with zoomend: then window.landed is true.
 WATCH_FOR_LANDING = """() => {
@@ -31,18 +22,6 @@ def open_map(page, live_portal, query=""):
     page.goto(f"{live_portal}/peta/{query}")
     wait_for_map(page)
     return page.locator("#needs-map")
-
-
-def point_on_map(page, code: str) -> tuple[float, float]:
-    """Zoom to an area and return its label point in page pixels, for a real mouse."""
-    area = Area.objects.get(code=code)
-    page.evaluate(SET_VIEW, [area.centroid_lat, area.centroid_lon, 17])
-    page.wait_for_function("() => window.viewSettled")
-    point = page.evaluate(
-        f"() => ksbbMap.map.latLngToContainerPoint([{area.centroid_lat}, {area.centroid_lon}])"
-    )
-    box = page.locator("#needs-map").bounding_box()
-    return box["x"] + point["x"], box["y"] + point["y"]
 
 
 def test_map_draws_every_rw_and_filters_reshade_it(page, live_portal):

@@ -413,7 +413,8 @@ HOLDERS: tuple[Holder, ...] = (
     Holder(
         "programs.ProgramPause",
         personal={
-            "note": _u(_NOTE, RECORDS, DUTY_BASIS, _("kept"), _("the public"), Erasure.SCRUB)
+            "note": _u(_NOTE, RECORDS, DUTY_BASIS, _("kept"), _("the public"), Erasure.SCRUB),
+            "note_id": _u(_NOTE, RECORDS, DUTY_BASIS, _("kept"), _("the public"), Erasure.SCRUB),
         },
     ),
     Holder(
