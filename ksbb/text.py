@@ -1,5 +1,7 @@
 """Small helpers for bilingual (Indonesian / English) content stored in the database."""
 
+from typing import NamedTuple
+
 from django.utils.translation import get_language, gettext, override
 
 
@@ -25,3 +27,21 @@ def other_language(text: str) -> str:
     page = (get_language() or "id").split("-")[0]
     language = data_text_language(text) if text else page
     return "" if language == page else language
+
+
+class ShownText(NamedTuple):
+    """A data text kept in both languages, as a page prints it: in the page's language where
+    that one is given, else in the other, with the lang attribute it then needs."""
+
+    text: str
+    lang: str  # "id" or "en" when the text is not in the page's language, else ""
+
+
+def shown_text(indonesian: str, english: str) -> ShownText:
+    """The text for the current page's language (English pages: the English one; any other:
+    the Indonesian one), falling back to the other language with its code as `lang`."""
+    english_page = (get_language() or "id").split("-")[0] == "en"
+    wanted, fallback = (english, indonesian) if english_page else (indonesian, english)
+    if wanted or not fallback:
+        return ShownText(wanted, "")
+    return ShownText(fallback, "id" if english_page else "en")

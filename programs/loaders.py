@@ -59,37 +59,25 @@ def _upsert(model, lookup: dict, values: dict):
     return obj, False, changed
 
 
-def _notes(entry: dict) -> str:
-    parts = []
-    for key in NOTE_KEYS:
-        if entry.get(key):
-            parts.append(str(entry[key]))
+def _notes(entry: dict, indonesian: bool = False) -> str:
+    """The reported notes in English or, with `indonesian`, from the "<key>_id" texts: then
+    "" unless every English part has its Indonesian one (a page shows the English notes
+    whole, marked lang="en", rather than a mix)."""
+    suffix = "_id" if indonesian else ""
+    parts = [entry.get(key + suffix) for key in NOTE_KEYS if entry.get(key)]
     if entry.get("collaborator_examples"):
-        parts.append("Collaborators include: " + ", ".join(entry["collaborator_examples"]))
-    for key, value in (entry.get("totals_reported") or {}).items():
-        parts.append(f"{key.replace('_', ' ')}: {value:,}")
-    return "\n".join(parts)
-
-
-def _notes_id(entry: dict) -> str:
-    """The reported notes in Indonesian, or "" unless every English part has its Indonesian
-    one: a page then shows the English notes whole (marked lang="en") rather than a mix."""
-    parts = []
-    for key in NOTE_KEYS:
-        if entry.get(key):
-            if not entry.get(f"{key}_id"):
-                return ""
-            parts.append(str(entry[f"{key}_id"]))
-    if entry.get("collaborator_examples"):
-        if not entry.get("collaborator_examples_id"):
-            return ""
-        parts.append("Kolaborator antara lain: " + ", ".join(entry["collaborator_examples_id"]))
+        examples = entry.get("collaborator_examples" + suffix)
+        lead = "Kolaborator antara lain: " if indonesian else "Collaborators include: "
+        parts.append(examples and lead + ", ".join(examples))
     labels = entry.get("totals_labels_id") or {}
     for key, value in (entry.get("totals_reported") or {}).items():
-        if not labels.get(key):
-            return ""
-        parts.append(f"{labels[key]}: {value:,}".replace(",", "."))
-    return "\n".join(parts)
+        if indonesian:
+            parts.append(labels.get(key) and f"{labels[key]}: {value:,}".replace(",", "."))
+        else:
+            parts.append(f"{key.replace('_', ' ')}: {value:,}")
+    if not all(parts):
+        return ""
+    return "\n".join(str(part) for part in parts)
 
 
 def _reports(entry: dict) -> bool:
@@ -124,7 +112,7 @@ def _program_values(entry: dict, order: int, source: str) -> dict:
         "reported_as_of": REPORTED_AS_OF if _reports(entry) else None,
         "reported_source": source,
         "reported_notes": _notes(entry),
-        "reported_notes_id": _notes_id(entry),
+        "reported_notes_id": _notes(entry, indonesian=True),
         "sort_order": order,
     }
 

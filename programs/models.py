@@ -1,5 +1,4 @@
 import math
-from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,10 +7,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ksbb.text import in_language
+from ksbb.text import ShownText, in_language, shown_text
 
 # The donation assistant's score components (commitments.assistant.engine.Weights, which owns the
 # defaults and the formula). Kept here so a program's stored overrides are validated by the
@@ -47,24 +45,6 @@ def validate_assistant_weights(value) -> None:
             )
     if errors:
         raise ValidationError(errors)
-
-
-class ShownText(NamedTuple):
-    """A data text kept in both languages, as a page prints it: in the page's language where
-    that one is given, else in the other, with the lang attribute it then needs."""
-
-    text: str
-    lang: str  # "id" or "en" when the text is not in the page's language, else ""
-
-
-def shown_text(indonesian: str, english: str) -> ShownText:
-    """The text for the current page's language (English pages: the English one; any other:
-    the Indonesian one), falling back to the other language with its code as `lang`."""
-    english_page = (get_language() or "id").split("-")[0] == "en"
-    wanted, fallback = (english, indonesian) if english_page else (indonesian, english)
-    if wanted or not fallback:
-        return ShownText(wanted, "")
-    return ShownText(fallback, "id" if english_page else "en")
 
 
 class AssetOwner(models.TextChoices):

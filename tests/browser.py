@@ -3,6 +3,7 @@ form, watching a page for JavaScript errors and Content-Security-Policy violatio
 for the needs map and reading it, checking that a phone screen fits one thumb, and saving
 screenshots as artifacts."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -52,6 +53,19 @@ def phone_context(chromium, **options):
         locale="id-ID",
         **options,
     )
+
+
+@contextmanager
+def phone_page(chromium):
+    """A page in a fresh phone context, with the list its JavaScript errors go to; the
+    context is closed afterwards."""
+    context = phone_context(chromium)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        yield page, watch_errors(page)
+    finally:
+        context.close()
 
 
 def watch_errors(page) -> list[str]:

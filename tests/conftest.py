@@ -17,7 +17,7 @@ from django.core.management import call_command
 from ksbb.i18n import compile_catalogs
 from locations.models import Area
 
-from .browser import phone_context, watch_errors
+from .browser import phone_page, watch_errors
 from .factories import collaborator_and_member
 
 # Threads the tests start (live server, Celery worker, racing clients) must not keep
@@ -196,13 +196,8 @@ def page(chromium, django_db_blocker):
 @pytest.fixture
 def phone(chromium, django_db_blocker):
     """Like `page`, on a phone (390x844, touch)."""
-    context = phone_context(chromium)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = watch_errors(page)
-    with django_db_blocker.unblock():
+    with phone_page(chromium) as (page, errors), django_db_blocker.unblock():
         yield page
-    context.close()
     assert errors == [], errors
 
 

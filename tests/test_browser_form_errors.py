@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from commitments.housekeeping.demo import DEMO_USERS
 from locations.models import Area
 
-from .browser import phone_context, sign_in_as_demo_user, watch_errors
+from .browser import phone_page, sign_in_as_demo_user
 from .factories import NeedFactory
 
 pytestmark = pytest.mark.browser
@@ -36,13 +36,8 @@ FOCUSED = """() => {
 @pytest.fixture
 def phone_expecting_refusals(chromium, django_db_blocker):
     """Like the `phone` fixture, where a refused form's 400 is no error."""
-    context = phone_context(chromium)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = watch_errors(page)
-    with django_db_blocker.unblock():
+    with phone_page(chromium) as (page, errors), django_db_blocker.unblock():
         yield page
-    context.close()
     assert [error for error in errors if BAD_REQUEST not in error] == [], errors
 
 
