@@ -291,8 +291,12 @@ def test_a_session_ended_offline_keeps_the_queue_for_the_same_person(
     edit_need_offline(page, live_portal, need, "123", "setelah masuk lagi")
     context.clear_cookies()  # the session ended while offline
     set_network(context, online=True)
-    page.wait_for_selector("#outbox-badge.outbox-sign-in")
-    assert "Masuk lagi untuk mengirim" in page.inner_text("#outbox-badge")
+    # Waited for as one state: a retry meanwhile shows "waiting" until its answer comes back.
+    page.wait_for_function(
+        "() => { const b = document.getElementById('outbox-badge');"
+        " return b.classList.contains('outbox-sign-in')"
+        " && b.innerText.includes('Masuk lagi untuk mengirim'); }"
+    )
     with django_db_blocker.unblock():
         assert Need.objects.get(pk=need.pk).quantity_needed == 100
 
