@@ -151,6 +151,8 @@ def test_actions_made_offline_are_kept_and_applied_once(
     page.goto(f"{live_portal}/ruang-kerja/luring/baru/")
     page.select_option("#id_collaborator", str(world["collaborator"].pk))
     page.fill("#id_area", world["rw"].code)
+    # Past the area search's 250 ms pause: offline it sends nothing, so no failed request.
+    page.wait_for_timeout(400)
     page.select_option("#id_donation_form", str(world["form"].pk))
     page.fill("#id_quantity", "7")
     page.click("form.offline-form button[type=submit].primary")

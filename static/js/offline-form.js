@@ -20,10 +20,11 @@
   }
   function search(query) {
     latest = query;
+    if (navigator.onLine === false) return; // no network: the code typed is what is sent
     fetch(url + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : { results: [] }; })
       .then(function (data) { if (data.query === latest) show(data.results || []); })
-      .catch(function () { /* offline: typing a code still works */ });
+      .catch(function () { /* the network dropped mid-search: typing a code still works */ });
   }
   document.querySelectorAll("input[list=offline-areas]").forEach(function (input) {
     input.addEventListener("input", function () {
