@@ -1,11 +1,12 @@
 """Helpers for the browser tests: a phone's size and context, signing in through the login
 form, watching a page for JavaScript errors and Content-Security-Policy violations, waiting
-for the needs map and reading it, checking that a phone screen fits one thumb, and saving
-screenshots as artifacts."""
+for the needs map and reading it, checking that a phone screen fits one thumb, running
+axe-core on a page as it is, and saving screenshots as artifacts."""
 
 from contextlib import contextmanager
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 
 from commitments.housekeeping.demo import DEMO_PASSWORD
@@ -221,3 +222,33 @@ def go_offline(context) -> None:
 
 def go_online(context) -> None:
     context.set_offline(False)
+
+
+# --- Accessibility (issue 25) --------------------------------------------------------
+# axe-core's WCAG 2.0 and 2.1 rules, levels A and AA; only violations are computed. No CSSOM
+# preload: only an experimental rule reads it, and axe would copy each @import-ed stylesheet
+# into a <style> element (which the CSP refuses, and whose relative URLs then miss).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+    "preload": False,
+    # No CSS selectors for the nodes found (the slowest part of reporting on a long page):
+    # a violation is shown by the start of its HTML.
+    "selectors": False,
+}
+AXE_SCRIPT = Axe().axe_script  # axe-core's script, from axe-playwright-python's wheel
+
+
+def serious(response: dict) -> list[str]:
+    return [
+        f"{v['id']} ({v['impact']}): " + "; ".join(node["html"][:90] for node in v["nodes"][:4])
+        for v in response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def axe(page) -> list[str]:
+    """Serious and critical violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    return serious(page.evaluate("options => axe.run(document, options)", AXE_OPTIONS))

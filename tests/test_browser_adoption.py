@@ -15,8 +15,16 @@ from commitments.needs.upkeep import need_create
 from locations.models import Area, Facilitator
 from programs.models import DonationForm, Program, ProgramLead
 
-from .a11y import accessibility_problems
-from .browser import PASSWORD, WIDTH, phone_context, screenshot, sign_in, sign_out, watch_errors
+from .browser import (
+    PASSWORD,
+    WIDTH,
+    axe,
+    phone_context,
+    screenshot,
+    sign_in,
+    sign_out,
+    watch_errors,
+)
 
 pytestmark = pytest.mark.browser
 PROGRAM = "penataan-pemukiman"
@@ -55,7 +63,7 @@ def _world():
 
 def _fits(page) -> None:
     assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
 
 
 def test_an_adoption_proposed_agreed_and_a_need_offered_first_on_a_phone(

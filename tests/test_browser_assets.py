@@ -15,8 +15,7 @@ from commitments.models import Commitment
 from locations.models import Area, Facilitator, Need, Site
 from programs.models import DonationForm
 
-from .a11y import accessibility_problems
-from .browser import PASSWORD, WIDTH, phone_context, screenshot, sign_in, watch_errors
+from .browser import PASSWORD, WIDTH, axe, phone_context, screenshot, sign_in, watch_errors
 from .world import PROOF
 
 pytestmark = pytest.mark.browser
@@ -99,7 +98,7 @@ def test_a_facilitator_registers_five_laptops_then_marks_one_lost_on_a_phone(
     page.wait_for_selector("form.asset-register-form")
     assert page.locator(".asset-groups fieldset.asset-group").count() == 1
     assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
     # Group 1: the school's two, one serial number a line.
     page.select_option("#id_g1-owner_kind", "school")
     page.select_option("#id_g1-owner_site", str(school.pk))
@@ -117,7 +116,7 @@ def test_a_facilitator_registers_five_laptops_then_marks_one_lost_on_a_phone(
     page.fill("#id_g2-lines", "\n".join(pupils))
     assert "5" in page.inner_text(".asset-total")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
     screenshot(page, "asset-register-phone")
     page.click("form.asset-register-form button[type=submit].primary")
     page.wait_for_url(f"**/komitmen/{commitment.pk}/")

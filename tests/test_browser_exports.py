@@ -14,8 +14,7 @@ import pytest
 from commitments.housekeeping.demo import DEMO_PASSWORD
 from commitments.models import Export
 
-from .a11y import accessibility_problems
-from .browser import WIDTH, demo_user, phone_context, screenshot, sign_in
+from .browser import WIDTH, axe, demo_user, phone_context, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 LEAD = "dinsos.demo@example.org"
@@ -38,7 +37,7 @@ def test_a_lead_exports_the_dashboard_on_a_phone(chromium, live_portal, tmp_path
     export.refresh_from_db()
     assert export.status == Export.Status.DONE, export.error
     assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
     screenshot(page, "export-ready-phone")
 
     with page.expect_download() as download:

@@ -11,8 +11,7 @@ from commitments.housekeeping.demo import DEMO_PASSWORD
 from locations.map_palette import INDICATOR_CLASSES
 from locations.models import AreaIndicator
 
-from .a11y import accessibility_problems
-from .browser import WIDTH, demo_user, screenshot, sign_in, switch_layer
+from .browser import WIDTH, axe, demo_user, screenshot, sign_in, switch_layer
 
 pytestmark = pytest.mark.browser
 LEAD = "dinsos.demo@example.org"
@@ -78,7 +77,7 @@ def test_a_lead_uploads_an_indicator_file_on_a_phone(phone, live_portal, django_
     phone.click("text=Impor indikator")
     phone.wait_for_selector("#id_file")
     assert no_horizontal_scroll(phone)
-    assert accessibility_problems(phone) == []
+    assert axe(phone) == []
 
     content = data.export("csv").encode()
     phone.set_input_files(
@@ -102,7 +101,7 @@ def test_a_lead_uploads_an_indicator_file_on_a_phone(phone, live_portal, django_
     assert counts == {"rows": "3", "matched": "2 (2 kelurahan)", "unmatched": "1", "problems": "0"}
     assert "Tidak ada kelurahan bernama “KALI ANYAR BARU”." in phone.locator("main").inner_text()
     assert no_horizontal_scroll(phone)
-    assert accessibility_problems(phone) == []
+    assert axe(phone) == []
     screenshot(phone, "indicator-import-preview-phone")
 
     phone.click("text=Simpan nilai-nilai ini")

@@ -14,9 +14,9 @@ from django.utils import timezone
 from locations.models import Area, Facilitator, Need
 from programs.models import DonationForm, ProgramLead
 
-from .a11y import accessibility_problems
 from .browser import (
     PASSWORD,
+    axe,
     phone_context,
     remaining_on_map,
     screenshot,
@@ -102,7 +102,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     page.fill("#id_quantity", "5")
     assert "1,5" in page.locator("#estimate").inner_text()  # Rp 1,5 juta, shown as you type
     screenshot(page, "journey-pledge-form")
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r".*/komitmen/\d+/$"))
     commitment_url = page.url
@@ -124,7 +124,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     errors += watch_errors(facilitator_page)
     sign_in(facilitator_page, live_portal, facilitator.email)
     facilitator_page.goto(f"{live_portal}/ruang-kerja/fasilitator/")
-    assert accessibility_problems(facilitator_page) == []
+    assert axe(facilitator_page) == []
     facilitator_page.locator(f"a[href='{commitment_url.removeprefix(live_portal)}']").first.click()
     # Forms that work offline first check that the server answers (js/outbox.js), then submit.
     with facilitator_page.expect_navigation():
@@ -143,7 +143,7 @@ def test_pledge_to_proven_delivery(chromium, live_portal, django_db_blocker, tmp
     assert page.locator("h1 .badge").inner_text() == "disalurkan"
     assert page.locator(".proofs img").count() == 1
     screenshot(page, "journey-delivered")
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
 
     # 7. The facilitator confirms receipt: the commitment is completed.
     facilitator_page.goto(commitment_url)

@@ -4,8 +4,7 @@ import pytest
 
 from locations.models import Area
 
-from .a11y import accessibility_problems
-from .browser import phone_context, point_on_map, screenshot, wait_for_map
+from .browser import axe, phone_context, point_on_map, screenshot, wait_for_map
 from .colour import composite, contrast
 
 pytestmark = pytest.mark.browser
@@ -129,7 +128,7 @@ def test_switching_language(page, live_portal):
 def test_pages_have_no_errors_and_pass_basic_accessibility_checks(page, live_portal, path):
     page.goto(live_portal + path)
     page.wait_for_load_state("networkidle")
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
 
 
 def test_map_on_a_phone(chromium, live_portal):

@@ -16,8 +16,7 @@ from commitments.needs.import_files import COLUMNS
 from locations.models import Area, Need, NeedChange
 from programs.models import DonationForm
 
-from .a11y import accessibility_problems
-from .browser import demo_user, phone_context, screenshot, sign_in, watch_errors
+from .browser import axe, demo_user, phone_context, screenshot, sign_in, watch_errors
 
 pytestmark = pytest.mark.browser
 FACILITATOR = "lurah.kalianyar.demo@example.org"
@@ -86,7 +85,7 @@ def test_a_facilitator_fixes_two_bad_rows_and_imports_on_a_phone(
     page.click("text=Impor kebutuhan dari berkas")
     page.wait_for_selector("#id_file")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
 
     upload(page, "kebutuhan-kali-anyar.csv", csv_of(bad))
 
@@ -104,7 +103,7 @@ def test_a_facilitator_fixes_two_bad_rows_and_imports_on_a_phone(
     upload(page, "kebutuhan-kali-anyar-diperbaiki.csv", csv_of(good))
 
     assert "3 kebutuhan akan ditambahkan" in page.inner_text("main")
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
     screenshot(page, "needs-import-preview-phone")
     page.click("text=Tambahkan kebutuhan ini")
     page.wait_for_selector(".messages .message-success")

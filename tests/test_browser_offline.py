@@ -11,8 +11,7 @@ from commitments.models import Commitment
 from locations.models import Area, Facilitator
 from programs.models import DonationForm
 
-from .a11y import accessibility_problems
-from .browser import PASSWORD, WIDTH, phone_context, screenshot, sign_in, watch_errors
+from .browser import PASSWORD, WIDTH, axe, phone_context, screenshot, sign_in, watch_errors
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +45,7 @@ def test_a_facilitator_records_an_offline_commitment_on_a_phone(
     # Their own RW are suggested as they type; nothing is wider than the phone.
     assert page.locator(f"#offline-areas option[value='{rw.code}']").count() == 1
     assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTH
-    assert accessibility_problems(page) == []
+    assert axe(page) == []
     page.select_option("#id_collaborator", str(collaborator.pk))
     page.fill("#id_area", rw.code)
     page.select_option("#id_donation_form", str(groceries.pk))
