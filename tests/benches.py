@@ -1,5 +1,11 @@
 """Running a bench script as its smoke test does: in a subprocess from the project root,
-its last stdout line matched against the bench's fixed keys."""
+its last stdout line matched against the bench's fixed keys.
+
+Each bench builds its own database (a throw-away SQLite file, or a PostgreSQL database of its
+own at BENCH_POSTGRES) and its own cache, so the suite's DATABASE_URL and REDIS_URL are not
+passed on, and its smoke run runs once in CI: in the PostgreSQL leg (DATABASE_URL set), where
+PostgreSQL is sure to be there; the SQLite leg has the accessibility walk instead, which
+keeps the two legs of about equal length."""
 
 import os
 import re
@@ -13,12 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"  # Debian's, as in conftest.py; never a downloaded browser
 
 
-def bench_line(
-    script: str, *args: str, line: re.Pattern, timeout: int, drop_env: tuple[str, ...] = ()
-) -> tuple[re.Match, str]:
-    """Run bench/`script` with `args` (without the environment variables `drop_env`);
-    assert it succeeded and its last line matches `line`. Returns the match and stderr."""
-    environment = {k: v for k, v in os.environ.items() if k not in drop_env}
+def bench_line(script: str, *args: str, line: re.Pattern, timeout: int) -> tuple[re.Match, str]:
+    """Run bench/`script` with `args`, without the suite's database and cache; assert it
+    succeeded and its last line matches `line`. Returns the match and stderr."""
+    if not os.environ.get("DATABASE_URL"):
+        pytest.skip("the bench smoke runs once, in CI's PostgreSQL leg (DATABASE_URL unset)")
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     done = subprocess.run(
         [sys.executable, f"bench/{script}", *args],
         cwd=ROOT,
@@ -35,10 +41,7 @@ def bench_line(
 
 
 def browser_bench_line(script: str, *args: str, line: re.Pattern, timeout: int):
-    """bench_line for a bench that drives Chromium on its own throw-away database: the
-    browser run is the same on SQLite and PostgreSQL, so it runs once, in CI's SQLite leg."""
-    if os.environ.get("DATABASE_URL"):
-        pytest.skip("runs once, in the SQLite leg (DATABASE_URL is set)")
+    """bench_line for a bench that drives Chromium."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("KSBB_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing and KSBB_REQUIRE_BROWSER is set")

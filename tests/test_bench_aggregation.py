@@ -2,11 +2,10 @@
 sane numbers, so a renamed path or a broken case fails the build (its timings are judged
 on the full run at a million commitments, not here).
 
-It makes its own PostgreSQL database whatever the suite runs on, so it runs once: in CI's
-SQLite leg (DATABASE_URL unset)."""
+It makes its own PostgreSQL database whatever the suite runs on: it runs once, in CI's
+PostgreSQL leg (tests/benches.py)."""
 
 import math
-import os
 import re
 
 import pytest
@@ -24,9 +23,6 @@ LINE = re.compile(
 
 
 @pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite leg (it makes its own)"
-)
 def test_the_aggregation_benchmark_prints_its_line_at_20000_rows():
     match, stderr = bench_line(
         "aggregation.py",
@@ -34,7 +30,6 @@ def test_the_aggregation_benchmark_prints_its_line_at_20000_rows():
         *("--repeat", "1", "--requests", "4"),
         line=LINE,
         timeout=600,
-        drop_env=("DATABASE_URL", "REDIS_URL"),
     )
     last = match.string
     rows, nothing, one_percent, reloaded = (int(match.group(i)) for i in range(1, 5))

@@ -1,20 +1,14 @@
 """The allocation benchmark runs end to end on a small data set (SQLite, 60 donors, two seeds)
 and prints its one line with every key and sane numbers; whether the targets are met is judged
 on the full run (bench/allocation.py), not here. Not marked slow: it runs in CI's default
-suite, once, in its SQLite leg."""
+suite, once, in its PostgreSQL leg (tests/benches.py)."""
 
 import math
-import os
 import re
 
 import pytest
 
 from .benches import bench_line
-
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite leg"
-)
-
 
 NUMBER = r"(-?(?:\d+(?:\.\d*)?|inf|nan))"
 LINE = re.compile(
@@ -32,7 +26,6 @@ def test_the_allocation_benchmark_prints_its_line_for_two_seeds():
         *("--sqlite", "--donors", "60", "--seeds", "101,202", "--samples", "3"),
         line=LINE,
         timeout=600,
-        drop_env=("DATABASE_URL",),
     )
     last = match.string
     seeds, *figures = match.groups()

@@ -2,11 +2,10 @@
 numbers, so a renamed URL, a page that no longer answers 200 or a broken action fails the
 build (its timings are judged on the full run at a million commitments, not here).
 
-It makes its own PostgreSQL database whatever the suite runs on, so it runs once: in CI's
-SQLite leg (DATABASE_URL unset)."""
+It makes its own PostgreSQL database whatever the suite runs on: it runs once, in CI's
+PostgreSQL leg (tests/benches.py)."""
 
 import math
-import os
 import re
 
 import pytest
@@ -18,16 +17,12 @@ ROW = re.compile(r"^(.+?)\s+(\d+\.\d)\s+(\d+\.\d)\s+(\d+\.\d\d) (pass|MISS)$", r
 
 
 @pytest.mark.xdist_group("bench")  # one bench at a time (make test runs two workers)
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite leg (it makes its own)"
-)
 def test_the_pages_benchmark_prints_its_line_and_table_at_20000_rows():
     match, stderr = bench_line(
         "pages.py",
         *("--rows", "20000", "--small", "5000", "--requests", "1"),
         line=LINE,
         timeout=300,
-        drop_env=("DATABASE_URL", "REDIS_URL"),
     )
     pages, grown, export_s = int(match.group(1)), int(match.group(2)), float(match.group(3))
     assert pages >= 20

@@ -6,11 +6,12 @@ fails the test, as does a page wider than the phone.
 The pages come from Django's resolver, filled from the test world of tests/url_world.py (the
 one the every-URL fuzz walk uses), so a page is scanned the day it is added. A role scans each
 URL that answers it with an HTML page (200); what it is refused or redirected from is not its
-page. A role that gets the very same document as a role before it (the same HTML but for
-tokens and the time it was made: a public page as a member and as an owner) shares that
-scan's result rather than scanning it again. The admin is scanned by page kind (index, an
-app's list, a model's list, add, change, history and delete pages, the password and sign-in
-forms), on one model: its pages differ by model only in their fields.
+page. A role that gets the very same document as a role before it (the same HTML but for the
+values of hidden fields, the time it was made, its user id and its unread count: a public page
+as a member and as a lead) shares that scan's result rather than scanning it again. The admin
+is scanned by page kind (index, an app's list, a model's list, add, change, history and delete
+pages, the password and sign-in forms), on one model: its pages differ by model only in their
+fields.
 
 A screenshot of each page type at 390x844 in each language, by the first role that sees it,
 is saved in artifacts/pages/.
@@ -28,32 +29,21 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
-from .browser import ARTIFACTS, HEIGHT, WIDTH, watch_errors
+from .browser import ARTIFACTS, HEIGHT, WIDTH, axe, watch_errors
 from .url_world import RW_CODE, World, build_world, every_pattern, fill, route_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.commits_world]
+# One worker walks all the roles (make test runs two), so that a document two roles get alike
+# is scanned once.
+pytestmark = [pytest.mark.browser, pytest.mark.commits_world, pytest.mark.xdist_group("axe")]
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": WIDTH, "height": HEIGHT}
 LANGUAGES = ("id", "en")
 ROLES = ("anonymous", "member", "owner", "facilitator", "lead", "admin")
-# axe-core's WCAG 2.0 and 2.1 rules, levels A and AA; only violations are computed. No CSSOM
-# preload: only an experimental rule reads it, and axe would copy each @import-ed stylesheet
-# into a <style> element (which the CSP refuses, and whose relative URLs then miss).
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-    "preload": False,
-    # No CSS selectors for the nodes found (the slowest part of reporting on a long page):
-    # a violation is shown by the start of its HTML.
-    "selectors": False,
-}
-AXE_SCRIPT = Axe().axe_script
 # The admin's page kinds, from its URL names, and the model its model pages are scanned on.
 ADMIN_KINDS = re.compile(r"_(changelist|add|change|history|delete)$")
 ADMIN_MODEL = "locations_need"
@@ -98,8 +88,19 @@ def view_of(path: str):
         return None
 
 
-# What changes between two requests for the same document: tokens and the time it was made.
-VOLATILE = re.compile(rb'(csrfmiddlewaretoken" value|csrf-token" content|data-rendered-at)="[^"]*"')
+# What changes between two requests for the same document (the values of hidden fields, such
+# as tokens and keys; the time it was made) and what a signed-in role's header holds of its
+# own (its id; how many notifications it has unread, a number in the same markup): the same
+# markup otherwise is the same scan.
+VOLATILE = re.compile(
+    rb'(<input type="hidden" name="[^"]*" value|csrf-token" content|data-rendered-at'
+    rb'|data-user-id)="[^"]*"'
+)
+UNREAD = re.compile(rb'(<span class="count" aria-label=")\d+([^"<>]*">)\d+(</span>)')
+
+
+def digest_of(content: bytes) -> str:
+    return hashlib.sha256(UNREAD.sub(rb"\1N\2N\3", VOLATILE.sub(b"", content))).hexdigest()
 
 
 def pages_of(user, candidates: list[PageType]) -> list[tuple[PageType, str]]:
@@ -120,8 +121,7 @@ def pages_of(user, candidates: list[PageType]) -> list[tuple[PageType, str]]:
             and "text/html" in response.get("Content-Type", "")
             and b"<html" in response.content[:500]
         ):
-            digest = hashlib.sha256(VOLATILE.sub(b"", response.content)).hexdigest()
-            pages.append((page_type, digest))
+            pages.append((page_type, digest_of(response.content)))
     return pages
 
 
@@ -135,21 +135,6 @@ def world(live_portal, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock(), override_settings():
         built = build_world(tmp_path_factory.mktemp("private-media"), settings)
         yield built, page_types(built)
-
-
-def serious(response: dict) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): " + "; ".join(node["html"][:90] for node in v["nodes"][:4])
-        for v in response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def axe(page) -> list[str]:
-    """Serious and critical violations on the page as it is now."""
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE_SCRIPT)
-    return serious(page.evaluate("options => axe.run(document, options)", AXE_OPTIONS))
 
 
 def session_cookie(user, live_portal) -> list[dict]:

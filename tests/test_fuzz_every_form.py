@@ -132,12 +132,20 @@ class Walk:
         self.errors: list[str] = []
         self.requests = 0
         self.posted: set[tuple] = set()
+        self.signed_in_as: tuple | None = None  # (the session cookie given,); None: not yet
 
     def sign_in(self, user) -> None:
+        """Signs `user` in (None: out), unless the session given to it still stands: after a
+        request that signed out, changed the session or ended it on the server (a password
+        change, an erasure), a fresh one."""
+        cookie = self.session_cookie()
+        session_user = self.client.session.get("_auth_user_id") if cookie else None
+        if self.signed_in_as == (cookie,) and session_user == (user and str(user.pk)):
+            return
         self.client.logout()
         if user is not None:
             self.client.force_login(user)
-        self.signed_in_as = self.session_cookie()
+        self.signed_in_as = (self.session_cookie(),)
 
     def request(self, role: str, method: str, url: str, data: dict, *, keep: bool = True, **extra):
         """One request in a savepoint, so that a database error in one view leaves the
@@ -163,8 +171,7 @@ class Walk:
         for method in ("head", "options", "post", "put", "patch", "delete"):
             body = {"content_type": "application/json"} if method in BODY_METHODS else {}
             self.request(role, method, url, {}, keep=False, **body)
-            if self.session_cookie() != self.signed_in_as:  # signed out, or a new session
-                self.sign_in(user)
+            self.sign_in(user)  # again, if that request signed out or changed the session
 
     def session_cookie(self) -> str | None:
         return getattr(self.client.cookies.get(django_settings.SESSION_COOKIE_NAME), "value", None)
