@@ -106,3 +106,26 @@ def test_the_sign_in_pages_first_tab_reaches_the_skip_link(phone, live_portal):
     assert phone.evaluate("() => document.activeElement === document.body")
     phone.keyboard.press("Tab")
     assert phone.evaluate("() => document.activeElement.classList.contains('skip-link')")
+
+
+# How many pixels the language select's box is short of its chosen label (the label's own
+# width in the select's font, plus the drop-down arrow), 0 when it shows whole.
+LABEL_CUT_BY = """() => { const select = document.getElementById('language-select');
+  const style = getComputedStyle(select), probe = document.createElement('span');
+  probe.style.font = style.font; probe.style.position = 'absolute'; probe.style.whiteSpace = 'pre';
+  probe.textContent = select.options[select.selectedIndex].text;
+  document.body.appendChild(probe);
+  const needed = probe.getBoundingClientRect().width + parseFloat(style.paddingLeft)
+    + parseFloat(style.paddingRight) + 20;
+  probe.remove();
+  return Math.max(0, Math.ceil(needed - select.clientWidth)); }"""
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_on_a_phone_the_language_switcher_shows_its_whole_label(phone, live_portal, language):
+    phone.context.add_cookies([{"name": "django_language", "value": language, "url": live_portal}])
+    phone.goto(f"{live_portal}/")
+    assert phone.evaluate("() => document.documentElement.lang") == language
+    assert phone.evaluate(LABEL_CUT_BY) == 0
+    assert phone.evaluate(PAST_THE_EDGE, WIDTH) == []
+    screenshot(phone, f"phone-header-language-{language}")
