@@ -14,6 +14,7 @@ it is added. The admin is Django's own (its templates, its staff-only pages) and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -121,6 +122,11 @@ def in_alert(node: Node) -> bool:
     return any(n.attrs.get("role") == "alert" for n in (node, *node.ancestors()))
 
 
+# Django's wording for a hidden field's error ("(Hidden field key) This field is required."),
+# which the person cannot act on: the page says to reload it instead (ksbb_errors.top_errors).
+HIDDEN_FIELD_WORDING = re.compile(r"\((Hidden field|Bidang tersembunyi) ")
+
+
 def error_problems(root: Node) -> list[str]:
     """What is wrong with how the page shows its errors; [] when nothing is."""
     problems = []
@@ -139,6 +145,8 @@ def error_problems(root: Node) -> list[str]:
             problems += field_list_problems(node, describing.get(node.attrs.get("id", ""), []))
         elif not in_alert(node):
             problems.append(f"an error outside any field, not in an alert: {node.describe()}")
+        elif HIDDEN_FIELD_WORDING.search(node.all_text()):
+            problems.append(f"a hidden field's error in Django's own words: {node.describe()}")
     lists = {node.attrs.get("id") for node in nodes if "errorlist" in node.classes}
     for node in nodes:
         # A choice among radios or checkboxes is described by the fieldset around them.

@@ -7,7 +7,7 @@ from django import template
 from django.contrib import messages
 from django.forms import BaseForm
 from django.forms.formsets import BaseFormSet
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 register = template.Library()
 
@@ -40,8 +40,19 @@ def error_title_marker(context, shown_errors=None) -> str:
 
 @register.filter
 def top_errors(form):
-    """The errors `form.as_div` draws above its fields: those of no field, then those of its
-    hidden fields, each named (partials/form_div.html reads them out as an alert)."""
+    """The errors `form.as_div` draws above its fields: those of no field, then, when a hidden
+    field has one, a single line the person can act on. Hidden fields are the page's own
+    (keys, versions, a place picked on the map): an error there means the page is out of date
+    or was tampered with, and Django's "(Hidden field key) This field is required." would tell
+    the person nothing (partials/form_div.html reads these out as an alert)."""
     if not isinstance(form, BaseForm):  # a form the page does not have: nothing, as as_div
         return ""
-    return form.get_context()["errors"]
+    errors = form.non_field_errors().copy()
+    if any(field.errors for field in form.hidden_fields()):
+        errors.append(HIDDEN_FIELD_ERROR)
+    return errors
+
+
+HIDDEN_FIELD_ERROR = gettext_lazy(
+    "This form is out of date or incomplete: reload the page and try again."
+)
