@@ -176,3 +176,17 @@ def test_the_adoption_page_shows_only_the_public_photos_of_its_works(client, wor
     DeliveryProof.objects.update(is_public=False)
     html = client.get(work["adoption"].get_absolute_url()).content.decode()
     assert "Photos of the works" not in html
+
+
+def test_a_photo_missing_from_storage_is_a_404_everywhere_it_is_served(client, work, caplog):
+    """A database restored without its media, or a file deleted by hand: the pages go on,
+    and each file answer says the file is missing rather than failing (logged)."""
+    photo, commitment = work["photo"], work["commitment"]
+    toggle(signed_in(facilitator_of(RW1)), commitment, photo, True)
+    photo.file.storage.delete(photo.file.name)
+    assert client.get(public_url(photo)).status_code == 404
+    member = signed_in(work["member"])
+    private = reverse("proof-file", args=[commitment.pk, photo.pk])
+    assert member.get(private).status_code == 404
+    assert member.get(commitment.get_absolute_url()).status_code == 200
+    assert "stored file missing" in caplog.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +16,7 @@ from collaborators.roles import scopes_for
 
 from ..adoption.public_proofs import ProofRefused, proof_publish, public_photo
 from ..models import Commitment, DeliveryProof
+from .stored_files import stored_file
 
 # Shared caches may keep a public photo this long after it is unmarked: short, since the
 # point of unmarking is that it stops being shown (the private route keeps an hour).
@@ -60,8 +61,6 @@ def proof_public_file(request, proof_id: int):
         proof = public_photo(proof_id)
     except DeliveryProof.DoesNotExist:
         raise Http404("No such public photo") from None
-    response = FileResponse(proof.file.open("rb"), content_type=proof.content_type)
-    response["Cache-Control"] = PUBLIC_PROOF_CACHE_CONTROL
-    response["X-Content-Type-Options"] = "nosniff"
+    response = stored_file(proof.file, proof.content_type, cache_control=PUBLIC_PROOF_CACHE_CONTROL)
     response["Content-Disposition"] = "inline"
     return response

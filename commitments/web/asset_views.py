@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -35,6 +35,7 @@ from ..models import Commitment, Delivery
 from ..reporting.xlsx import write_xlsx
 from ..workflow import CONFIRM_DELIVERY_ROLES, TransitionRefused, commitment_roles
 from .asset_forms import AssetEventForm, AssetGroupForm, StatusFilterForm, group_entries
+from .stored_files import stored_file
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
@@ -233,10 +234,7 @@ def asset_photo(request, pk: int):
     asset = _asset_or_404(pk)
     if not asset.photo or not asset.names_shown_to(scopes_for(request.user)):
         raise Http404
-    response = FileResponse(asset.photo.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file(asset.photo, "image/jpeg")
 
 
 # --- registers ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ from ..workflow import (
     record_delivery_roles,
 )
 from .forms import DeliveryForm, PledgeForm, ReceiptForm, StatusForm
+from .stored_files import stored_file
 
 NEXT_STEP = {
     Status.PLEDGED: gettext_lazy("Waiting for the facilitator to confirm"),
@@ -260,10 +261,7 @@ def delivery_confirm_view(request, pk: int, delivery_id: int):
 def proof_file(request, pk: int, proof_id: int):
     commitment, _roles = _visible_commitment(request, pk)
     proof = get_object_or_404(DeliveryProof, pk=proof_id, delivery__commitment=commitment)
-    response = FileResponse(proof.file.open("rb"), content_type=proof.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file(proof.file, proof.content_type)
 
 
 @login_required
@@ -271,6 +269,4 @@ def statement_file(request, pk: int):
     commitment, _roles = _visible_commitment(request, pk)
     if not commitment.statement_letter:
         raise Http404
-    response = FileResponse(commitment.statement_letter.open("rb"), content_type="application/pdf")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return stored_file(commitment.statement_letter, "application/pdf")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from ..feedback.reports import ReportRefused, report_set_status, report_submit
 from ..feedback.rules import visible_reports
 from ..models import Delivery
 from .feedback_forms import ReportForm, StatusForm, TrackForm
+from .stored_files import stored_file
 
 RATE_GROUP = "feedback-new"
 
@@ -239,7 +240,4 @@ def report_photo(request, report_id: int):
     if not report.photo:
         raise Http404
     _reporter_seen(request, report)
-    response = FileResponse(report.photo.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file(report.photo, "image/jpeg", cache_control="private, no-store")

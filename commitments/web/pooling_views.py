@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -38,14 +38,7 @@ from ..pooling.rules import (
     may_record_distribution,
 )
 from .pooling_forms import DistributionForm, GiveForm, PooledPledgeForm, ReceiveForm, RefuseForm
-
-
-def _private_file(field, content_type: str) -> FileResponse:
-    response = FileResponse(field.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
+from .stored_files import stored_file
 
 # --- the source ---------------------------------------------------------------------------------
 
@@ -198,7 +191,7 @@ def chain_delivery_proof(request, pk: int, proof_id: int):
     proof = get_object_or_404(
         DeliveryProof, pk=proof_id, delivery__commitment__pool_shares__contribution=gift
     )
-    return _private_file(proof.file, proof.content_type)
+    return stored_file(proof.file, proof.content_type)
 
 
 @login_required
@@ -208,7 +201,7 @@ def chain_distribution_proof(request, pk: int, proof_id: int):
     distribution = get_object_or_404(
         Distribution, pk=proof_id, delivery__commitment__pool_shares__contribution=gift
     )
-    return _private_file(distribution.proof, distribution.proof_content_type)
+    return stored_file(distribution.proof, distribution.proof_content_type)
 
 
 # --- the aggregator -----------------------------------------------------------------------------
@@ -385,4 +378,4 @@ def distribution_create(request, pk: int, delivery_id: int):
 def distribution_proof(request, pk: int, proof_id: int):
     commitment = _visible_commitment(request, pk)
     distribution = get_object_or_404(Distribution, pk=proof_id, delivery__commitment=commitment)
-    return _private_file(distribution.proof, distribution.proof_content_type)
+    return stored_file(distribution.proof, distribution.proof_content_type)
