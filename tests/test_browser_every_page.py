@@ -6,9 +6,10 @@ fails the test, as does a page wider than the phone.
 The pages come from Django's resolver, filled from the test world of tests/url_world.py (the
 one the every-URL fuzz walk uses), so a page is scanned the day it is added. A role scans each
 URL that answers it with an HTML page (200); what it is refused or redirected from is not its
-page. A role that gets the very same document as a role before it (the same HTML but for the
-values of hidden fields, the time it was made, its user id and its unread count: a public page
-as a member and as a lead) shares that scan's result rather than scanning it again. The admin
+page. A role that gets the very same document as a role before it in ROLES (the same HTML
+but for the values of hidden fields, the time it was made, its user id and its unread count:
+a public page as a member and as a lead) counts on that role's scan of it rather than
+scanning it again. The admin
 is scanned by page kind (index, an app's list, a model's list, add, change, history and delete
 pages, the password and sign-in forms), on one model: its pages differ by model only in their
 fields.
@@ -123,17 +124,38 @@ def pages_of(user, candidates: list[PageType]) -> list[tuple[PageType, str]]:
     return pages
 
 
+@dataclass(frozen=True)
+class Walk:
+    """The pages each role reads, and which role scans each document: the first of ROLES
+    that gets it. A role that gets the same document as a role before it counts on that
+    role's scan (the same in any test order, on any worker)."""
+
+    users: dict[str, object]  # role -> the world's user (None: anonymous)
+    pages: dict[str, list[tuple[PageType, str]]]  # role -> (page type, document digest)
+    scanned_by: dict[str, str]  # document digest -> role
+
+    def to_scan(self, role: str) -> list[PageType]:
+        return [page for page, digest in self.pages[role] if self.scanned_by[digest] == role]
+
+
 @pytest.fixture(scope="module")
-def world(live_portal, django_db_blocker, tmp_path_factory):
-    """The test world, committed, and the page types to try."""
+def walk(live_portal, django_db_blocker, tmp_path_factory):
+    """The test world, committed, and the pages each role scans."""
     if os.environ.get("DATABASE_URL"):
         # The pages' markup is the same on either database (the every-URL fuzz walk runs on
         # both): the scan runs once, in CI's SQLite leg; the PostgreSQL leg has the bench
         # smoke runs (tests/benches.py), so that the two legs take about as long.
         pytest.skip("runs once, in the SQLite leg (DATABASE_URL is set)")
+    # The world's settings (its private media folder) hold while the module runs.
     with django_db_blocker.unblock(), override_settings():
         built = build_world(tmp_path_factory.mktemp("private-media"), settings)
-        yield built, page_types(built)
+        candidates = page_types(built)
+        pages = {role: pages_of(built.users[role], candidates) for role in ROLES}
+        scanned_by: dict[str, str] = {}
+        for role in ROLES:
+            for _page, digest in pages[role]:
+                scanned_by.setdefault(digest, role)
+        yield Walk(built.users, pages, scanned_by)
 
 
 def session_cookie(user, live_portal) -> list[dict]:
@@ -146,8 +168,6 @@ def session_cookie(user, live_portal) -> list[dict]:
 
 
 SHOT: set[tuple[str, str]] = set()  # (route, language) already photographed
-# (document digest, language) -> what its scan found, for a role that gets the same document.
-SCANNED: dict[tuple[str, str], list[str]] = {}
 
 
 def scan(page, live_portal, page_type: PageType, language: str) -> list[str]:
@@ -169,7 +189,7 @@ def scan(page, live_portal, page_type: PageType, language: str) -> list[str]:
     return problems + [f"{where} desktop: {v}" for v in axe(page)]
 
 
-def scan_role(chromium, live_portal, user, pages, language) -> list[str]:
+def scan_role(chromium, live_portal, user, pages: list[PageType], language: str) -> list[str]:
     """Each of `pages` in `language`: what is wrong with them, JavaScript errors included."""
     context = chromium.new_context(viewport=PHONE, locale=f"{language}-ID", service_workers="block")
     context.add_cookies(
@@ -181,35 +201,25 @@ def scan_role(chromium, live_portal, user, pages, language) -> list[str]:
     errors = watch_errors(page)
     problems: list[str] = []
     try:
-        for page_type, digest in pages:
-            if (digest, language) not in SCANNED:
-                found = scan(page, live_portal, page_type, language)
-                SCANNED[digest, language] = found + [f"{page_type.url}: {e}" for e in errors]
-                errors.clear()
-            problems += SCANNED[digest, language]
+        for page_type in pages:
+            problems += scan(page, live_portal, page_type, language)
+            problems += [f"{page_type.url}: {error}" for error in errors]
+            errors.clear()
     finally:
         context.close()
     return problems
 
 
-# One test per language and role. One worker walks all the roles in a language (make test
-# runs two workers: a language each), so that a document two roles get alike is scanned once.
-LANGUAGE_AND_ROLE = [
-    pytest.param(language, role, marks=pytest.mark.xdist_group(f"axe-{language}"))
-    for language in LANGUAGES
-    for role in ROLES
-]
-
-
-@pytest.mark.parametrize("language, role", LANGUAGE_AND_ROLE)
+# One test per language and role, so that make test's two workers share the walk.
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_passes_axe_at_both_sizes(
-    chromium, live_portal, world, django_db_blocker, language, role
+    chromium, live_portal, walk, django_db_blocker, language, role
 ):
-    built, candidates = world
+    assert len(walk.pages[role]) >= 10, walk.pages[role]  # every role has pages to read
     with django_db_blocker.unblock():
-        pages = pages_of(built.users[role], candidates)
-        assert len(pages) >= 10, pages  # the world gives every role pages to read
-        problems = scan_role(chromium, live_portal, built.users[role], pages, language)
+        user = walk.users[role]
+        problems = scan_role(chromium, live_portal, user, walk.to_scan(role), language)
     assert problems == [], f"{len(problems)} problems as {role} in {language}:\n" + "\n".join(
         problems
     )
