@@ -38,7 +38,7 @@ from commitments.reporting.exports import (
     export_enqueue,
 )
 from locations.models import Area
-from programs.models import DonationForm, ProgramLead
+from programs.models import DonationForm, Program, ProgramLead
 
 from .conftest import celery_broker
 from .factories import CollaboratorFactory, UserFactory, lead_of, program
@@ -361,6 +361,11 @@ def test_iati_json_has_the_transactions_of_each_commitment(
     document = json.loads(b"".join(response.streaming_content))
     assert document["filter"] == FILTER
     assert document["reporting_org"]["secondary_reporter"] is True
+    for named in document["programs"]:  # each program's names in both languages
+        program = Program.objects.get(slug=named["code"])
+        assert (named["name"], named["name_en"]) == (program.name_id, program.name_en)
+        assert named["lead_agency_id"] == program.lead_agency_id
+    assert document["programs"]
     activities = {int(a["iati_identifier"].rsplit("-", 1)[1]): a for a in document["activities"]}
     assert set(activities) == scenario.ids("c1", "c2", "c3", "c4", "c5")
 

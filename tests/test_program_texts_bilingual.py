@@ -163,6 +163,16 @@ def test_the_api_gives_both_languages():
     assert one["beneficiaries"] == "Private schools: teachers and students"
     assert one["beneficiaries_id"] == "Sekolah swasta: guru dan siswa"
     assert one["asset_recording_id"].startswith("sebagian dicatat sebagai aset sekolah")
+    pangan = APIClient().get(f"/api/v1/programs/{Program.objects.get(slug='pangan').pk}/").json()
+    assert (pangan["lead_agency"], pangan["lead_agency_id"]) == (
+        "KSD Bureau & Social Services Division",
+        "Biro KSD & Dinas Sosial",
+    )
+    assert (pangan["facilitator"], pangan["facilitator_id"]) == (
+        "Heads of RW and heads of Kelurahan",
+        "Ketua RW dan Lurah",
+    )
+    assert {"planning_notes", "planning_notes_id"} <= set(pangan)
 
 
 def test_the_admin_shows_both_languages_of_each_text(client):

@@ -844,7 +844,14 @@ def _write_iati(out, flt: DashboardFilter, progress, *, export: Export) -> None:
         "generated_on": _local_date(export.created_at),
         "filter": {k: v for k, v in export.filters.items() if k != "programs"},
         "programs": [
-            {"code": p.slug, "name": p.name_id, "lead_agency": p.lead_agency} for p in flt.programs
+            {
+                "code": p.slug,
+                "name": p.name_id,
+                "name_en": p.name_en,
+                "lead_agency": p.lead_agency,
+                "lead_agency_id": p.lead_agency_id,
+            }
+            for p in flt.programs
         ],
         "reporting_org": REPORTING_ORG,
         "transaction_type_codes": TRANSACTION_NAMES,
